@@ -1,0 +1,42 @@
+import ArgumentParser
+import TwofoldOTP
+
+/// `twofold otp uri`: builds the otpauth:// URI an authenticator app scans.
+struct OTPURICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uri",
+        abstract: "Print an otpauth:// URI for an authenticator app, generating a secret unless one is given.",
+        discussion: "A generated secret has the size RFC 4226 and RFC 6238 recommend for the algorithm: 20, 32 or 64 bytes."
+    )
+
+    @Option(help: "The service name the app shows.")
+    var issuer: String
+
+    @Option(help: "The account name the app shows (the user's name at the issuer).")
+    var account: String
+
+    @Option(help: ArgumentHelp("The shared secret in Base32 (default: a new random secret).", valueName: "base32"))
+    var secret: OTPSecret?
+
+    @OptionGroup var token: TokenOptions
+
+    @Option(help: "Build an HOTP URI starting at this counter instead of a TOTP one.")
+    var counter: UInt64?
+
+    func run() throws {
+        let method: OTPAuthURI.Method = counter.map { .hotp(counter: $0) } ?? .totp(period: token.period)
+        do {
+            let uri = try OTPAuthURI(
+                method: method,
+                account: account,
+                issuer: issuer,
+                secret: secret ?? OTPSecret.generate(for: token.algorithm),
+                algorithm: token.algorithm,
+                digits: token.digits
+            )
+            print(uri.string)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+}
