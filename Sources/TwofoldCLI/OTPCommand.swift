@@ -10,6 +10,7 @@ struct OTPCommand: AsyncParsableCommand {
             OTPVerifyCommand.self,
             OTPURICommand.self,
             OTPInspectCommand.self,
+            OTPQRCommand.self,
         ]
     )
 }

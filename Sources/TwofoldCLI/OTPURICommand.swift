@@ -1,5 +1,6 @@
 import ArgumentParser
 import TwofoldOTP
+import TwofoldQR
 
 /// `twofold otp uri`: builds the otpauth:// URI an authenticator app scans.
 struct OTPURICommand: ParsableCommand {
@@ -23,6 +24,9 @@ struct OTPURICommand: ParsableCommand {
     @Option(help: "Build an HOTP URI starting at this counter instead of a TOTP one.")
     var counter: UInt64?
 
+    @Flag(help: "Also draw the URI as a QR code in the terminal, under it.")
+    var qr = false
+
     func run() throws {
         let method: OTPAuthURI.Method = counter.map { .hotp(counter: $0) } ?? .totp(period: token.period)
         do {
@@ -35,7 +39,11 @@ struct OTPURICommand: ParsableCommand {
                 digits: token.digits
             )
             print(uri.string)
-        } catch {
+            if qr {
+                let code = try QRCode(text: uri.string, errorCorrection: .medium)
+                StandardOutput.write(QRDrawing.render(code, format: .terminal))
+            }
+        } catch let error as OTPError {
             throw ValidationError(error.message)
         }
     }

@@ -63,7 +63,9 @@ enum StandardError {
 }
 
 enum StandardOutput {
+    /// Writes raw bytes after anything `print` buffered, keeping the order.
     static func write(_ bytes: [UInt8]) {
+        fflush(nil)
         FileHandle.standardOutput.write(Data(bytes))
     }
 }
