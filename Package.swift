@@ -10,10 +10,16 @@ let package = Package(
         .executable(name: "twofold", targets: ["TwofoldCLI"]),
         .library(name: "TwofoldOTP", targets: ["TwofoldOTP"]),
         .library(name: "TwofoldQR", targets: ["TwofoldQR"]),
+        .library(name: "TwofoldCore", targets: ["TwofoldCore"]),
+        .library(name: "TwofoldSQLite", targets: ["TwofoldSQLite"]),
+        .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // SHA-1/SHA-256/SHA-512 block functions from the system's libcrypto: the only way
@@ -29,9 +35,34 @@ let package = Package(
             dependencies: ["CTwofoldLibCrypto"]
         ),
         .target(name: "TwofoldQR"),
+        // The domain: factors, verification, throttling, sealing, audit; store protocols.
+        .target(
+            name: "TwofoldCore",
+            dependencies: [
+                "TwofoldOTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "TwofoldSQLite",
+            dependencies: [
+                "TwofoldCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "TwofoldPostgres",
+            dependencies: [
+                "TwofoldCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test support shared by every test target: outside tools, fixed clocks, the store
+        // conformance suite.
         .target(
             name: "TwofoldTesting",
-            path: "Sources/TwofoldTesting"
+            dependencies: ["TwofoldCore"]
         ),
         .executableTarget(
             name: "TwofoldCLI",
@@ -53,6 +84,18 @@ let package = Package(
             name: "TwofoldQRTests",
             dependencies: ["TwofoldQR", "TwofoldTesting"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TwofoldCoreTests",
+            dependencies: ["TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting"]
+        ),
+        .testTarget(
+            name: "TwofoldSQLiteTests",
+            dependencies: ["TwofoldSQLite", "TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
+        ),
+        .testTarget(
+            name: "TwofoldPostgresTests",
+            dependencies: ["TwofoldPostgres", "TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
         ),
         .testTarget(
             name: "TwofoldCLITests",

@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+
+/// Makes the audit log tamper-evident: every event carries an HMAC over its fields and the
+/// previous event's MAC, under a key that lives sealed by the master key. Someone with write
+/// access to the database alone can neither edit, insert nor delete an event, nor rebuild
+/// the chain after doing so.
+///
+/// Not one chain but ``shardCount`` chains: an event goes to the shard of its user's
+/// pseudonym. Appending locks only that shard's head row, so verifications of different
+/// users do not queue behind one lock for the whole deployment; `audit verify` walks each
+/// shard separately.
+public struct AuditChain: Sendable {
+    public static let shardCount = 64
+    let macKey: SymmetricKey
+    let pseudonymKey: SymmetricKey
+
+    init(macKey: SymmetricKey, pseudonymKey: SymmetricKey) {
+        self.macKey = macKey
+        self.pseudonymKey = pseudonymKey
+    }
+
+    /// The chain's starting MAC for a shard.
+    public func genesis(shard: Int) -> [UInt8] {
+        mac(["genesis", String(shard)])
+    }
+
+    /// HMAC of (application, user) under the pseudonym key: stable, unlinkable without the key.
+    public func pseudonym(applicationID: ApplicationID, userID: UserID) -> String {
+        let digest = HMAC<SHA256>.authenticationCode(
+            for: Envelope.associatedData([applicationID.rawValue, userID.rawValue]), using: pseudonymKey)
+        return "usr_" + digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The shard of an event: its user's, or a fixed one for deployment-wide events.
+    public func shard(applicationID: ApplicationID?, userID: UserID?) -> Int {
+        guard let applicationID, let userID else { return 0 }
+        let digest = HMAC<SHA256>.authenticationCode(
+            for: Envelope.associatedData(["shard", applicationID.rawValue, userID.rawValue]), using: pseudonymKey)
+        return Int(digest.withUnsafeBytes { $0[0] }) % Self.shardCount
+    }
+
+    /// The MAC of an event at `sequence` after `previousMAC`.
+    public func mac(of event: AuditEvent) -> [UInt8] {
+        mac([
+            "event", String(event.shard), String(event.sequence), hex(event.previousMAC),
+            String(event.timeMilliseconds), event.applicationID ?? "", event.userReference ?? "", event.actor,
+            event.action, event.outcome, event.reason ?? "", event.factorID ?? "", event.details,
+        ])
+    }
+
+    /// The tag that binds a shard's head and anchor.
+    public func tag(of head: AuditShardHead) -> [UInt8] {
+        mac([
+            "head", String(head.shard), String(head.headSequence), hex(head.headMAC),
+            String(head.firstSequence), hex(head.firstPreviousMAC),
+        ])
+    }
+
+    private func mac(_ parts: [String]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Envelope.associatedData(parts), using: macKey))
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// An event to append, with the chain that signs it. Stores call ``event(id:sequence:previousMAC:)``
+/// inside the transaction that holds the shard's head, then write the event and the new head.
+public struct AuditAppend: Sendable {
+    public let draft: AuditDraft
+    let chain: AuditChain
+
+    init(_ draft: AuditDraft, chain: AuditChain) {
+        self.draft = draft
+        self.chain = chain
+    }
+
+    /// The shard this event goes to.
+    public var shard: Int { chain.shard(applicationID: draft.applicationID, userID: draft.userID) }
+
+    /// The first head of a shard that has no events yet.
+    public func emptyHead() -> AuditShardHead {
+        var head = AuditShardHead(shard: shard, headSequence: 0, headMAC: chain.genesis(shard: shard),
+                                  firstSequence: 1, firstPreviousMAC: chain.genesis(shard: shard), tag: [])
+        head.tag = chain.tag(of: head)
+        return head
+    }
+
+    /// The complete event (without its store id) following `head`, and the head after it.
+    public func append(after head: AuditShardHead) -> (event: AuditEvent, head: AuditShardHead) {
+        var event = AuditEvent(
+            id: 0, shard: head.shard, sequence: head.headSequence + 1,
+            timeMilliseconds: Int64((draft.time.timeIntervalSince1970 * 1000).rounded(.down)),
+            applicationID: draft.applicationID?.rawValue,
+            userID: draft.keepsUserID ? draft.userID?.rawValue : nil,
+            userReference: draft.applicationID.flatMap { app in
+                draft.userID.map { chain.pseudonym(applicationID: app, userID: $0) }
+            },
+            actor: draft.actor, action: draft.action.rawValue, outcome: draft.outcome, reason: draft.reason,
+            factorID: draft.factorID?.rawValue, details: Self.json(draft.details),
+            previousMAC: head.headMAC, mac: []
+        )
+        event.mac = chain.mac(of: event)
+        var next = head
+        next.headSequence = event.sequence
+        next.headMAC = event.mac
+        next.tag = chain.tag(of: next)
+        return (event, next)
+    }
+
+    static func json(_ details: [String: String]) -> String {
+        guard !details.isEmpty,
+              let data = try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension AuditChain {
+    /// The head after a purge removed every event before `firstSequence`; `firstPreviousMAC`
+    /// is the `previousMAC` of the event now first.
+    public func reanchored(_ head: AuditShardHead, firstSequence: Int64, firstPreviousMAC: [UInt8]) -> AuditShardHead {
+        var next = head
+        next.firstSequence = firstSequence
+        next.firstPreviousMAC = firstPreviousMAC
+        next.tag = tag(of: next)
+        return next
+    }
+}

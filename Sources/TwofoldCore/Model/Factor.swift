@@ -1,0 +1,103 @@
+import Foundation
+import TwofoldOTP
+
+/// The kinds of second factor. Out-of-band kinds (SMS, voice, push) join with the providers.
+public enum FactorType: String, Sendable, Codable, CaseIterable {
+    case totp
+    case hotp
+
+    /// What the kind can do, as data: an app-generated code checked against a shared secret.
+    public var checksSharedSecretCode: Bool {
+        switch self {
+        case .totp, .hotp: true
+        }
+    }
+}
+
+/// A factor is `pending` from enrollment until a valid code proves the user's device holds
+/// the secret; only `active` factors verify logins.
+public enum FactorStatus: String, Sendable, Codable {
+    case pending
+    case active
+}
+
+/// A factor as stored: the public description plus the sealed secret and replay state.
+public struct FactorRecord: Sendable, Equatable {
+    public var id: FactorID
+    public var applicationID: ApplicationID
+    public var userID: UserID
+    public var type: FactorType
+    public var status: FactorStatus
+    public var createdAt: Date
+    public var activatedAt: Date?
+    /// When a pending enrollment lapses; `nil` once active.
+    public var expiresAt: Date?
+    /// The account name the authenticator app shows.
+    public var label: String
+    public var issuer: String?
+    public var algorithm: OTPAlgorithm
+    public var digits: Int
+    /// The TOTP period in seconds; 0 for HOTP.
+    public var period: Int
+    /// The secret, sealed under the user's data key with this record's identity as associated data.
+    public var sealedSecret: [UInt8]
+    /// The last accepted TOTP step or HOTP counter. It and everything before it are refused.
+    public var lastAcceptedStep: UInt64?
+    /// TOTP: how many steps the device's clock was off at the last accepted code.
+    public var drift: Int
+
+    public init(
+        id: FactorID, applicationID: ApplicationID, userID: UserID, type: FactorType, status: FactorStatus,
+        createdAt: Date, activatedAt: Date? = nil, expiresAt: Date? = nil, label: String, issuer: String?,
+        algorithm: OTPAlgorithm, digits: Int, period: Int, sealedSecret: [UInt8],
+        lastAcceptedStep: UInt64? = nil, drift: Int = 0
+    ) {
+        self.id = id
+        self.applicationID = applicationID
+        self.userID = userID
+        self.type = type
+        self.status = status
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.expiresAt = expiresAt
+        self.label = label
+        self.issuer = issuer
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.sealedSecret = sealedSecret
+        self.lastAcceptedStep = lastAcceptedStep
+        self.drift = drift
+    }
+
+    /// The description safe to show: everything but the secret.
+    public var summary: Factor {
+        Factor(id: id, type: type, status: status, createdAt: createdAt, activatedAt: activatedAt,
+               expiresAt: expiresAt, label: label, issuer: issuer, algorithm: algorithm, digits: digits,
+               period: type == .totp ? period : nil)
+    }
+}
+
+/// A factor as shown to callers. It never carries the secret.
+public struct Factor: Sendable, Equatable, Codable {
+    public let id: FactorID
+    public let type: FactorType
+    public let status: FactorStatus
+    public let createdAt: Date
+    public let activatedAt: Date?
+    public let expiresAt: Date?
+    public let label: String
+    public let issuer: String?
+    public let algorithm: OTPAlgorithm
+    public let digits: Int
+    public let period: Int?
+}
+
+extension OTPAlgorithm: Codable {}
+
+/// A factor just enrolled: the only moment its secret leaves the service.
+public struct Enrollment: Sendable {
+    public let factor: Factor
+    public let secret: OTPSecret
+    public let uri: OTPAuthURI
+}

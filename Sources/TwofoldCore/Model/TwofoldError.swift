@@ -1,0 +1,42 @@
+/// An error from the verification engine: a stable `code` for programs and a `message` for
+/// people. The HTTP layer maps codes to statuses in one place.
+public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// Input that can never be valid (a malformed user id, an unknown factor type).
+        public static let invalidRequest = Code(rawValue: "invalid_request")
+        /// The application, user or factor does not exist (or belongs to another application).
+        public static let notFound = Code(rawValue: "not_found")
+        /// Something with that name or id already exists.
+        public static let conflict = Code(rawValue: "conflict")
+        /// A code was checked and is wrong (activation, resynchronisation).
+        public static let invalidCode = Code(rawValue: "invalid_code")
+        /// Verification is locked for this user after repeated failures.
+        public static let locked = Code(rawValue: "locked")
+        /// A pending enrollment passed its expiry.
+        public static let expired = Code(rawValue: "expired")
+        /// The operation does not apply in the object's current state (e.g. resync on TOTP).
+        public static let invalidState = Code(rawValue: "invalid_state")
+        /// A sealed value could not be opened: wrong master key, or a value moved between rows.
+        public static let sealing = Code(rawValue: "sealing_failed")
+        /// The store cannot be reached or failed.
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// Configuration that cannot work (no master key, unreadable key file).
+        public static let configuration = Code(rawValue: "configuration")
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func notFound(_ what: String) -> TwofoldError { TwofoldError(.notFound, "\(what) not found") }
+}

@@ -1,0 +1,137 @@
+import Crypto
+import Foundation
+import TwofoldOTP
+
+/// The decision half of a verification: pure computation over a snapshot read inside the
+/// store's transaction. The store then applies the decision with compare-and-set.
+struct CodeChecker {
+    let policy: VerificationPolicy
+    let now: Date
+
+    /// Checks a code against every active factor, then the unused recovery codes.
+    func verify(_ code: String, snapshot: AttemptSnapshot, _ applicationID: ApplicationID, _ userID: UserID, sealer: Sealer) throws -> AttemptDecision {
+        let active = snapshot.factors.filter { $0.status == .active }
+        guard !active.isEmpty || !snapshot.recoveryCodes.isEmpty else { return .reject(.noFactors) }
+        guard let wrapped = snapshot.dataKey else {
+            throw TwofoldError(.sealing, "the user's data key is missing")
+        }
+        let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
+        var replayed = false
+        for factor in active {
+            switch try check(code, against: factor, dataKey: dataKey, activate: false) {
+            case .acceptStep(let id, let step, let drift, let activate)?:
+                return .acceptStep(id, step: step, drift: drift, activate: activate)
+            case .reject(.replayed)?:
+                replayed = true
+            default:
+                continue
+            }
+        }
+        if let normalized = RecoveryCodes.normalize(code), !snapshot.recoveryCodes.isEmpty {
+            let hash = Sealer.recoveryCodeHash(normalized, key: Sealer.recoveryCodeKey(dataKey: dataKey))
+            var matched: Int?
+            for stored in snapshot.recoveryCodes where ConstantTime.equal(stored.hash, hash) && matched == nil {
+                matched = stored.index
+            }
+            if let matched { return .acceptRecoveryCode(index: matched) }
+        }
+        return .reject(replayed ? .replayed : .invalidCode)
+    }
+
+    /// Checks a code against one factor: `.acceptStep`, `.reject(.replayed)` when it matches
+    /// only an already-consumed step or counter, or `nil` when it matches nothing (including a
+    /// code that is not `digits` ASCII digits, refused before any HMAC).
+    func check(_ code: String, against factor: FactorRecord, dataKey: SymmetricKey, activate: Bool) throws -> AttemptDecision? {
+        let secret = try Sealer.openSecret(factor.sealedSecret, dataKey: dataKey, factor.applicationID, factor.userID, factor.id)
+        do {
+            switch factor.type {
+            case .totp:
+                return try checkTOTP(code, factor: factor, secret: secret, activate: activate)
+            case .hotp:
+                return try checkHOTP(code, factor: factor, secret: secret, activate: activate)
+            }
+        } catch let error as OTPError where error.code == .malformedCode {
+            return nil
+        }
+    }
+
+    private func checkTOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
+        let totp = try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period)
+        let current = try totp.step(at: TwofoldEngine.unixSeconds(now))
+        let drift = min(max(factor.drift, -policy.maximumDrift), policy.maximumDrift)
+        let centre = Self.offset(current, by: drift)
+        guard let matched = try totp.verify(code, around: centre, window: policy.totpWindow) else { return nil }
+        if let last = factor.lastAcceptedStep, matched <= last { return .reject(.replayed) }
+        let newDrift = min(max(Self.difference(matched, current), -policy.maximumDrift), policy.maximumDrift)
+        return .acceptStep(factor.id, step: matched, drift: newDrift, activate: activate)
+    }
+
+    private func checkHOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
+        let hotp = try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits)
+        let next: UInt64
+        if let last = factor.lastAcceptedStep {
+            guard last < .max else { return nil }
+            next = last + 1
+        } else {
+            next = 0
+        }
+        if let matched = try hotp.verify(code, counter: next, lookAhead: policy.hotpLookAhead) {
+            return .acceptStep(factor.id, step: matched, drift: 0, activate: activate)
+        }
+        // Recently consumed counters: answer `replayed` rather than `invalid_code`.
+        if let last = factor.lastAcceptedStep {
+            let from = last >= policy.hotpLookAhead ? last - policy.hotpLookAhead : 0
+            if try hotp.verify(code, counter: from, lookAhead: last - from) != nil { return .reject(.replayed) }
+        }
+        return nil
+    }
+
+    /// Finds `first` followed by `second` within the resynchronisation window after the next
+    /// expected counter, and accepts the counter of `second`.
+    func resynchronize(_ codes: (String, String), factor: FactorRecord, dataKey: SymmetricKey) throws -> AttemptDecision {
+        let secret = try Sealer.openSecret(factor.sealedSecret, dataKey: dataKey, factor.applicationID, factor.userID, factor.id)
+        let hotp = try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits)
+        var start: UInt64 = factor.lastAcceptedStep.map { $0 == .max ? .max : $0 + 1 } ?? 0
+        let (sum, overflow) = start.addingReportingOverflow(policy.hotpResyncWindow)
+        let end = overflow ? UInt64.max : sum
+        // Malformed codes are refused before any HMAC, as in verification.
+        guard Self.isWellFormed(codes.0, digits: factor.digits), Self.isWellFormed(codes.1, digits: factor.digits) else {
+            return .reject(.invalidCode)
+        }
+        while start < end, let first = try hotp.verify(codes.0, counter: start, lookAhead: end - start) {
+            guard first < .max else { break }
+            if try hotp.verify(codes.1, counter: first + 1, lookAhead: 0) != nil {
+                return .acceptStep(factor.id, step: first + 1, drift: 0, activate: false)
+            }
+            start = first + 1
+        }
+        return .reject(.invalidCode)
+    }
+
+    static func isWellFormed(_ code: String, digits: Int) -> Bool {
+        code.utf8.count == digits && code.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    static func offset(_ step: UInt64, by drift: Int) -> UInt64 {
+        if drift >= 0 {
+            let (value, overflow) = step.addingReportingOverflow(UInt64(drift))
+            return overflow ? .max : value
+        }
+        let magnitude = UInt64(-drift)
+        return step >= magnitude ? step - magnitude : 0
+    }
+
+    static func difference(_ a: UInt64, _ b: UInt64) -> Int {
+        a >= b ? Int(clamping: a - b) : -Int(clamping: b - a)
+    }
+}
+
+enum ConstantTime {
+    /// Compares without an early exit on the first differing byte.
+    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Everything Twofold holds about one user, for a data-subject access request. No secret,
+/// no code, no hash.
+public struct UserExport: Sendable, Codable, Equatable {
+    public struct RecoveryCodeSummary: Sendable, Codable, Equatable {
+        public var total: Int
+        public var unused: Int
+        public var createdAt: Date?
+    }
+
+    public struct Throttle: Sendable, Codable, Equatable {
+        public var consecutiveFailures: Int
+        public var lockedUntil: Date?
+    }
+
+    public struct Event: Sendable, Codable, Equatable {
+        public var time: Date
+        public var action: String
+        public var outcome: String
+        public var reason: String?
+        public var actor: String
+        public var factorID: String?
+    }
+
+    public var application: String
+    public var userID: String
+    public var exportedAt: Date
+    public var factors: [Factor]
+    public var recoveryCodes: RecoveryCodeSummary
+    public var throttle: Throttle
+    public var auditEvents: [Event]
+}
+
+extension TwofoldEngine {
+    /// Deletes all the user's factors and recovery codes (a lost phone).
+    @discardableResult
+    public func reset(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> (factors: Int, recoveryCodes: Int) {
+        try await store.resetUser(applicationID: applicationID, userID: userID, audit: audit(.userReset, applicationID, userID, actor: actor))
+    }
+
+    /// Clears the user's failures and lock.
+    public func unlock(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws {
+        try await store.unlockUser(applicationID: applicationID, userID: userID, audit: audit(.userUnlocked, applicationID, userID, actor: actor))
+    }
+
+    /// The user's throttle state, if any failure was ever recorded.
+    public func throttleState(_ applicationID: ApplicationID, _ userID: UserID) async throws -> ThrottleState? {
+        try await store.throttleState(applicationID: applicationID, userID: userID)
+    }
+
+    /// Everything held about the user, or `nil` when nothing is.
+    public func export(_ application: Application, _ userID: UserID, actor: String) async throws -> UserExport? {
+        let factors = try await store.factors(applicationID: application.id, userID: userID)
+        let codes = try await store.recoveryCodes(applicationID: application.id, userID: userID)
+        let throttle = try await store.throttleState(applicationID: application.id, userID: userID)
+        let dataKey = try await store.wrappedDataKey(applicationID: application.id, userID: userID)
+        var events: [AuditEvent] = []
+        var query = AuditQuery(applicationID: application.id, userID: userID, limit: 500)
+        while true {
+            let page = try await store.auditEvents(query)
+            events += page
+            guard page.count == query.limit, let last = page.last else { break }
+            query.beforeID = last.id
+        }
+        if factors.isEmpty, codes.isEmpty, throttle == nil, dataKey == nil, events.isEmpty { return nil }
+        let now = clock.now()
+        try await store.appendAudit(audit(.userExported, application.id, userID, actor: actor, at: now))
+        return UserExport(
+            application: application.name,
+            userID: userID.rawValue,
+            exportedAt: now,
+            factors: factors.map(\.summary),
+            recoveryCodes: .init(total: codes.count, unused: codes.filter { $0.usedAt == nil }.count, createdAt: codes.map(\.createdAt).min()),
+            throttle: .init(consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil),
+            auditEvents: events.map { .init(time: $0.time, action: $0.action, outcome: $0.outcome, reason: $0.reason, actor: $0.actor, factorID: $0.factorID) }
+        )
+    }
+
+    /// Erases the user: factors, recovery codes, throttle state and data key are deleted (so
+    /// nothing sealed for them can be opened again, wherever a copy survived), and their id is
+    /// removed from audit events, which keep only a keyed pseudonym.
+    public func erase(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws {
+        try await store.eraseUser(applicationID: applicationID, userID: userID,
+                                  audit: audit(.userErased, applicationID, userID, actor: actor, keepsUserID: false))
+    }
+
+    /// Users with anything stored in the application.
+    public func users(_ applicationID: ApplicationID) async throws -> [UserID] {
+        try await store.users(applicationID: applicationID)
+    }
+}
+
+/// What a key rotation did.
+public struct KeyRotationReport: Sendable, Equatable {
+    public var sealingKeyID: String
+    public var rewrapped: Int
+}
+
+extension TwofoldEngine {
+    /// Re-wraps every data key and system key that another master key wraps under the sealing
+    /// (first) master key. Secrets are not touched. Safe while servers run: each key is replaced
+    /// with compare-and-set, and every node holding both master keys opens either wrapping.
+    public func rotateKeys(actor: String) async throws -> KeyRotationReport {
+        let sealingID = sealer.keyring.sealing.id
+        var rewrapped = 0
+        while true {
+            let batch = try await store.keysNotWrapped(by: sealingID, limit: 256)
+            if batch.isEmpty { break }
+            // A key whose compare-and-set lost to a concurrent rotation is read again next round.
+            for stored in batch where try await sealer.rewrap(stored) {
+                rewrapped += 1
+            }
+        }
+        if rewrapped > 0 {
+            try await store.appendAudit(audit(.keysRotated, nil, nil, actor: actor,
+                                              details: ["key_id": sealingID, "rewrapped": String(rewrapped)]))
+        }
+        return KeyRotationReport(sealingKeyID: sealingID, rewrapped: rewrapped)
+    }
+
+    /// How many keys each master key id still wraps.
+    public func keyUsage() async throws -> [String: Int] {
+        try await store.keyUsage()
+    }
+}

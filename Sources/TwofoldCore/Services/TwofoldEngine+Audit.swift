@@ -1,0 +1,164 @@
+import Foundation
+
+/// A place where the audit log does not verify.
+public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The event's fields no longer match its MAC.
+        case edited
+        /// An event that no one with the key wrote.
+        case inserted
+        /// Events are missing before this sequence number.
+        case deleted
+        /// The shard's head or anchor row was changed or rolled back.
+        case head
+    }
+
+    public var kind: Kind
+    public var shard: Int
+    public var sequence: Int64
+    public var eventID: Int64?
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// The result of ``TwofoldEngine/verifyAudit()``.
+public struct AuditVerification: Sendable, Equatable {
+    public var eventsChecked: Int
+    public var shardsChecked: Int
+    public var problems: [AuditProblem]
+    public var isIntact: Bool { problems.isEmpty }
+}
+
+extension TwofoldEngine {
+    /// Audit events, newest first.
+    public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
+        try await store.auditEvents(query)
+    }
+
+    /// Walks every shard's chain and recomputes each MAC, pinpointing edited, inserted and
+    /// deleted events.
+    public func verifyAudit() async throws -> AuditVerification {
+        var problems: [AuditProblem] = []
+        var checked = 0
+        let heads = Dictionary(uniqueKeysWithValues: try await store.auditShardHeads().map { ($0.shard, $0) })
+        for shard in 0..<AuditChain.shardCount {
+            guard let head = heads[shard] else {
+                if let stray = try await store.auditEvents(shard: shard, fromSequence: 0, limit: 1).first {
+                    problems.append(AuditProblem(kind: .inserted, shard: shard, sequence: stray.sequence, eventID: stray.id,
+                                                 message: "shard \(shard): event \(stray.id) (sequence \(stray.sequence)) exists but the shard has no head"))
+                }
+                continue
+            }
+            if head.tag != chain.tag(of: head) {
+                problems.append(AuditProblem(kind: .head, shard: shard, sequence: head.headSequence, eventID: nil,
+                                             message: "shard \(shard): the head row was modified or rolled back"))
+            }
+            checked += try await verifyShard(head, problems: &problems)
+        }
+        return AuditVerification(eventsChecked: checked, shardsChecked: heads.count, problems: problems)
+    }
+
+    private func verifyShard(_ head: AuditShardHead, problems: inout [AuditProblem]) async throws -> Int {
+        var expectedSequence = head.firstSequence
+        var previousMAC = head.firstPreviousMAC
+        var checked = 0
+        var events = ShardEvents(store: store, shard: head.shard)
+        func problem(_ kind: AuditProblem.Kind, _ event: AuditEvent?, _ sequence: Int64, _ text: String) {
+            problems.append(AuditProblem(kind: kind, shard: head.shard, sequence: sequence, eventID: event?.id,
+                                         message: "shard \(head.shard), sequence \(sequence)\(event.map { " (event \($0.id))" } ?? ""): \(text)"))
+        }
+        while let event = try await events.next() {
+            checked += 1
+            if event.sequence < expectedSequence {
+                problem(.inserted, event, event.sequence, "an event before the chain's start")
+                continue
+            }
+            if event.sequence > expectedSequence {
+                problem(.deleted, event, expectedSequence, "\(event.sequence - expectedSequence) event(s) missing before sequence \(event.sequence)")
+                expectedSequence = event.sequence
+            }
+            let macValid = chain.mac(of: event) == event.mac
+            if macValid, event.previousMAC == previousMAC {
+                if let app = event.applicationID.flatMap(ApplicationID.init(rawValue:)),
+                   let userText = event.userID, let user = try? UserID(userText),
+                   event.userReference != chain.pseudonym(applicationID: app, userID: user) {
+                    problem(.edited, event, event.sequence, "the user id was changed")
+                }
+            } else if macValid {
+                // A genuine event whose predecessor is gone.
+                if !problems.contains(where: { $0.shard == head.shard && $0.kind == .deleted && $0.sequence <= event.sequence }) {
+                    problem(.deleted, event, event.sequence, "the event it chains from is missing")
+                }
+            } else if let next = try await events.peek(), Self.verifiesShifted(next, chain: chain, previousMAC: previousMAC) {
+                problem(.inserted, event, event.sequence, "an event no one with the audit key wrote, inserted before the next one")
+                // The events after an insertion were renumbered by one; keep checking them as such.
+                expectedSequence = event.sequence
+                continue
+            } else if event.previousMAC == previousMAC {
+                problem(.edited, event, event.sequence, "the event's fields do not match its MAC")
+            } else {
+                problem(.inserted, event, event.sequence, "an event that does not chain from its predecessor")
+            }
+            previousMAC = event.mac
+            expectedSequence = event.sequence + 1
+        }
+        if expectedSequence - 1 < head.headSequence {
+            problem(.deleted, nil, expectedSequence, "\(head.headSequence - expectedSequence + 1) event(s) missing at the end of the shard")
+        } else if previousMAC != head.headMAC, problems.allSatisfy({ $0.shard != head.shard }) {
+            problem(.inserted, nil, expectedSequence - 1, "the last event is not the one the head records")
+        }
+        return checked
+    }
+
+    private static func verifiesShifted(_ event: AuditEvent, chain: AuditChain, previousMAC: [UInt8]) -> Bool {
+        var shifted = event
+        shifted.sequence -= 1
+        return shifted.previousMAC == previousMAC && chain.mac(of: shifted) == event.mac
+    }
+
+    /// Deletes audit events older than `age`, keeping the chains verifiable from their new start.
+    @discardableResult
+    public func purgeAudit(olderThan age: TimeInterval, actor: String) async throws -> Int {
+        let cutoff = clock.now().addingTimeInterval(-age)
+        let deleted = try await store.purgeAudit(before: cutoff, chain: chain)
+        try await store.appendAudit(audit(.auditPurged, nil, nil, actor: actor,
+                                          details: ["before": ISO8601DateFormatter().string(from: cutoff), "deleted": String(deleted)]))
+        return deleted
+    }
+}
+
+/// A shard's events in sequence order, read a page at a time, with one event of look-ahead.
+private struct ShardEvents {
+    let store: any Store
+    let shard: Int
+    private var page: [AuditEvent] = []
+    private var index = 0
+    private var nextSequence: Int64 = 0
+    private var exhausted = false
+
+    init(store: any Store, shard: Int) {
+        self.store = store
+        self.shard = shard
+    }
+
+    mutating func peek() async throws -> AuditEvent? {
+        if index == page.count {
+            guard !exhausted else { return nil }
+            page = try await store.auditEvents(shard: shard, fromSequence: nextSequence, limit: 1_000)
+            index = 0
+            guard let last = page.last else {
+                exhausted = true
+                return nil
+            }
+            nextSequence = last.sequence + 1
+        }
+        return page[index]
+    }
+
+    mutating func next() async throws -> AuditEvent? {
+        guard let event = try await peek() else { return nil }
+        index += 1
+        return event
+    }
+}

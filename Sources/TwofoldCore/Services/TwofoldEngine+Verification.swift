@@ -1,0 +1,59 @@
+import Foundation
+
+extension TwofoldEngine {
+    /// Is `code` good for this user now? Checks the active factors, then unused recovery codes.
+    ///
+    /// Every answer is audited. A locked user's code is not evaluated at all. An accepted step,
+    /// counter or recovery code is consumed atomically: two concurrent requests with the same
+    /// code get one `allow` and one `replayed` (or `invalid_code` for a recovery code).
+    public func verify(_ applicationID: ApplicationID, _ userID: UserID, code: String, actor: String) async throws -> VerificationResult {
+        let now = clock.now()
+        let policy = self.policy
+        let sealer = self.sealer
+        var unusedRecoveryCodes = 0
+        let outcome = try await store.attempt(
+            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle),
+            decide: { snapshot in
+                try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
+            },
+            audit: { outcome in
+                self.attemptAudit(.verification, outcome, applicationID, userID, factorID: nil, actor: actor, at: now)
+            })
+        switch outcome {
+        case .accepted(.acceptStep(let factorID, _, _, _)):
+            let type = try await store.factors(applicationID: applicationID, userID: userID).first { $0.id == factorID }?.type ?? .totp
+            return .allow(.factor(factorID, type))
+        case .accepted(.acceptRecoveryCode):
+            unusedRecoveryCodes = try await store.recoveryCodes(applicationID: applicationID, userID: userID).filter { $0.usedAt == nil }.count
+            return .allow(.recoveryCode(remaining: unusedRecoveryCodes))
+        case .accepted(.reject(let reason)):
+            return .deny(reason, retryAfter: nil)
+        case .denied(let reason, _):
+            return .deny(reason, retryAfter: nil)
+        case .locked(let until):
+            return .deny(.locked, retryAfter: until)
+        }
+    }
+
+    /// Replaces the user's recovery codes with a new set of ten, returned once in clear.
+    /// Only keyed hashes are stored.
+    public func generateRecoveryCodes(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> [String] {
+        let now = clock.now()
+        guard let dataKey = try await sealer.dataKey(applicationID, userID, create: true) else {
+            throw TwofoldError(.sealing, "no data key for the user")
+        }
+        let key = Sealer.recoveryCodeKey(dataKey: dataKey)
+        var codes: [String] = []
+        var records: [RecoveryCodeRecord] = []
+        while codes.count < RecoveryCodes.count {
+            let code = RecoveryCodes.generate(using: random)
+            guard let normalized = RecoveryCodes.normalize(code), !codes.contains(code) else { continue }
+            records.append(RecoveryCodeRecord(index: codes.count, hash: Sealer.recoveryCodeHash(normalized, key: key), createdAt: now))
+            codes.append(code)
+        }
+        try await store.replaceRecoveryCodes(applicationID: applicationID, userID: userID, codes: records,
+                                             audit: audit(.recoveryCodesGenerated, applicationID, userID, actor: actor,
+                                                          details: ["count": String(codes.count)]))
+        return codes
+    }
+}
