@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "TwofoldCore", targets: ["TwofoldCore"]),
         .library(name: "TwofoldSQLite", targets: ["TwofoldSQLite"]),
         .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
+        .library(name: "TwofoldHTTP", targets: ["TwofoldHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -20,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // SHA-1/SHA-256/SHA-512 block functions from the system's libcrypto: the only way
@@ -58,6 +63,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP API on Hummingbird 2, configuration, and the composition root (buildApplication).
+        .target(
+            name: "TwofoldHTTP",
+            dependencies: [
+                "TwofoldCore", "TwofoldOTP", "TwofoldQR", "TwofoldSQLite", "TwofoldPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Test support shared by every test target: outside tools, fixed clocks, the store
         // conformance suite.
         .target(
@@ -69,6 +87,8 @@ let package = Package(
             dependencies: [
                 "TwofoldOTP",
                 "TwofoldQR",
+                "TwofoldCore",
+                "TwofoldHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,7 +107,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TwofoldCoreTests",
-            dependencies: ["TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting"]
+            dependencies: [
+                "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "TwofoldSQLiteTests",
@@ -95,7 +118,17 @@ let package = Package(
         ),
         .testTarget(
             name: "TwofoldPostgresTests",
-            dependencies: ["TwofoldPostgres", "TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
+            dependencies: [
+                "TwofoldPostgres", "TwofoldCore", "TwofoldOTP", "TwofoldTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TwofoldHTTPTests",
+            dependencies: [
+                "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "TwofoldCLITests",

@@ -15,7 +15,20 @@ struct Twofold: AsyncParsableCommand {
             code or an unparsable URI), 2 on bad usage (an unknown option or a malformed argument).
             """,
         version: TwofoldVersion.current,
-        subcommands: [OTPCommand.self]
+        subcommands: [
+            ServeCommand.self,
+            OTPCommand.self,
+            AppsCommand.self,
+            APIKeyCommand.self,
+            UsersCommand.self,
+            FactorsCommand.self,
+            EnrollCommand.self,
+            UnlockCommand.self,
+            RecoveryCodesCommand.self,
+            KeysCommand.self,
+            AuditCommand.self,
+            MigrateCommand.self,
+        ]
     )
 
     static func main() async {

@@ -19,6 +19,8 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let userErased = AuditAction(rawValue: "user.erased")
     public static let keysRotated = AuditAction(rawValue: "keys.rotated")
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
+    public static let apiKeyCreated = AuditAction(rawValue: "api_key.created")
+    public static let apiKeyRevoked = AuditAction(rawValue: "api_key.revoked")
 }
 
 /// An event to record. Never holds a code or a secret.

@@ -75,7 +75,8 @@ public struct FactorID: PrefixedIdentifier {
     public init(uncheckedRawValue: String) { rawValue = uncheckedRawValue }
 }
 
-/// A user, as the application names them: 1 to 128 printable characters of UTF-8.
+/// A user, as the application names them: 1 to 128 printable characters of UTF-8, counted as
+/// Unicode scalars (code points), as JSON Schema's `maxLength` counts them.
 ///
 /// Control and format characters, and leading or trailing white space, are refused: such an id
 /// is a bug or an attack in the calling application, and would make logs and exports ambiguous.
@@ -85,7 +86,7 @@ public struct UserID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// - Throws: `invalid_request` naming what is wrong with the id.
     public init(_ text: String) throws(TwofoldError) {
-        let count = text.count
+        let count = text.unicodeScalars.count
         guard count >= 1 else { throw TwofoldError(.invalidRequest, "user_id is empty") }
         guard count <= Self.maximumLength, text.utf8.count <= Self.maximumLength * 4 else {
             throw TwofoldError(.invalidRequest, "user_id has \(count) characters; at most \(Self.maximumLength) are allowed")

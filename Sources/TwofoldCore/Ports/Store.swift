@@ -25,6 +25,17 @@ public protocol Store: Sendable {
     func application(named name: String) async throws -> Application?
     func applications() async throws -> [Application]
 
+    // MARK: API keys
+
+    func insertAPIKey(_ key: APIKeyRecord, audit: AuditAppend) async throws
+    /// The key with this id, revoked or not. Read on every request (no cache), so that a
+    /// revocation takes effect at once on every node.
+    func apiKey(id: String) async throws -> APIKeyRecord?
+    /// Keys of one application, or of all when `nil`, oldest first.
+    func apiKeys(applicationID: ApplicationID?) async throws -> [APIKeyRecord]
+    /// Sets `revokedAt` if not yet revoked; returns whether this call revoked it.
+    func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool
+
     // MARK: Keys
 
     func wrappedDataKey(applicationID: ApplicationID, userID: UserID) async throws -> WrappedKey?
@@ -58,10 +69,11 @@ public protocol Store: Sendable {
 
     // MARK: Users
 
+    /// The user's failures and lock; `nil` when there are neither.
     func throttleState(applicationID: ApplicationID, userID: UserID) async throws -> ThrottleState?
     /// Deletes every factor and recovery code of the user; returns how many of each.
     func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)
-    /// Clears the failure count and any lock.
+    /// Clears the failure count and any lock (no throttle row remains).
     func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws
     /// Deletes everything held about the user, their data key included, and removes their id from
     /// audit events (which keep the pseudonym). The erasure's own event is appended last.
@@ -79,8 +91,9 @@ public protocol Store: Sendable {
     ///    step is below the new one (and, when activating, the factor is still pending);
     ///    `.acceptRecoveryCode` only if that code is unused. A lost compare-and-set is a denial
     ///    (`replayed` for steps, `invalid_code` for recovery codes);
-    /// 4. update the throttle: success clears it; `invalid_code` and `replayed` count a failure and
-    ///    lock for `request.throttle.lockDuration(afterFailures:)`; `no_factors` changes nothing;
+    /// 4. update the throttle: success clears it (no throttle row remains); `invalid_code` and
+    ///    `replayed` count a failure and lock for `request.throttle.lockDuration(afterFailures:)`;
+    ///    `no_factors` changes nothing and leaves no row behind;
     /// 5. append `audit(outcome)`; commit.
     /// If `decide` throws, nothing is written and the error is rethrown.
     func attempt(

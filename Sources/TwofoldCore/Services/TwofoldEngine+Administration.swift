@@ -119,6 +119,9 @@ extension TwofoldEngine {
         return KeyRotationReport(sealingKeyID: sealingID, rewrapped: rewrapped)
     }
 
+    /// The master key ids this engine holds, the sealing one first.
+    public var keyIDs: [String] { sealer.keyring.keyIDs }
+
     /// How many keys each master key id still wraps.
     public func keyUsage() async throws -> [String: Int] {
         try await store.keyUsage()

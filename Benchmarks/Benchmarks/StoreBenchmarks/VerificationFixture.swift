@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import TwofoldCore
+import TwofoldOTP
+import TwofoldPostgres
+import TwofoldSQLite
+
+/// A clock the benchmark moves by hand, one TOTP step per round.
+final class BenchmarkClock: WallClock, Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+    func now() -> Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// Users enrolled in TOTP, with their devices, on one store; kept on disk between runs
+/// (enrolling a million users takes minutes), keyed by store and user count.
+final class VerificationFixture: Sendable {
+    let engine: TwofoldEngine
+    let clock: BenchmarkClock
+    let application: ApplicationID
+    let users: [UserID]
+    let devices: [TOTP]
+
+    init(engine: TwofoldEngine, clock: BenchmarkClock, application: ApplicationID, users: [UserID], devices: [TOTP]) {
+        self.engine = engine
+        self.clock = clock
+        self.application = application
+        self.users = users
+        self.devices = devices
+    }
+
+    static let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("twofold-bench")
+
+    /// Verifies `count` distinct random users concurrently (`concurrency` in flight) with valid
+    /// codes at a fresh TOTP step; returns how many were allowed.
+    func round(count: Int, concurrency: Int, random: inout some RandomNumberGenerator) async throws -> Int {
+        clock.advance(by: 30)
+        let time = UInt64(clock.now().timeIntervalSince1970)
+        var picked = Set<Int>()
+        while picked.count < min(count, users.count) { picked.insert(Int.random(in: 0..<users.count, using: &random)) }
+        let work = try picked.map { (users[$0], try devices[$0].code(at: time)) }
+        let engine = self.engine
+        let application = self.application
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            var allowed = 0
+            var next = 0
+            while next < work.count, next < concurrency {
+                let (user, code) = work[next]
+                group.addTask { try await engine.verify(application, user, code: code, actor: "bench").isAllowed }
+                next += 1
+            }
+            while let result = try await group.next() {
+                if result { allowed += 1 }
+                if next < work.count {
+                    let (user, code) = work[next]
+                    group.addTask { try await engine.verify(application, user, code: code, actor: "bench").isAllowed }
+                    next += 1
+                }
+            }
+            return allowed
+        }
+    }
+
+    /// Opens (or first builds) a SQLite fixture of `userCount` users.
+    static func sqlite(users userCount: Int, durability: SQLiteDurability = .full) async throws -> VerificationFixture {
+        let directory = root.appendingPathComponent("sqlite-\(userCount)")
+        let database = directory.appendingPathComponent("twofold.sqlite").path
+        return try await load(directory: directory, userCount: userCount) { seeding in
+            try SQLiteStore(path: database, durability: seeding ? .normal : durability)
+        }
+    }
+
+    /// Opens (or first builds) a PostgreSQL fixture in the database named by `url`.
+    static func postgres(url: String, users userCount: Int) async throws -> VerificationFixture {
+        let directory = root.appendingPathComponent("postgres-\(userCount)")
+        return try await load(directory: directory, userCount: userCount) { _ in
+            try await PostgresStore.connect(url: url, maximumConnections: 40)
+        }
+    }
+
+    private static func load(directory: URL, userCount: Int, open: (_ seeding: Bool) async throws -> any Store) async throws -> VerificationFixture {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let keyFile = directory.appendingPathComponent("master.key")
+        let secretsFile = directory.appendingPathComponent("secrets.bin")
+        let clock = BenchmarkClock()
+        if !FileManager.default.fileExists(atPath: secretsFile.path) {
+            let key = MasterKey.generate()
+            try key.fileContents.write(to: keyFile, atomically: true, encoding: .utf8)
+            let store = try await open(true)
+            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([key]), clock: clock)
+            let app = try await engine.ensureApplication(named: "bench", actor: "bench")
+            let secrets = try await enroll(userCount, engine: engine, application: app.id, clock: clock)
+            try await store.close()
+            try Data(secrets.flatMap(\.bytes)).write(to: secretsFile)
+        }
+        let key = try MasterKey(fileContents: String(contentsOf: keyFile, encoding: .utf8))
+        let bytes = Array(try Data(contentsOf: secretsFile))
+        let store = try await open(false)
+        let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([key]), clock: clock)
+        let app = try await engine.application(named: "bench")
+        // Start well after the seeding steps, so no code is a replay.
+        clock.advance(by: 86_400)
+        var users: [UserID] = []
+        var devices: [TOTP] = []
+        for index in 0..<userCount {
+            users.append(try UserID("user\(index)"))
+            devices.append(try TOTP(secret: try OTPSecret(bytes: Array(bytes[index * 20..<(index + 1) * 20]))))
+        }
+        return VerificationFixture(engine: engine, clock: clock, application: app.id, users: users, devices: devices)
+    }
+
+    private static func enroll(_ count: Int, engine: TwofoldEngine, application: ApplicationID, clock: BenchmarkClock) async throws -> [OTPSecret] {
+        var secrets = [OTPSecret?](repeating: nil, count: count)
+        let batch = 64
+        var start = 0
+        while start < count {
+            let end = min(start + batch, count)
+            let enrolled = try await withThrowingTaskGroup(of: (Int, OTPSecret).self) { group in
+                for index in start..<end {
+                    group.addTask {
+                        let user = try UserID("user\(index)")
+                        let enrollment = try await engine.enroll(application, user, EnrollmentRequest(type: .totp), actor: "bench")
+                        let code = try enrollment.uri.makeTOTP().code(at: UInt64(clock.now().timeIntervalSince1970))
+                        _ = try await engine.activate(application, user, enrollment.factor.id, code: code, actor: "bench")
+                        return (index, enrollment.secret)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for (index, secret) in enrolled { secrets[index] = secret }
+            start = end
+            if start % 50_000 == 0 { FileHandle.standardError.write(Data("enrolled \(start) of \(count)\n".utf8)) }
+        }
+        return secrets.map { $0! }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TwofoldCore
+import TwofoldHTTP
+
+/// `--config FILE`: the same configuration as `twofold serve` (file and TWOFOLD_* environment).
+struct ConfigOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Configuration file (default: TWOFOLD_CONFIG; environment variables win).", valueName: "file"))
+    var config: String?
+
+    /// Opens the store and keys the configuration names.
+    func openRuntime() async throws -> TwofoldRuntime {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: TwofoldConfiguration
+        do {
+            configuration = try TwofoldConfiguration.load(file: config ?? environment["TWOFOLD_CONFIG"], environment: environment)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        var logger = Logger(label: "twofold.cli")
+        logger.logLevel = .warning
+        do {
+            return try await TwofoldRuntime.open(configuration, logger: logger)
+        } catch let error as TwofoldError {
+            throw CommandFailure(error.message)
+        }
+    }
+}
+
+/// `--app NAME`: which application a command is about.
+struct ApplicationOption: ParsableArguments {
+    @Option(help: "Application name.")
+    var app: String = "default"
+}
+
+/// `--json`: one JSON document instead of aligned text.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of aligned text.")
+    var json = false
+}
+
+/// `--yes`: confirmation for destructive commands.
+struct ConfirmationOption: ParsableArguments {
+    @Flag(help: "Do not ask for confirmation (required when not on a terminal).")
+    var yes = false
+
+    /// Asks on a terminal; without one, refuses unless `--yes` was given.
+    func confirm(_ question: String) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) != 0 else {
+            throw ValidationError("\(question) — refusing without --yes when standard input is not a terminal")
+        }
+        FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard answer == "y" || answer == "yes" else {
+            throw CommandFailure("cancelled")
+        }
+    }
+}
+
+/// Who is acting, for the audit log: `cli:<os user>`.
+enum CLIActor {
+    static var current: String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
+            return "cli:" + String(cString: name)
+        }
+        return "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "uid\(geteuid())")
+    }
+}
+
+extension TwofoldRuntime {
+    /// Runs `body` with the runtime open, closing it afterwards whatever happens, and turns
+    /// engine errors into failed operations (exit status 1) or usage errors (2).
+    func use<T>(_ body: (TwofoldRuntime) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            try await close()
+            return result
+        } catch {
+            try? await close()
+            if let error = error as? TwofoldError {
+                throw error.code == .invalidRequest ? ValidationError(error.message) : CommandFailure(error.message) as any Error
+            }
+            throw error
+        }
+    }
+}
+
+/// Parses a user id argument; a malformed one is bad usage.
+func parseUserID(_ text: String) throws -> UserID {
+    do {
+        return try UserID(text)
+    } catch {
+        throw ValidationError(error.message)
+    }
+}

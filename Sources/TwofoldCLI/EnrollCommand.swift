@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import TwofoldCore
+import TwofoldOTP
+import TwofoldQR
+
+extension FactorType: ExpressibleByArgument {}
+
+/// `twofold enroll`: enrolls a user's authenticator app from the terminal.
+struct EnrollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Enroll a user in TOTP or HOTP: print the otpauth URI and its QR code, then activate with a code.",
+        discussion: "Without --no-activate, the command asks for a code from the app and activates the factor with it."
+    )
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @Option(help: "totp or hotp.")
+    var type: FactorType = .totp
+
+    @Option(help: "The issuer the authenticator app shows.")
+    var issuer: String?
+
+    @Flag(help: "Leave the factor pending instead of asking for a code.")
+    var noActivate = false
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    struct Result: Encodable {
+        let factorId: String
+        let type: String
+        let status: String
+        let otpauthUri: String
+    }
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        let actor = CLIActor.current
+        let result = try await config.openRuntime().use { runtime -> Result in
+            let app = try await runtime.engine.application(named: application.app)
+            let enrollment = try await runtime.engine.enroll(app.id, userID, EnrollmentRequest(type: type, issuer: issuer), actor: actor)
+            if !output.json {
+                print(enrollment.uri.string)
+                do {
+                    let code = try QRCode(text: enrollment.uri.string)
+                    StandardOutput.write(Array(QRTerminalRenderer().render(code).utf8))
+                } catch {
+                    StandardError.write("cannot draw the QR code (\(error)); type the URI's secret into the app instead")
+                }
+            }
+            var status = enrollment.factor.status
+            if !noActivate {
+                FileHandle.standardError.write(Data("Code from the app: ".utf8))
+                guard let code = readLine()?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+                    throw CommandFailure("no code given; the factor stays pending for 10 minutes (activate it through the API)")
+                }
+                status = try await runtime.engine.activate(app.id, userID, enrollment.factor.id, code: code, actor: actor).status
+            }
+            return Result(factorId: enrollment.factor.id.rawValue, type: type.rawValue, status: status.rawValue, otpauthUri: enrollment.uri.string)
+        }
+        if output.json {
+            try Output.json(result)
+        } else {
+            print("factor \(result.factorId) is \(result.status)")
+        }
+    }
+}
+
+/// `twofold unlock`: clears a user's lock after repeated failures.
+struct UnlockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unlock", abstract: "Clear a user's failure count and lock.")
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        try await config.openRuntime().use { runtime in
+            let app = try await runtime.engine.application(named: application.app)
+            try await runtime.engine.unlock(app.id, userID, actor: CLIActor.current)
+        }
+        if output.json {
+            try Output.json(["unlocked": userID.rawValue])
+        } else {
+            print("unlocked user \(userID)")
+        }
+    }
+}
+
+/// `twofold recovery-codes`: a new set of recovery codes, replacing the old.
+struct RecoveryCodesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recovery-codes",
+        abstract: "Generate ten new recovery codes for a user, replacing any earlier set. They are shown once."
+    )
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        let codes = try await config.openRuntime().use { runtime in
+            let app = try await runtime.engine.application(named: application.app)
+            return try await runtime.engine.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
+        }
+        if output.json {
+            try Output.json(RecoveryCodesJSON(userId: userID.rawValue, codes: codes))
+        } else {
+            codes.forEach { print($0) }
+        }
+    }
+}
+
+struct RecoveryCodesJSON: Encodable {
+    let userId: String
+    let codes: [String]
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import TwofoldCore
+
+/// `twofold factors`: a user's second factors.
+struct FactorsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "factors",
+        abstract: "List, delete or reset a user's factors.",
+        subcommands: [FactorsListCommand.self, FactorsDeleteCommand.self, FactorsResetCommand.self]
+    )
+}
+
+struct FactorsListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List a user's factors (never a secret).")
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        let factors = try await config.openRuntime().use { runtime in
+            let app = try await runtime.engine.application(named: application.app)
+            return try await runtime.engine.factors(app.id, userID)
+        }
+        if output.json {
+            try Output.json(["factors": factors])
+        } else {
+            Self.printTable(factors)
+        }
+    }
+
+    static func printTable(_ factors: [Factor]) {
+        Output.table(["ID", "TYPE", "STATUS", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED"], factors.map {
+            [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.algorithm.rawValue, String($0.digits),
+             Output.date($0.createdAt), Output.date($0.activatedAt)]
+        })
+    }
+}
+
+struct FactorsDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete one factor of a user.")
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @Argument(help: "The factor id (fac_…).")
+    var factor: String
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var confirmation: ConfirmationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        guard let factorID = FactorID(rawValue: factor) else {
+            throw ValidationError("\"\(factor)\" is not a factor id (fac_ followed by 26 characters)")
+        }
+        try confirmation.confirm("Delete factor \(factorID) of user \(userID)?")
+        try await config.openRuntime().use { runtime in
+            let app = try await runtime.engine.application(named: application.app)
+            try await runtime.engine.deleteFactor(app.id, userID, factorID, actor: CLIActor.current)
+        }
+        if output.json {
+            try Output.json(["deleted": factorID.rawValue])
+        } else {
+            print("deleted factor \(factorID)")
+        }
+    }
+}
+
+struct FactorsResetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Delete all of a user's factors and recovery codes (a lost phone)."
+    )
+
+    @Argument(help: "The user id.")
+    var user: String
+
+    @OptionGroup var application: ApplicationOption
+    @OptionGroup var confirmation: ConfirmationOption
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let userID = try parseUserID(user)
+        try confirmation.confirm("Delete all factors and recovery codes of user \(userID)?")
+        let counts = try await config.openRuntime().use { runtime in
+            let app = try await runtime.engine.application(named: application.app)
+            return try await runtime.engine.reset(app.id, userID, actor: CLIActor.current)
+        }
+        if output.json {
+            try Output.json(["user_id": userID.rawValue, "factors_deleted": String(counts.factors), "recovery_codes_deleted": String(counts.recoveryCodes)])
+        } else {
+            print("deleted \(counts.factors) factor(s) and \(counts.recoveryCodes) recovery code(s) of user \(userID)")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import TwofoldCore
+
+/// `twofold keys`: master keys — generate, rotate, and see what each still wraps.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Generate master keys, rotate to a new one, and show key usage.",
+        discussion: """
+            To rotate: generate a new key file, put it FIRST in TWOFOLD_MASTER_KEY_FILE (keep the old \
+            one after it) on every node and restart them, then run `twofold keys rotate`. When \
+            `twofold keys status` shows the old key wraps nothing, remove it from the list.
+            """,
+        subcommands: [KeysGenerateCommand.self, KeysRotateCommand.self, KeysStatusCommand.self]
+    )
+}
+
+struct KeysGenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Write a new random master key to FILE (mode 0600).")
+
+    @Argument(help: "Where to write the key.")
+    var file: String
+
+    @Flag(help: "Overwrite an existing file.")
+    var force = false
+
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        if FileManager.default.fileExists(atPath: file), !force {
+            throw CommandFailure("\(file) exists; refusing to overwrite a key without --force (a lost master key loses every secret it wraps)")
+        }
+        let key = MasterKey.generate()
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { throw CommandFailure("cannot create \(file): \(String(cString: strerror(errno)))") }
+        let bytes = Array(key.fileContents.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        fchmod(descriptor, 0o600)
+        close(descriptor)
+        guard written == bytes.count else { throw CommandFailure("cannot write \(file)") }
+        if output.json {
+            try Output.json(["file": file, "key_id": key.id])
+        } else {
+            print("wrote master key \(key.id) to \(file)")
+        }
+    }
+}
+
+struct KeysRotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Re-wrap every data key under the first key of TWOFOLD_MASTER_KEY_FILE; safe while servers run."
+    )
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let report = try await config.openRuntime().use { try await $0.engine.rotateKeys(actor: CLIActor.current) }
+        if output.json {
+            try Output.json(["key_id": report.sealingKeyID, "rewrapped": String(report.rewrapped)])
+        } else if report.rewrapped == 0 {
+            print("nothing to do: every key is already wrapped by \(report.sealingKeyID)")
+        } else {
+            print("re-wrapped \(report.rewrapped) key(s) under \(report.sealingKeyID)")
+        }
+    }
+}
+
+struct KeysStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "How many keys each master key id still wraps.")
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (usage, held) = try await config.openRuntime().use { runtime in
+            (try await runtime.engine.keyUsage(), runtime.engine.keyIDs)
+        }
+        let ids = (held + usage.keys.filter { !held.contains($0) }.sorted())
+        if output.json {
+            try Output.json(["keys": ids.map { KeyRow(keyId: $0, wraps: usage[$0] ?? 0, held: held.contains($0), sealing: $0 == held.first) }])
+        } else {
+            Output.table(["KEY", "WRAPS", "HELD", "SEALS"], ids.map {
+                [$0, String(usage[$0] ?? 0), held.contains($0) ? "yes" : "no", $0 == held.first ? "yes" : ""]
+            })
+        }
+    }
+
+    struct KeyRow: Encodable {
+        let keyId: String
+        let wraps: Int
+        let held: Bool
+        let sealing: Bool
+    }
+}

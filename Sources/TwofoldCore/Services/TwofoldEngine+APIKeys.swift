@@ -1,0 +1,51 @@
+import Crypto
+import Foundation
+
+/// A key just created: `secret` is the whole bearer token, shown once.
+public struct CreatedAPIKey: Sendable {
+    public let record: APIKeyRecord
+    /// `tf_<id>_<secret>`; only its SHA-256 is stored.
+    public let token: String
+}
+
+extension TwofoldEngine {
+    /// Creates an API key for an application.
+    public func createAPIKey(_ applicationID: ApplicationID, scopes: Set<APIKeyScope>, actor: String) async throws -> CreatedAPIKey {
+        guard !scopes.isEmpty else { throw TwofoldError(.invalidRequest, "give at least one scope: verify, enroll or admin") }
+        let id = "key_" + IdentifierAlphabet.encode(random.bytes(10))
+        let secret = IdentifierAlphabet.encode(random.bytes(16)) + IdentifierAlphabet.encode(random.bytes(16))
+        let record = APIKeyRecord(id: id, applicationID: applicationID, scopes: scopes,
+                                  secretHash: Self.hashAPIKeySecret(secret), createdAt: clock.now())
+        try await store.insertAPIKey(record, audit: audit(.apiKeyCreated, applicationID, nil, actor: actor,
+                                                          details: ["key_id": id, "scopes": record.scopesText]))
+        return CreatedAPIKey(record: record, token: "tf_\(id)_\(secret)")
+    }
+
+    /// The key a bearer token names, if the token is genuine and the key not revoked.
+    public func authenticate(token: String) async throws -> APIKeyRecord? {
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        // tf _ key _ <id> _ <secret>
+        guard parts.count == 4, parts[0] == "tf", parts[1] == "key", parts[2].utf8.count == 16, parts[3].utf8.count == 52 else {
+            return nil
+        }
+        guard let record = try await store.apiKey(id: "key_" + parts[2]), record.revokedAt == nil else { return nil }
+        return ConstantTime.equal(record.secretHash, Self.hashAPIKeySecret(String(parts[3]))) ? record : nil
+    }
+
+    public func apiKeys(_ applicationID: ApplicationID?) async throws -> [APIKeyRecord] {
+        try await store.apiKeys(applicationID: applicationID)
+    }
+
+    /// Revokes a key; effective at once on every node.
+    /// - Throws: `not_found` for an unknown or already revoked key.
+    public func revokeAPIKey(id: String, actor: String) async throws {
+        guard let record = try await store.apiKey(id: id) else { throw TwofoldError.notFound("API key \(id)") }
+        let revoked = try await store.revokeAPIKey(id: id, at: clock.now(), audit: audit(.apiKeyRevoked, record.applicationID, nil, actor: actor,
+                                                                                      details: ["key_id": id]))
+        guard revoked else { throw TwofoldError.notFound("active API key \(id)") }
+    }
+
+    static func hashAPIKeySecret(_ secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(secret.utf8)))
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Hummingbird
+import TwofoldCore
+import TwofoldOTP
+import TwofoldQR
+
+/// Enrollment and management of a user's factors and recovery codes (scope `enroll`), mounted at
+/// `/v1/users/{user_id}`.
+struct FactorsController<Context: CallerRequestContext>: Sendable {
+    let engine: TwofoldEngine
+    let lockouts: LockoutWatch
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.add(middleware: RequireScopeMiddleware(scope: .enroll))
+        routes.post("factors", use: enroll)
+        routes.get("factors", use: list)
+        routes.get("factors/{factor_id}/qr", use: qrCode)
+        routes.post("factors/{factor_id}/activate", use: activate)
+        routes.delete("factors/{factor_id}", use: delete)
+        routes.post("factors/{factor_id}/resync", use: resynchronize)
+        routes.post("recovery-codes", use: recoveryCodes)
+        return routes
+    }
+
+    // MARK: Request and response bodies
+
+    struct EnrollRequest: Decodable {
+        var type: String
+        var issuer: String?
+        var label: String?
+        var algorithm: String?
+        var digits: WholeNumber?
+        var period: WholeNumber?
+    }
+
+    struct EnrollResponse: Encodable {
+        let factor: FactorBody
+        let secret: String
+        let otpauthURI: String
+        let qrSVG: String
+
+        enum CodingKeys: String, CodingKey {
+            case factor, secret
+            case otpauthURI = "otpauth_uri"
+            case qrSVG = "qr_svg"
+        }
+    }
+
+    struct FactorListResponse: Encodable {
+        let factors: [FactorBody]
+    }
+
+    struct CodeRequest: Decodable {
+        var code: String
+    }
+
+    struct ResyncRequest: Decodable {
+        var codes: [String]
+    }
+
+    struct RecoveryCodesResponse: Encodable {
+        let codes: [String]
+    }
+
+    // MARK: Handlers
+
+    /// `POST /v1/users/{user_id}/factors` → 201 with the secret, its URI and QR code, once.
+    @Sendable func enroll(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let body = try await request.decodeJSON(EnrollRequest.self)
+        let enrollment = try await engine.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
+        let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
+        let response = EnrollResponse(factor: FactorBody(enrollment.factor), secret: enrollment.secret.base32,
+                                      otpauthURI: enrollment.uri.string, qrSVG: QRSVGRenderer().render(qr))
+        return JSONResponse.make(response, status: .created)
+    }
+
+    /// `GET /v1/users/{user_id}/factors` → the active and pending factors, never a secret.
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let factors = try await engine.factors(context.caller.applicationID, userID)
+        return JSONResponse.make(FactorListResponse(factors: factors.map(FactorBody.init)))
+    }
+
+    /// `GET /v1/users/{user_id}/factors/{factor_id}/qr?format=svg|png`: only while pending.
+    @Sendable func qrCode(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let factorID = try PathParameters.factorID(context)
+        let format = request.uri.queryParameters.get("format") ?? "svg"
+        guard format == "svg" || format == "png" else {
+            throw APIError.invalidRequest("query parameter `format` must be svg or png")
+        }
+        let uri = try await engine.pendingEnrollmentURI(context.caller.applicationID, userID, factorID)
+        let qr = try QRCode(text: uri.string, errorCorrection: .medium)
+        if format == "png" {
+            return Response(status: .ok, headers: [.contentType: "image/png"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: QRPNGRenderer().render(qr))))
+        }
+        return Response(status: .ok, headers: [.contentType: "image/svg+xml"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: QRSVGRenderer().render(qr))))
+    }
+
+    /// `POST /v1/users/{user_id}/factors/{factor_id}/activate` `{"code"}` → the active factor,
+    /// or 422 `invalid_code`.
+    @Sendable func activate(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let factorID = try PathParameters.factorID(context)
+        let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
+        let applicationID = context.caller.applicationID
+        do {
+            let factor = try await engine.activate(applicationID, userID, factorID, code: code, actor: context.caller.actor)
+            return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
+        } catch let error as TwofoldError {
+            throw await mapAttemptError(error, applicationID, userID)
+        }
+    }
+
+    /// `DELETE /v1/users/{user_id}/factors/{factor_id}` → 204.
+    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let factorID = try PathParameters.factorID(context)
+        try await engine.deleteFactor(context.caller.applicationID, userID, factorID, actor: context.caller.actor)
+        return Response(status: .noContent)
+    }
+
+    /// `POST /v1/users/{user_id}/factors/{factor_id}/resync` `{"codes": [c1, c2]}`: HOTP only.
+    @Sendable func resynchronize(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let factorID = try PathParameters.factorID(context)
+        let codes = try await request.decodeJSON(ResyncRequest.self).codes
+        guard codes.count == 2 else {
+            throw APIError.invalidRequest("field `codes` must hold exactly two consecutive codes")
+        }
+        let first = try CodeField.validate(codes[0], field: "codes[0]")
+        let second = try CodeField.validate(codes[1], field: "codes[1]")
+        let applicationID = context.caller.applicationID
+        do {
+            try await engine.resynchronize(applicationID, userID, factorID, codes: (first, second), actor: context.caller.actor)
+        } catch let error as TwofoldError {
+            throw await mapAttemptError(error, applicationID, userID)
+        }
+        guard let factor = try await engine.factors(applicationID, userID).first(where: { $0.id == factorID }) else {
+            throw APIError.notFound("factor not found")
+        }
+        return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
+    }
+
+    /// `POST /v1/users/{user_id}/recovery-codes` → 201 with ten new codes, replacing any earlier set.
+    @Sendable func recoveryCodes(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let codes = try await engine.generateRecoveryCodes(context.caller.applicationID, userID, actor: context.caller.actor)
+        return JSONResponse.make(RecoveryCodesResponse(codes: codes), status: .created)
+    }
+
+    // MARK: Helpers
+
+    /// A refused activation or resynchronisation: count a lock it started; say when a lock ends.
+    private func mapAttemptError(_ error: TwofoldError, _ applicationID: ApplicationID, _ userID: UserID) async -> any Error {
+        switch error.code {
+        case .invalidCode:
+            await lockouts.failureRecorded(applicationID, userID)
+            return error
+        case .locked:
+            return await lockouts.lockedError(error, applicationID, userID)
+        default:
+            return error
+        }
+    }
+
+    static var maximumIssuerLength: Int { 64 }
+    static var maximumLabelLength: Int { 128 }
+
+    /// Checks each field, naming the one that is wrong.
+    static func validate(_ body: EnrollRequest, userID: UserID) throws -> EnrollmentRequest {
+        guard let type = FactorType(rawValue: body.type) else {
+            throw APIError.invalidRequest("field `type` must be totp or hotp")
+        }
+        var algorithm = OTPAlgorithm.sha1
+        if let name = body.algorithm {
+            guard let parsed = OTPAlgorithm(rawValue: name) else {
+                throw APIError.invalidRequest("field `algorithm` must be sha1, sha256 or sha512")
+            }
+            algorithm = parsed
+        }
+        let digits = body.digits?.value ?? 6
+        guard (6...8).contains(digits) else { throw APIError.invalidRequest("field `digits` must be 6, 7 or 8") }
+        let period = body.period?.value ?? 30
+        guard (1...86_400).contains(period) else {
+            throw APIError.invalidRequest("field `period` must be 1 to 86400 seconds")
+        }
+        try validateText(body.issuer, field: "issuer", maximum: maximumIssuerLength)
+        try validateText(body.label, field: "label", maximum: maximumLabelLength)
+        if body.label == nil, userID.rawValue.contains(":") {
+            throw APIError.invalidRequest("user_id contains \":\", which authenticator apps cannot show as an account name: give a `label`")
+        }
+        let request = EnrollmentRequest(type: type, issuer: body.issuer, label: body.label, algorithm: algorithm,
+                                        digits: digits, period: period)
+        try checkFitsQRCode(request, userID: userID)
+        return request
+    }
+
+    private static func validateText(_ text: String?, field: String, maximum: Int) throws {
+        guard let text else { return }
+        // Counted in Unicode scalars, as JSON Schema's maxLength counts.
+        guard !text.isEmpty, text.unicodeScalars.count <= maximum else {
+            throw APIError.invalidRequest("field `\(field)` must be 1 to \(maximum) characters")
+        }
+        guard !text.contains(":") else {
+            throw APIError.invalidRequest("field `\(field)` must not contain \":\", which separates issuer and account in authenticator apps")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) else {
+            throw APIError.invalidRequest("field `\(field)` must not contain control characters")
+        }
+    }
+
+    /// Long labels of multi-byte characters can outgrow the largest QR code: refuse them before
+    /// anything is stored.
+    private static func checkFitsQRCode(_ request: EnrollmentRequest, userID: UserID) throws {
+        let account = request.label ?? userID.rawValue
+        guard (request.issuer?.utf8.count ?? 0) + account.utf8.count > 200 else { return }
+        let placeholder = try OTPSecret(bytes: Array(repeating: 0, count: request.algorithm.recommendedSecretSize))
+        let method: OTPAuthURI.Method = request.type == .totp ? .totp(period: request.period) : .hotp(counter: 0)
+        do {
+            let uri = try OTPAuthURI(method: method, account: account, issuer: request.issuer, secret: placeholder,
+                                     algorithm: request.algorithm, digits: request.digits)
+            _ = try QRCode(text: uri.string, errorCorrection: .medium)
+        } catch {
+            throw APIError.invalidRequest("fields `issuer` and `label` (or user_id) are too long together to fit in a QR code")
+        }
+    }
+}

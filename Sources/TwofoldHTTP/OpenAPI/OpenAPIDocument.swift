@@ -1,0 +1,462 @@
+/// The OpenAPI 3.1 description of every endpoint, served at `/openapi.json`. Written by hand
+/// beside the controllers; a test checks that its operations and the router's routes are the
+/// same set, and schemathesis checks the server's answers against it.
+enum OpenAPIDocument {
+    static let version = "0.1.0"
+
+    /// The document, serialised once.
+    static let json: [UInt8] = document.serialized
+
+    static var document: JSONValue {
+        [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Twofold",
+                "version": .string(version),
+                "description": "Self-hosted two-factor authentication: enroll users in TOTP and HOTP factors and verify their codes. Every /v1 call needs `Authorization: Bearer <API key>`; a key belongs to one application and has scopes among verify, enroll and admin. User ids are the application's own, percent-encoded in the path.",
+                "license": ["name": "Proprietary"],
+            ],
+            "paths": paths,
+            "components": components,
+        ]
+    }
+
+    // MARK: Paths
+
+    static var paths: JSONValue {
+        [
+            "/v1/users/{user_id}/factors": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "enrollFactor", "Enroll the user in a new TOTP or HOTP factor (pending until activated)", scope: "enroll",
+                    body: ref("EnrollRequest"),
+                    responses: ["201": jsonResponse("The new pending factor, with its secret, URI and QR code, shown once", ref("Enrollment"))
+                            .merging([("links", factorLinks)])],
+                    errors: ["400", "404", "413"]),
+                "get": operation(
+                    "listFactors", "The user's active and pending factors, never a secret", scope: "enroll",
+                    responses: ["200": jsonResponse("The factors", ref("FactorList"))],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/factors/{factor_id}": [
+                "parameters": [userIDParameter, factorIDParameter],
+                "delete": operation(
+                    "deleteFactor", "Delete one factor", scope: "enroll",
+                    responses: ["204": ["description": "Deleted"]],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/factors/{factor_id}/qr": [
+                "parameters": [userIDParameter, factorIDParameter],
+                "get": operation(
+                    "factorQRCode", "The enrollment QR code of a pending factor (404 once active)", scope: "enroll",
+                    parameters: [[
+                        "name": "format", "in": "query", "required": false,
+                        "description": "Image format; svg by default",
+                        "schema": ["type": "string", "enum": ["svg", "png"], "default": "svg"],
+                    ]],
+                    responses: ["200": [
+                        "description": "The QR code of the factor's otpauth URI",
+                        "content": [
+                            "image/svg+xml": ["schema": ["type": "string"]],
+                            "image/png": ["schema": ["type": "string", "contentMediaType": "image/png"]],
+                        ],
+                    ]],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/factors/{factor_id}/activate": [
+                "parameters": [userIDParameter, factorIDParameter],
+                "post": operation(
+                    "activateFactor", "Activate a pending factor with a code from the user's device", scope: "enroll",
+                    body: ref("CodeRequest"),
+                    responses: ["200": jsonResponse("The active factor", ref("FactorEnvelope"))],
+                    errors: ["400", "404", "413", "422", "429"]),
+            ],
+            "/v1/users/{user_id}/factors/{factor_id}/resync": [
+                "parameters": [userIDParameter, factorIDParameter],
+                "post": operation(
+                    "resynchronizeFactor", "Move an active HOTP factor's counter to the device's, from two consecutive codes", scope: "enroll",
+                    body: ref("ResyncRequest"),
+                    responses: ["200": jsonResponse("The resynchronised factor", ref("FactorEnvelope"))],
+                    errors: ["400", "404", "413", "422", "429"]),
+            ],
+            "/v1/users/{user_id}/recovery-codes": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "generateRecoveryCodes", "Ten new single-use recovery codes, replacing any earlier set", scope: "enroll",
+                    responses: ["201": jsonResponse("The codes, shown once", ref("RecoveryCodes"))],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/verify": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "verifyCode", "Is this code (or recovery code) good for this user now?", scope: "verify",
+                    body: ref("CodeRequest"),
+                    responses: ["200": jsonResponse("The verdict; when locked, also a Retry-After header", ref("Verification"),
+                                                    headers: ["Retry-After": retryAfterHeader])],
+                    errors: ["400", "404", "413"]),
+            ],
+            "/v1/users/{user_id}/reset": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "resetUser", "Delete all of the user's factors and recovery codes", scope: "admin",
+                    responses: ["204": ["description": "Reset"]],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/unlock": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "unlockUser", "Clear the user's failures and lock", scope: "admin",
+                    responses: ["204": ["description": "Unlocked"]],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}/export": [
+                "parameters": [userIDParameter],
+                "get": operation(
+                    "exportUser", "Everything held about the user, without secrets (404 when nothing is)", scope: "admin",
+                    responses: ["200": jsonResponse("The user's data", ref("UserExport"))],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/users/{user_id}": [
+                "parameters": [userIDParameter],
+                "delete": operation(
+                    "eraseUser", "Erase the user: their data is deleted and their id removed from audit events", scope: "admin",
+                    responses: ["204": ["description": "Erased (also when nothing was stored)"]],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/audit": [
+                "get": operation(
+                    "listAuditEvents", "The application's audit events, newest first, a page at a time", scope: "admin",
+                    parameters: [
+                        ["name": "user_id", "in": "query", "required": false, "description": "Only this user's events",
+                         "schema": ["type": "string", "minLength": 1, "maxLength": 128]],
+                        ["name": "since", "in": "query", "required": false, "description": "Only events at or after this time (RFC 3339)",
+                         "schema": ["type": "string", "format": "date-time"]],
+                        ["name": "limit", "in": "query", "required": false, "description": "Events per page",
+                         "schema": ["type": "integer", "minimum": 1, "maximum": 500, "default": 100]],
+                        ["name": "before", "in": "query", "required": false, "description": "The `next` value of the previous page",
+                         "schema": ["type": "string", "pattern": "^[1-9][0-9]{0,17}$"]],
+                    ],
+                    responses: ["200": jsonResponse("A page of events", ref("AuditPage"))],
+                    errors: ["400", "404"]),
+            ],
+            "/healthz": [
+                "get": publicOperation("health", "Liveness: the process answers",
+                                       responses: ["200": jsonResponse("Alive", ref("Status"))]),
+            ],
+            "/readyz": [
+                "get": publicOperation("readiness", "Readiness: the store answers",
+                                       responses: [
+                                           "200": jsonResponse("Ready", ref("Status")),
+                                           "503": ["$ref": "#/components/responses/Unavailable"],
+                                       ]),
+            ],
+            "/metrics": [
+                "get": publicOperation("metrics", "Prometheus metrics: requests by route and status, latency, verifications, lockouts",
+                                       responses: ["200": [
+                                           "description": "Prometheus text exposition format 0.0.4",
+                                           "content": ["text/plain": ["schema": ["type": "string"]]],
+                                       ]]),
+            ],
+            "/openapi.json": [
+                "get": publicOperation("openAPI", "This document",
+                                       responses: ["200": jsonResponse("The OpenAPI 3.1 document", ["type": "object"])]),
+            ],
+        ]
+    }
+
+    // MARK: Building blocks
+
+    static func ref(_ schema: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(schema)")] }
+
+    static func jsonResponse(_ description: String, _ schema: JSONValue, headers: JSONValue? = nil) -> JSONValue {
+        var response: [(String, JSONValue)] = [
+            ("description", .string(description)),
+            ("content", ["application/json": ["schema": schema]]),
+        ]
+        if let headers { response.append(("headers", headers)) }
+        return .object(response)
+    }
+
+    /// From an enrollment to the operations on the factor it made.
+    static var factorLinks: JSONValue {
+        let parameters: JSONValue = ["user_id": "$request.path.user_id", "factor_id": "$response.body#/factor/id"]
+        return [
+            "FactorQRCode": ["operationId": "factorQRCode", "parameters": parameters],
+            "ActivateFactor": ["operationId": "activateFactor", "parameters": parameters],
+            "ResynchronizeFactor": ["operationId": "resynchronizeFactor", "parameters": parameters],
+            "DeleteFactor": ["operationId": "deleteFactor", "parameters": parameters],
+        ]
+    }
+
+    static let retryAfterHeader: JSONValue = [
+        "description": "Seconds until the lock ends",
+        "schema": ["type": "integer", "minimum": 1],
+    ]
+
+    /// Errors every `/v1` operation can answer, besides those it lists.
+    static let commonErrors = ["401", "403", "500", "503"]
+
+    static let errorResponses: [String: String] = [
+        "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "413": "PayloadTooLarge",
+        "422": "InvalidCode", "429": "RateLimited", "500": "Internal", "503": "Unavailable",
+    ]
+
+    static func operation(
+        _ id: String, _ summary: String, scope: String, parameters: [JSONValue] = [], body: JSONValue? = nil,
+        responses: JSONValue, errors: [String]
+    ) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("operationId", .string(id)),
+            ("summary", .string(summary)),
+            ("description", .string("Needs an API key with the `\(scope)` scope.")),
+            ("tags", [.string(scope)]),
+            ("security", [["bearerAuth": []]]),
+        ]
+        if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
+        if let body {
+            members.append(("requestBody", ["required": true, "content": ["application/json": ["schema": body]]]))
+        }
+        guard case .object(var all) = responses else { preconditionFailure("responses must be an object") }
+        for status in (errors + commonErrors).sorted() {
+            all.append((status, ["$ref": .string("#/components/responses/\(errorResponses[status]!)")]))
+        }
+        members.append(("responses", .object(all)))
+        return .object(members)
+    }
+
+    static func publicOperation(_ id: String, _ summary: String, responses: JSONValue) -> JSONValue {
+        [
+            "operationId": .string(id),
+            "summary": .string(summary),
+            "tags": ["operations"],
+            "security": [],
+            "responses": responses,
+        ]
+    }
+
+    static let userIDParameter: JSONValue = [
+        "name": "user_id", "in": "path", "required": true,
+        "description": "The application's own id for the user, percent-encoded: 1 to 128 printable characters (code points), no control or format characters, no white space at either end",
+        "schema": ["type": "string", "minLength": 1, "maxLength": 128],
+    ]
+
+    static let factorIDParameter: JSONValue = [
+        "name": "factor_id", "in": "path", "required": true,
+        "description": "A factor id, as enrollment returned it",
+        "schema": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
+    ]
+
+    // MARK: Components
+
+    static var components: JSONValue {
+        [
+            "securitySchemes": [
+                "bearerAuth": ["type": "http", "scheme": "bearer", "description": "An API key, as `twofold apikey create` prints it"],
+            ],
+            "responses": [
+                "BadRequest": errorResponse("Malformed JSON, a wrong type, an unknown value or an invalid user id"),
+                "Unauthorized": errorResponse("A missing, unknown or revoked API key"),
+                "Forbidden": errorResponse("The API key lacks the scope"),
+                "NotFound": errorResponse("No such factor, user data or route"),
+                "PayloadTooLarge": errorResponse("The body is over 16 KiB"),
+                "InvalidCode": errorResponse("The code is wrong"),
+                "RateLimited": .object(errorResponse("The user is locked after repeated failures").objectMembers
+                    + [("headers", ["Retry-After": retryAfterHeader])]),
+                "Internal": errorResponse("An internal error; it has been logged"),
+                "Unavailable": errorResponse("The store is unavailable"),
+            ],
+            "schemas": schemas,
+        ]
+    }
+
+    static func errorResponse(_ description: String) -> JSONValue {
+        jsonResponse(description, ref("Error"))
+    }
+
+    static let timestamp: JSONValue = ["type": "string", "format": "date-time"]
+    static let nullableTimestamp: JSONValue = ["type": ["string", "null"], "format": "date-time"]
+    static let nullableString: JSONValue = ["type": ["string", "null"]]
+
+    static var schemas: JSONValue {
+        [
+            "Error": [
+                "type": "object",
+                "required": ["error"],
+                "properties": [
+                    "error": [
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": [
+                            "code": ["type": "string", "enum": [
+                                "invalid_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict",
+                                "payload_too_large", "invalid_code", "rate_limited", "unavailable", "internal",
+                            ]],
+                            "message": ["type": "string"],
+                        ],
+                    ],
+                ],
+            ],
+            "Factor": [
+                "type": "object",
+                "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period"],
+                "properties": [
+                    "id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
+                    "type": ["type": "string", "enum": ["totp", "hotp"]],
+                    "status": ["type": "string", "enum": ["pending", "active"]],
+                    "created_at": timestamp,
+                    "activated_at": nullableTimestamp,
+                    "expires_at": .object(nullableTimestamp.objectMembers + [("description", "When a pending enrollment lapses; null once active")]),
+                    "label": ["type": "string", "description": "The account name authenticator apps show"],
+                    "issuer": nullableString,
+                    "algorithm": ["type": "string", "enum": ["sha1", "sha256", "sha512"]],
+                    "digits": ["type": "integer", "minimum": 6, "maximum": 8],
+                    "period": ["type": ["integer", "null"], "description": "TOTP period in seconds; null for HOTP"],
+                ],
+            ],
+            "EnrollRequest": [
+                "type": "object",
+                "required": ["type"],
+                "description": "Optional fields may be left out or null for their default.",
+                "properties": [
+                    "type": ["type": "string", "enum": ["totp", "hotp"]],
+                    "issuer": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[^:]*$",
+                               "description": "Shown in authenticator apps; the configured issuer by default"],
+                    "label": ["type": ["string", "null"], "minLength": 1, "maxLength": 128, "pattern": "^[^:]*$",
+                              "description": "The account name authenticator apps show; the user id by default"],
+                    "algorithm": ["type": ["string", "null"], "enum": ["sha1", "sha256", "sha512", nil], "default": "sha1"],
+                    "digits": ["type": ["integer", "null"], "minimum": 6, "maximum": 8, "default": 6],
+                    "period": ["type": ["integer", "null"], "minimum": 1, "maximum": 86400, "default": 30, "description": "TOTP only"],
+                ],
+            ],
+            "Enrollment": [
+                "type": "object",
+                "required": ["factor", "secret", "otpauth_uri", "qr_svg"],
+                "properties": [
+                    "factor": ref("Factor"),
+                    "secret": ["type": "string", "pattern": "^[A-Z2-7]+$", "description": "Base32, without padding"],
+                    "otpauth_uri": ["type": "string", "pattern": "^otpauth://(totp|hotp)/"],
+                    "qr_svg": ["type": "string", "description": "The otpauth URI as an SVG QR code"],
+                ],
+            ],
+            "FactorEnvelope": [
+                "type": "object",
+                "required": ["factor"],
+                "properties": ["factor": ref("Factor")],
+            ],
+            "FactorList": [
+                "type": "object",
+                "required": ["factors"],
+                "properties": ["factors": ["type": "array", "items": ref("Factor")]],
+            ],
+            "CodeRequest": [
+                "type": "object",
+                "required": ["code"],
+                "properties": ["code": ["type": "string", "minLength": 1, "maxLength": 64]],
+            ],
+            "ResyncRequest": [
+                "type": "object",
+                "required": ["codes"],
+                "properties": [
+                    "codes": ["type": "array", "minItems": 2, "maxItems": 2,
+                              "items": ["type": "string", "minLength": 1, "maxLength": 64],
+                              "description": "Two consecutive codes from the device"],
+                ],
+            ],
+            "Verification": [
+                "type": "object",
+                "required": ["result"],
+                "properties": [
+                    "result": ["type": "string", "enum": ["allow", "deny"]],
+                    "factor_id": ["type": ["string", "null"], "description": "allow: the factor that matched; null for a recovery code"],
+                    "factor_type": ["type": "string", "enum": ["totp", "hotp", "recovery_code"]],
+                    "remaining_recovery_codes": ["type": "integer", "minimum": 0],
+                    "reason": ["type": "string", "enum": ["invalid_code", "replayed", "locked", "no_factors"]],
+                    "retry_after": ["type": "integer", "minimum": 1, "description": "locked: seconds until the lock ends"],
+                ],
+            ],
+            "RecoveryCodes": [
+                "type": "object",
+                "required": ["codes"],
+                "properties": ["codes": ["type": "array", "minItems": 10, "maxItems": 10, "items": ["type": "string"]]],
+            ],
+            "UserExport": [
+                "type": "object",
+                "required": ["application", "user_id", "exported_at", "factors", "recovery_codes", "throttle", "audit_events"],
+                "properties": [
+                    "application": ["type": "string"],
+                    "user_id": ["type": "string"],
+                    "exported_at": timestamp,
+                    "factors": ["type": "array", "items": ref("Factor")],
+                    "recovery_codes": [
+                        "type": "object",
+                        "required": ["total", "unused", "created_at"],
+                        "properties": [
+                            "total": ["type": "integer", "minimum": 0],
+                            "unused": ["type": "integer", "minimum": 0],
+                            "created_at": nullableTimestamp,
+                        ],
+                    ],
+                    "throttle": [
+                        "type": "object",
+                        "required": ["consecutive_failures", "locked_until"],
+                        "properties": [
+                            "consecutive_failures": ["type": "integer", "minimum": 0],
+                            "locked_until": nullableTimestamp,
+                        ],
+                    ],
+                    "audit_events": [
+                        "type": "array",
+                        "items": [
+                            "type": "object",
+                            "required": ["time", "action", "outcome", "reason", "actor", "factor_id"],
+                            "properties": [
+                                "time": timestamp,
+                                "action": ["type": "string"],
+                                "outcome": ["type": "string"],
+                                "reason": nullableString,
+                                "actor": ["type": "string"],
+                                "factor_id": nullableString,
+                            ],
+                        ],
+                    ],
+                ],
+            ],
+            "AuditEvent": [
+                "type": "object",
+                "required": ["id", "time", "action", "outcome", "reason", "actor", "user_id", "factor_id", "details"],
+                "properties": [
+                    "id": ["type": "integer", "minimum": 1],
+                    "time": timestamp,
+                    "action": ["type": "string", "description": "factor.enrolled, verification, user.erased, …"],
+                    "outcome": ["type": "string", "description": "success, allow or deny"],
+                    "reason": nullableString,
+                    "actor": ["type": "string", "description": "api:<key id>, cli:<user> or system"],
+                    "user_id": .object(nullableString.objectMembers + [("description", "null for application events and after erasure")]),
+                    "factor_id": nullableString,
+                    "details": ["type": "object", "additionalProperties": ["type": "string"]],
+                ],
+            ],
+            "AuditPage": [
+                "type": "object",
+                "required": ["events", "next"],
+                "properties": [
+                    "events": ["type": "array", "items": ref("AuditEvent")],
+                    "next": ["type": ["string", "null"], "description": "Pass as `before` for the next page; null on the last page"],
+                ],
+            ],
+            "Status": [
+                "type": "object",
+                "required": ["status"],
+                "properties": ["status": ["type": "string", "enum": ["ok", "ready"]]],
+            ],
+        ]
+    }
+}
+
+extension JSONValue {
+    /// An object's members; empty for anything else.
+    var objectMembers: [(String, JSONValue)] {
+        guard case .object(let members) = self else { return [] }
+        return members
+    }
+}

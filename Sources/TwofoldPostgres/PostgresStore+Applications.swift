@@ -1,0 +1,91 @@
+import Foundation
+import PostgresNIO
+import TwofoldCore
+
+extension PostgresStore {
+    public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
+        try await transaction("create application \"\(application.name)\"") { [self] connection in
+            try await connection.run("""
+                INSERT INTO applications (id, name, created_at)
+                VALUES (\(application.id.rawValue), \(application.name), \(PostgresColumn.milliseconds(application.createdAt)))
+                """, logger: logger)
+            try await appendAudit(audit, on: connection)
+        }
+    }
+
+    public func application(named name: String) async throws -> Application? {
+        try await withConnection("read application \"\(name)\"") { [self] connection in
+            try await connection.rows("SELECT id, name, created_at FROM applications WHERE name = \(name)", logger: logger)
+                .first.map(Self.application)
+        }
+    }
+
+    public func applications() async throws -> [Application] {
+        try await withConnection("list applications") { [self] connection in
+            try await connection.rows("SELECT id, name, created_at FROM applications ORDER BY name", logger: logger)
+                .map(Self.application)
+        }
+    }
+
+    private static func application(_ row: PostgresRow) throws -> Application {
+        let (id, name, createdAt) = try row.decode((String, String, Int64).self)
+        return Application(id: try identifier(id), name: name, createdAt: PostgresColumn.date(createdAt))
+    }
+
+    // MARK: API keys
+
+    public func insertAPIKey(_ key: APIKeyRecord, audit: AuditAppend) async throws {
+        try await transaction("create API key \(key.id)") { [self] connection in
+            try await connection.run("""
+                INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at)
+                VALUES (\(key.id), \(key.applicationID.rawValue), \(key.scopesText), \(PostgresColumn.bytes(key.secretHash)),
+                        \(PostgresColumn.milliseconds(key.createdAt)), \(key.revokedAt.map(PostgresColumn.milliseconds)))
+                """, logger: logger)
+            try await appendAudit(audit, on: connection)
+        }
+    }
+
+    public func apiKey(id: String) async throws -> APIKeyRecord? {
+        try await withConnection("read API key \(id)") { [self] connection in
+            try await connection.rows("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE id = \(id)", logger: logger)
+                .first.map(Self.apiKey)
+        }
+    }
+
+    public func apiKeys(applicationID: ApplicationID?) async throws -> [APIKeyRecord] {
+        try await withConnection("list API keys") { [self] connection in
+            try await connection.rows("""
+                SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys
+                WHERE \(applicationID?.rawValue)::TEXT IS NULL OR app_id = \(applicationID?.rawValue)
+                ORDER BY created_at, id
+                """, logger: logger).map(Self.apiKey)
+        }
+    }
+
+    public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
+        try await transaction("revoke API key \(id)") { [self] connection in
+            let revoked = try await connection.rows("""
+                UPDATE api_keys SET revoked_at = \(PostgresColumn.milliseconds(date))
+                WHERE id = \(id) AND revoked_at IS NULL RETURNING 1
+                """, logger: logger).count == 1
+            if revoked {
+                try await appendAudit(audit, on: connection)
+            }
+            return revoked
+        }
+    }
+
+    private static let apiKeyColumns = "id, app_id, scopes, secret_hash, created_at, revoked_at"
+
+    private static func apiKey(_ row: PostgresRow) throws -> APIKeyRecord {
+        let (id, app, scopes, hash, createdAt, revokedAt) = try row.decode((String, String, String, ByteBuffer, Int64, Int64?).self)
+        let parsedScopes: Set<APIKeyScope>
+        do {
+            parsedScopes = try APIKeyRecord.parseScopes(scopes)
+        } catch {
+            throw TwofoldError(.unavailable, "API key \(id) has unreadable scopes: \(error.message)")
+        }
+        return APIKeyRecord(id: id, applicationID: try identifier(app), scopes: parsedScopes, secretHash: PostgresColumn.bytes(hash),
+                            createdAt: PostgresColumn.date(createdAt), revokedAt: PostgresColumn.date(revokedAt))
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import PostgresNIO
+import TwofoldCore
+
+extension PostgresStore {
+    public func insertFactor(_ factor: FactorRecord, audit: AuditAppend) async throws {
+        try await transaction("enroll factor \(factor.id)") { [self] connection in
+            try await connection.run("""
+                INSERT INTO factors (\(unescaped: Self.factorColumns))
+                VALUES (\(factor.id.rawValue), \(factor.applicationID.rawValue), \(factor.userID.rawValue), \(factor.type.rawValue),
+                        \(factor.status.rawValue), \(PostgresColumn.milliseconds(factor.createdAt)),
+                        \(factor.activatedAt.map(PostgresColumn.milliseconds)), \(factor.expiresAt.map(PostgresColumn.milliseconds)),
+                        \(factor.label), \(factor.issuer), \(factor.algorithm.rawValue), \(factor.digits), \(factor.period),
+                        \(PostgresColumn.bytes(factor.sealedSecret)), \(factor.lastAcceptedStep.map(PostgresColumn.step)), \(factor.drift))
+                """, logger: logger)
+            try await appendAudit(audit, on: connection)
+        }
+    }
+
+    public func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord] {
+        try await withConnection("read factors") { [self] connection in
+            try await connection.rows("""
+                SELECT \(unescaped: Self.factorColumns) FROM factors
+                WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ORDER BY created_at, id
+                """, logger: logger).map(Self.factor)
+        }
+    }
+
+    public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
+        try await transaction("delete factor \(factorID)") { [self] connection in
+            try await lockUser(applicationID, userID, on: connection)
+            let deleted = try await connection.rows("""
+                DELETE FROM factors WHERE id = \(factorID.rawValue) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                RETURNING 1
+                """, logger: logger).count == 1
+            if deleted {
+                try await appendAudit(audit, on: connection)
+            }
+            return deleted
+        }
+    }
+
+    public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
+        try await withConnection("delete expired enrollments") { [self] connection in
+            try await connection.rows("""
+                WITH deleted AS (
+                    DELETE FROM factors WHERE status = 'pending' AND expires_at < \(PostgresColumn.milliseconds(date)) RETURNING 1
+                )
+                SELECT count(*) FROM deleted
+                """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
+        }
+    }
+
+    // MARK: Recovery codes
+
+    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws {
+        try await transaction("replace recovery codes") { [self] connection in
+            try await lockUser(applicationID, userID, on: connection)
+            try await connection.run("""
+                DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                """, logger: logger)
+            if !codes.isEmpty {
+                try await connection.run(Self.insertRecoveryCodes(applicationID, userID, codes), logger: logger)
+            }
+            try await appendAudit(audit, on: connection)
+        }
+    }
+
+    public func recoveryCodes(applicationID: ApplicationID, userID: UserID) async throws -> [RecoveryCodeRecord] {
+        try await withConnection("read recovery codes") { [self] connection in
+            try await connection.rows("""
+                SELECT idx, hash, created_at, used_at FROM recovery_codes
+                WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ORDER BY idx
+                """, logger: logger).map { row in
+                let (index, hash, createdAt, usedAt) = try row.decode((Int, ByteBuffer, Int64, Int64?).self)
+                return RecoveryCodeRecord(index: index, hash: PostgresColumn.bytes(hash), createdAt: PostgresColumn.date(createdAt),
+                                          usedAt: PostgresColumn.date(usedAt))
+            }
+        }
+    }
+
+    /// One INSERT for the whole set, each value a bound parameter.
+    private static func insertRecoveryCodes(_ applicationID: ApplicationID, _ userID: UserID, _ codes: [RecoveryCodeRecord]) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: codes.count * 6)
+        var rows: [String] = []
+        for code in codes {
+            let first = bindings.count + 1
+            bindings.append(applicationID.rawValue)
+            bindings.append(userID.rawValue)
+            bindings.append(code.index)
+            bindings.append(PostgresColumn.bytes(code.hash))
+            bindings.append(PostgresColumn.milliseconds(code.createdAt))
+            bindings.append(code.usedAt.map(PostgresColumn.milliseconds))
+            rows.append("(" + (first..<first + 6).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        return PostgresQuery(
+            unsafeSQL: "INSERT INTO recovery_codes (app_id, user_id, idx, hash, created_at, used_at) VALUES " + rows.joined(separator: ", "),
+            binds: bindings)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import PostgresNIO
+import TwofoldCore
+
+extension PostgresStore {
+    /// Serialises this transaction with every other that changes what an attempt of the user
+    /// reads or writes: a transaction-scoped advisory lock on a 64-bit hash of (application, user).
+    /// Unlike a row lock it needs no row, so attempts by users with nothing stored leave nothing
+    /// behind. Two users whose hashes collide merely wait for each other.
+    func lockUser(_ applicationID: ApplicationID, _ userID: UserID, on connection: PostgresConnection) async throws {
+        try await connection.run(UserLockStatement(applicationID, userID), logger: logger)
+    }
+
+    public func throttleState(applicationID: ApplicationID, userID: UserID) async throws -> ThrottleState? {
+        try await withConnection("read the throttle state") { [self] connection in
+            try await connection.rows("""
+                SELECT failures, locked_until FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                """, logger: logger).first.map { row in
+                let (failures, lockedUntil) = try row.decode((Int, Int64?).self)
+                return ThrottleState(failures: failures, lockedUntil: PostgresColumn.date(lockedUntil))
+            }
+        }
+    }
+
+    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int) {
+        try await transaction("reset the user") { [self] connection in
+            try await lockUser(applicationID, userID, on: connection)
+            let counts = try await connection.rows("""
+                WITH factors AS (
+                    DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), codes AS (
+                    DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM factors), (SELECT count(*) FROM codes)
+                """, logger: logger).first.map { try $0.decode((Int, Int).self) } ?? (0, 0)
+            try await appendAudit(audit, on: connection)
+            return (factors: counts.0, recoveryCodes: counts.1)
+        }
+    }
+
+    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+        try await transaction("unlock the user") { [self] connection in
+            try await lockUser(applicationID, userID, on: connection)
+            try await connection.run("""
+                DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                """, logger: logger)
+            try await appendAudit(audit, on: connection)
+        }
+    }
+
+    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+        try await transaction("erase the user") { [self] connection in
+            try await lockUser(applicationID, userID, on: connection)
+            try await connection.run("""
+                WITH state AS (
+                    DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ), factors AS (
+                    DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ), codes AS (
+                    DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                )
+                DELETE FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                """, logger: logger)
+            // The user's events are all in the erasure event's shard: hold its head first, as a
+            // purge does, so the two never wait for each other in opposite orders.
+            let head = try await lockAuditHead(for: audit, on: connection)
+            try await connection.run("""
+                UPDATE audit_events SET user_id = NULL WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                """, logger: logger)
+            try await writeAudit(audit, after: head, on: connection)
+        }
+    }
+
+    public func users(applicationID: ApplicationID) async throws -> [UserID] {
+        let ids = try await withConnection("list users") { [self] connection in
+            try await connection.rows("""
+                SELECT user_id FROM data_keys WHERE app_id = \(applicationID.rawValue)
+                UNION SELECT user_id FROM user_state WHERE app_id = \(applicationID.rawValue)
+                UNION SELECT user_id FROM factors WHERE app_id = \(applicationID.rawValue)
+                UNION SELECT user_id FROM recovery_codes WHERE app_id = \(applicationID.rawValue)
+                """, logger: logger).map { try Self.userID(try $0.decode(String.self)) }
+        }
+        // Sorted here: the database's collation need not be Swift's order.
+        return ids.sorted()
+    }
+}

@@ -1,0 +1,144 @@
+import GRDB
+
+/// The schema of an ``SQLiteStore``, as an ordered list of migrations. A released migration is
+/// never edited: a change of schema is a new migration appended here.
+///
+/// Conventions: tables are `STRICT`; times are INTEGER milliseconds since the Unix epoch; steps
+/// are stored order-preserving (``SQLiteCoding/storedStep(_:)``); secrets, hashes, keys and MACs
+/// are BLOBs written exactly as the core hands them over.
+enum SQLiteMigrations {
+    /// Thrown by a migration that finds itself already recorded: another process applied it
+    /// between GRDB's reading of the applied list and this migration's transaction.
+    struct AppliedConcurrently: Error {
+        let identifier: String
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        register("v1-schema", in: &migrator) { db in
+            try db.execute(sql: schemaV1)
+        }
+        return migrator
+    }()
+
+    /// How many times ``SQLiteStore/migrate()`` re-reads the applied list after losing a race.
+    static var attempts: Int { 2 + migrator.migrations.count }
+
+    /// Registers a migration that first checks, inside its own `BEGIN IMMEDIATE` transaction
+    /// (that is, holding SQLite's write lock), that no other process recorded it meanwhile.
+    ///
+    /// GRDB reads the list of applied migrations before it opens each migration's transaction,
+    /// so two processes migrating one file at once could both try to apply the same one; the
+    /// loser would fail on `CREATE TABLE`. Here the loser rolls back and migrates again,
+    /// reading the list anew.
+    private static func register(_ identifier: String, in migrator: inout DatabaseMigrator,
+                                 _ body: @escaping @Sendable (Database) throws -> Void) {
+        migrator.registerMigration(identifier, foreignKeyChecks: .immediate) { db in
+            let recorded = try Bool.fetchOne(db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [identifier]) ?? false
+            if recorded { throw AppliedConcurrently(identifier: identifier) }
+            try body(db)
+        }
+    }
+
+    private static let schemaV1 = """
+        CREATE TABLE applications (
+            id TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE api_keys (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            secret_hash BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        ) STRICT;
+        CREATE INDEX api_keys_by_application ON api_keys (app_id);
+
+        CREATE TABLE data_keys (
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            wrapped BLOB NOT NULL,
+            created_at INTEGER,
+            PRIMARY KEY (app_id, user_id)
+        ) STRICT;
+        CREATE INDEX data_keys_by_key_id ON data_keys (key_id);
+
+        CREATE TABLE system_keys (
+            name TEXT NOT NULL PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            wrapped BLOB NOT NULL
+        ) STRICT;
+
+        CREATE TABLE factors (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'active')),
+            created_at INTEGER NOT NULL,
+            activated_at INTEGER,
+            expires_at INTEGER,
+            label TEXT NOT NULL,
+            issuer TEXT,
+            algorithm TEXT NOT NULL,
+            digits INTEGER NOT NULL,
+            period INTEGER NOT NULL,
+            sealed_secret BLOB NOT NULL,
+            last_step INTEGER,
+            drift INTEGER NOT NULL DEFAULT 0
+        ) STRICT;
+        CREATE INDEX factors_by_user ON factors (app_id, user_id);
+        CREATE INDEX factors_pending_by_expiry ON factors (expires_at) WHERE status = 'pending';
+
+        CREATE TABLE recovery_codes (
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            used_at INTEGER,
+            PRIMARY KEY (app_id, user_id, idx)
+        ) STRICT;
+
+        CREATE TABLE user_state (
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            locked_until INTEGER,
+            PRIMARY KEY (app_id, user_id)
+        ) STRICT;
+
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            shard INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            app_id TEXT,
+            user_id TEXT,
+            user_ref TEXT,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            factor_id TEXT,
+            details TEXT NOT NULL,
+            prev_mac BLOB NOT NULL,
+            mac BLOB NOT NULL,
+            UNIQUE (shard, seq)
+        ) STRICT;
+        CREATE INDEX audit_events_by_user ON audit_events (app_id, user_id, id);
+
+        CREATE TABLE audit_shards (
+            shard INTEGER NOT NULL PRIMARY KEY,
+            head_seq INTEGER NOT NULL,
+            head_mac BLOB NOT NULL,
+            first_seq INTEGER NOT NULL,
+            first_prev_mac BLOB NOT NULL,
+            tag BLOB NOT NULL
+        ) STRICT;
+        """
+}

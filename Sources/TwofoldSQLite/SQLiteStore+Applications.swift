@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+import TwofoldCore
+
+extension SQLiteStore {
+    /// - Throws: `conflict` when an application has that name (or that id).
+    public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
+        try await write("insert an application") { db in
+            do {
+                try db.run(sql: "INSERT INTO applications (id, name, created_at) VALUES (?, ?, ?)",
+                               arguments: [application.id.rawValue, application.name,
+                                           SQLiteCoding.milliseconds(application.createdAt)])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                && (error.message ?? "").contains("applications.name") {
+                throw TwofoldError(.conflict, "an application named \"\(application.name)\" exists")
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw TwofoldError(.conflict, "an application with id \(application.id) exists")
+            }
+            try Self.appendAudit(audit, db)
+        }
+    }
+
+    public func application(named name: String) async throws -> Application? {
+        try await read("read an application") { db in
+            try db.fetchRow(sql: "SELECT * FROM applications WHERE name = ?", arguments: [name])
+                .map(SQLiteCoding.application)
+        }
+    }
+
+    public func applications() async throws -> [Application] {
+        try await read("list applications") { db in
+            try db.fetchRows(sql: "SELECT * FROM applications ORDER BY name").map(SQLiteCoding.application)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import TwofoldCore
+
+extension SQLiteStore {
+    /// One attempt, in one savepoint of a group-commit transaction (see ``Store/attempt(_:decide:audit:)``
+    /// for the algorithm): throttle check, snapshot, `decide`, compare-and-set, throttle update,
+    /// audit event. The transaction is `BEGIN IMMEDIATE`, so it holds SQLite's write lock from its
+    /// first read: the snapshot is the latest committed state, in this process or another.
+    public func attempt(
+        _ request: AttemptRequest,
+        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
+        audit: @Sendable (AttemptOutcome) -> AuditAppend
+    ) async throws -> AttemptOutcome {
+        try await write("record an attempt") { db in
+            try Self.attempt(request, decide: decide, audit: audit, db)
+        }
+    }
+
+    private static func attempt(
+        _ request: AttemptRequest,
+        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
+        audit: @Sendable (AttemptOutcome) -> AuditAppend,
+        _ db: Database
+    ) throws -> AttemptOutcome {
+        let now = SQLiteCoding.milliseconds(request.now)
+        let state = try db.fetchRow(sql: "SELECT failures, locked_until FROM user_state WHERE app_id = ? AND user_id = ?",
+                                     arguments: [request.applicationID.rawValue, request.userID.rawValue])
+        let failures = try state.map { try $0.decode(Int.self, forColumn: "failures") } ?? 0
+        let lockedUntil = try state.flatMap { try $0.decode(Int64?.self, forColumn: "locked_until") }
+
+        // 1. A locked user's code is never evaluated.
+        if let lockedUntil, lockedUntil > now {
+            let outcome = AttemptOutcome.locked(until: SQLiteCoding.date(milliseconds: lockedUntil))
+            try appendAudit(audit(outcome), db)
+            return outcome
+        }
+
+        // 2. Decide on the snapshot read inside this transaction.
+        let snapshot = try self.snapshot(for: request, db)
+        let decision: AttemptDecision
+        do {
+            decision = try decide(snapshot)
+        } catch {
+            throw DecisionFailure(underlying: error)
+        }
+
+        // 3. Apply with compare-and-set; 4. update the throttle.
+        let outcome: AttemptOutcome
+        switch decision {
+        case .acceptStep(let factorID, let step, let drift, let activate):
+            if try consumeStep(request, factorID, step: step, drift: drift, activate: activate, now: now, db) {
+                outcome = .accepted(decision)
+            } else {
+                outcome = try countFailure(.replayed, request, failures: failures, now: now, db)
+            }
+        case .acceptRecoveryCode(let index):
+            try db.run(sql: """
+                UPDATE recovery_codes SET used_at = ? WHERE app_id = ? AND user_id = ? AND idx = ? AND used_at IS NULL
+                """, arguments: [now, request.applicationID.rawValue, request.userID.rawValue, index])
+            if db.changesCount == 1 {
+                outcome = .accepted(decision)
+            } else {
+                outcome = try countFailure(.invalidCode, request, failures: failures, now: now, db)
+            }
+        case .reject(let reason):
+            switch reason {
+            case .invalidCode, .replayed:
+                outcome = try countFailure(reason, request, failures: failures, now: now, db)
+            case .noFactors, .locked:
+                outcome = .denied(reason, lockedUntil: nil)
+            }
+        }
+        if case .accepted = outcome, state != nil {
+            try db.run(sql: "DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
+                           arguments: [request.applicationID.rawValue, request.userID.rawValue])
+        }
+
+        // 5. The audit event, in the same transaction.
+        try appendAudit(audit(outcome), db)
+        return outcome
+    }
+
+    /// `.verify`: the active factors, the unused recovery codes and the data key.
+    /// `.activate` and `.resynchronize`: the named factor of this user, whatever its status, and the data key.
+    private static func snapshot(for request: AttemptRequest, _ db: Database) throws -> AttemptSnapshot {
+        let app = request.applicationID.rawValue
+        let user = request.userID.rawValue
+        let dataKey = try dataKey(request.applicationID, request.userID, db)
+        switch request.purpose {
+        case .verify:
+            let factors = try db.fetchRows(sql: """
+                SELECT * FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, rowid
+                """, arguments: [app, user]).map(SQLiteCoding.factor)
+            let codes = try db.fetchRows(sql: """
+                SELECT * FROM recovery_codes WHERE app_id = ? AND user_id = ? AND used_at IS NULL ORDER BY idx
+                """, arguments: [app, user]).map(SQLiteCoding.recoveryCode)
+            return AttemptSnapshot(factors: factors, recoveryCodes: codes, dataKey: dataKey)
+        case .activate(let factorID), .resynchronize(let factorID):
+            let factors = try db.fetchRows(sql: "SELECT * FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
+                                           arguments: [factorID.rawValue, app, user]).map(SQLiteCoding.factor)
+            return AttemptSnapshot(factors: factors, recoveryCodes: [], dataKey: dataKey)
+        }
+    }
+
+    /// The replay compare-and-set: moves the factor's last accepted step forward only if it is
+    /// still below `step` (and, when activating, only if the factor is still pending).
+    private static func consumeStep(_ request: AttemptRequest, _ factorID: FactorID, step: UInt64, drift: Int, activate: Bool,
+                                    now: Int64, _ db: Database) throws -> Bool {
+        let stored = SQLiteCoding.storedStep(step)
+        if activate {
+            try db.run(sql: """
+                UPDATE factors SET last_step = ?, drift = ?, status = 'active', activated_at = ?, expires_at = NULL
+                WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'pending'
+                """, arguments: [stored, drift, now, factorID.rawValue, request.applicationID.rawValue, request.userID.rawValue, stored])
+        } else {
+            try db.run(sql: """
+                UPDATE factors SET last_step = ?, drift = ?
+                WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
+                """, arguments: [stored, drift, factorID.rawValue, request.applicationID.rawValue, request.userID.rawValue, stored])
+        }
+        return db.changesCount == 1
+    }
+
+    /// One more consecutive failure, locking when the policy says so. `failures` was read in this
+    /// transaction, which holds the write lock, so the increment cannot be lost.
+    private static func countFailure(_ reason: DenialReason, _ request: AttemptRequest, failures: Int, now: Int64,
+                                     _ db: Database) throws -> AttemptOutcome {
+        let count = failures + 1
+        let lockedUntil = request.throttle.lockDuration(afterFailures: count).map { SQLiteCoding.milliseconds(now, plus: $0) }
+        try db.run(sql: """
+            INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (?, ?, ?, ?)
+            ON CONFLICT (app_id, user_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
+            """, arguments: [request.applicationID.rawValue, request.userID.rawValue, count, lockedUntil])
+        return .denied(reason, lockedUntil: lockedUntil.map { SQLiteCoding.date(milliseconds: $0) })
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import TwofoldCore
+
+extension SQLiteStore {
+    /// - Throws: `conflict` when a factor has that id.
+    public func insertFactor(_ factor: FactorRecord, audit: AuditAppend) async throws {
+        try await write("insert a factor") { db in
+            do {
+                try db.run(
+                    sql: """
+                        INSERT INTO factors (id, app_id, user_id, type, status, created_at, activated_at, expires_at, label,
+                                             issuer, algorithm, digits, period, sealed_secret, last_step, drift)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        factor.id.rawValue, factor.applicationID.rawValue, factor.userID.rawValue, factor.type.rawValue,
+                        factor.status.rawValue, SQLiteCoding.milliseconds(factor.createdAt),
+                        factor.activatedAt.map(SQLiteCoding.milliseconds), factor.expiresAt.map(SQLiteCoding.milliseconds),
+                        factor.label, factor.issuer, factor.algorithm.rawValue, factor.digits, factor.period,
+                        SQLiteCoding.blob(factor.sealedSecret), factor.lastAcceptedStep.map(SQLiteCoding.storedStep),
+                        factor.drift,
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                throw TwofoldError(.conflict, "a factor with id \(factor.id) exists")
+            }
+            try Self.appendAudit(audit, db)
+        }
+    }
+
+    /// Oldest first (creation time, then insertion order).
+    public func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord] {
+        try await read("list factors") { db in
+            try db.fetchRows(sql: "SELECT * FROM factors WHERE app_id = ? AND user_id = ? ORDER BY created_at, rowid",
+                             arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.factor)
+        }
+    }
+
+    /// Appends `audit` only when the factor existed: nothing changed otherwise.
+    public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
+        try await write("delete a factor") { db in
+            try db.run(sql: "DELETE FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
+                           arguments: [factorID.rawValue, applicationID.rawValue, userID.rawValue])
+            guard db.changesCount > 0 else { return false }
+            try Self.appendAudit(audit, db)
+            return true
+        }
+    }
+
+    public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
+        try await write("delete expired enrollments") { db in
+            try db.run(sql: "DELETE FROM factors WHERE status = 'pending' AND expires_at < ?",
+                           arguments: [SQLiteCoding.milliseconds(date)])
+            return db.changesCount
+        }
+    }
+
+    // MARK: Recovery codes
+
+    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws {
+        try await write("replace recovery codes") { db in
+            try db.run(sql: "DELETE FROM recovery_codes WHERE app_id = ? AND user_id = ?",
+                           arguments: [applicationID.rawValue, userID.rawValue])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO recovery_codes (app_id, user_id, idx, hash, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for code in codes {
+                try insert.execute(arguments: [applicationID.rawValue, userID.rawValue, code.index, SQLiteCoding.blob(code.hash),
+                                               SQLiteCoding.milliseconds(code.createdAt), code.usedAt.map(SQLiteCoding.milliseconds)])
+            }
+            try Self.appendAudit(audit, db)
+        }
+    }
+
+    public func recoveryCodes(applicationID: ApplicationID, userID: UserID) async throws -> [RecoveryCodeRecord] {
+        try await read("list recovery codes") { db in
+            try db.fetchRows(sql: "SELECT * FROM recovery_codes WHERE app_id = ? AND user_id = ? ORDER BY idx",
+                             arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.recoveryCode)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import GRDB
+import TwofoldCore
+
+/// The ``Store`` on one SQLite file: the single-node deployment, and the store of the tests.
+///
+/// One file in WAL mode, opened through a GRDB `DatabasePool`: one writer connection and a few
+/// reader connections. A pool rather than a `DatabaseQueue` because WAL lets readers run while
+/// the writer commits: listing factors, paging the audit log or the engine's follow-up reads
+/// after a verification never wait behind a group commit's fsync, and readers on different
+/// threads do not wait for each other. Writes are serialised on the pool's one writer anyway, and
+/// they all go through ``SQLiteWriteBatcher``, which commits the writes waiting at the same time
+/// in one transaction (group commit).
+///
+/// Several processes (or several `SQLiteStore`s) may open the same file: every write transaction
+/// is `BEGIN IMMEDIATE`, which takes SQLite's write lock before reading anything, so the
+/// snapshot an attempt decides on is the latest one and its compare-and-set cannot be lost
+/// between processes; a busy timeout makes the other side wait instead of failing.
+///
+/// Errors: GRDB and SQLite errors surface as ``TwofoldError`` `unavailable` naming the
+/// operation (never the statement's arguments, which hold sealed secrets and hashes); a
+/// duplicate application name or id is `conflict`; errors thrown by an attempt's `decide` are
+/// rethrown unchanged.
+public final class SQLiteStore: Store {
+    /// The database file.
+    public let path: String
+    public let durability: SQLiteDurability
+    let pool: DatabasePool
+    let batcher: SQLiteWriteBatcher
+
+    /// How long a connection waits for another process's write lock before failing.
+    static let busyTimeout: TimeInterval = 10
+
+    /// Opens (creating if needed) the database at `path`. Call ``migrate()`` before use.
+    ///
+    /// A new file and its parent directories are created readable by the owner only (0600 and
+    /// 0700); SQLite gives the `-wal` and `-shm` files the database file's permissions.
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - durability: When commits reach stable storage; ``SQLiteDurability/full`` unless
+    ///     you have decided otherwise.
+    /// - Throws: `unavailable` when the directory or file cannot be created or opened.
+    public init(path: String, durability: SQLiteDurability = .full) throws {
+        self.path = path
+        self.durability = durability
+        try SQLiteFile.createIfAbsent(path)
+        var configuration = Configuration()
+        configuration.label = "TwofoldSQLite"
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.foreignKeysEnabled = true
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // Per-connection settings of the writer. GRDB sets `synchronous = NORMAL` when it
+            // turns WAL on, after `prepareDatabase` has run, so they are applied here.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousLevel)")
+                // F_FULLFSYNC on Apple platforms (ignored elsewhere): fsync alone is not durable there.
+                try db.execute(sql: "PRAGMA fullfsync = \(durability == .full ? "ON" : "OFF")")
+                // Deleted rows (an erased user's data key, purged events) are overwritten, not left
+                // in free pages.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+            }
+        } catch {
+            throw TwofoldError(.unavailable, "cannot open the SQLite database \(path): \(Self.describe(error))")
+        }
+        batcher = SQLiteWriteBatcher(pool: pool)
+    }
+
+    // MARK: - Lifecycle
+
+    /// Creates or upgrades the schema. Idempotent; safe to run from several processes on one file
+    /// at once (see ``SQLiteMigrations``).
+    public func migrate() async throws {
+        for _ in 0..<SQLiteMigrations.attempts {
+            do {
+                try await runMigrator()
+                return
+            } catch is SQLiteMigrations.AppliedConcurrently {
+                continue
+            } catch {
+                throw Self.storeError(error, "migrate the schema")
+            }
+        }
+        throw TwofoldError(.unavailable, "cannot migrate the SQLite database \(path): other processes keep migrating it")
+    }
+
+    private func runMigrator() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            SQLiteMigrations.migrator.asyncMigrate(pool) { result in
+                switch result {
+                case .success: continuation.resume()
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await read("answer a ping") { db in
+            _ = try Int.fetchOne(db, sql: "SELECT 1")
+        }
+    }
+
+    /// Refuses new writes, lets the queued ones commit, then closes every connection.
+    public func close() async throws {
+        batcher.close()
+        let pool = self.pool
+        do {
+            // `DatabasePool.close()` blocks until the writer queue is idle: not on a task's thread.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                DispatchQueue.global().async {
+                    do {
+                        try pool.close()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+            }
+        } catch {
+            throw Self.storeError(error, "close the database")
+        }
+    }
+
+    // MARK: - Access
+
+    /// A read on one of the pool's reader connections, in a deferred transaction (a consistent
+    /// snapshot that never waits for the writer).
+    func read<T: Sendable>(_ operation: String, _ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error, operation)
+        }
+    }
+
+    /// A write, committed with the other writes waiting at the same time (``SQLiteWriteBatcher``).
+    func write<T: Sendable>(_ operation: String, _ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await batcher.write(body)
+        } catch {
+            throw Self.storeError(error, operation)
+        }
+    }
+
+    // MARK: - Diagnostics
+
+    /// The value of `PRAGMA name` on the writer connection, the one whose settings matter.
+    func writerPragma(_ name: String) async throws -> String? {
+        try await write("read a setting") { db in
+            try String.fetchOne(db, sql: "PRAGMA \(name)")
+        }
+    }
+
+    /// The migrations recorded in the file, in the order they were applied.
+    func appliedMigrations() async throws -> [String] {
+        try await read("list applied migrations") { db in
+            try SQLiteMigrations.migrator.appliedMigrations(db)
+        }
+    }
+
+    // MARK: - Errors
+
+    /// Carries an error thrown by an attempt's `decide` through the write path untouched.
+    struct DecisionFailure: Error {
+        let underlying: any Error
+    }
+
+    /// The error a caller sees: `decide`'s own errors and ``TwofoldError``s as they are,
+    /// cancellation as it is, everything else (GRDB, SQLite, decoding) as `unavailable`.
+    static func storeError(_ error: any Error, _ operation: String) -> any Error {
+        switch error {
+        case let failure as DecisionFailure:
+            return failure.underlying
+        case is TwofoldError, is CancellationError:
+            return error
+        default:
+            return TwofoldError(.unavailable, "the SQLite store could not \(operation): \(describe(error))")
+        }
+    }
+
+    /// SQLite's message and code, without the statement's arguments.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.message ?? "error") (SQLite code \(error.extendedResultCode.rawValue))"
+        }
+        return String(describing: type(of: error))
+    }
+
+    // MARK: - Audit
+
+    /// Appends `audit` to its shard inside the current transaction: reads the shard's head (or
+    /// starts the shard), inserts the event, stores the new head.
+    static func appendAudit(_ audit: AuditAppend, _ db: Database) throws {
+        let shard = audit.shard
+        let head = try db.fetchRow(sql: "SELECT * FROM audit_shards WHERE shard = ?", arguments: [shard])
+            .map(SQLiteCoding.head) ?? audit.emptyHead()
+        let (event, next) = audit.append(after: head)
+        try db.run(
+            sql: """
+                INSERT INTO audit_events (shard, seq, time, app_id, user_id, user_ref, actor, action, outcome, reason,
+                                          factor_id, details, prev_mac, mac)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [event.shard, event.sequence, event.timeMilliseconds, event.applicationID, event.userID,
+                        event.userReference, event.actor, event.action, event.outcome, event.reason, event.factorID,
+                        event.details, SQLiteCoding.blob(event.previousMAC), SQLiteCoding.blob(event.mac)])
+        try storeHead(next, db)
+    }
+
+    static func storeHead(_ head: AuditShardHead, _ db: Database) throws {
+        try db.run(
+            sql: """
+                INSERT INTO audit_shards (shard, head_seq, head_mac, first_seq, first_prev_mac, tag)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (shard) DO UPDATE SET
+                    head_seq = excluded.head_seq, head_mac = excluded.head_mac, first_seq = excluded.first_seq,
+                    first_prev_mac = excluded.first_prev_mac, tag = excluded.tag
+                """,
+            arguments: [head.shard, head.headSequence, SQLiteCoding.blob(head.headMAC), head.firstSequence,
+                        SQLiteCoding.blob(head.firstPreviousMAC), SQLiteCoding.blob(head.tag)])
+    }
+}

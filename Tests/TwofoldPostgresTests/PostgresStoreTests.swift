@@ -1,0 +1,255 @@
+import Foundation
+import PostgresNIO
+import Testing
+import TwofoldCore
+import TwofoldOTP
+import TwofoldPostgres
+import TwofoldTesting
+
+/// What only the PostgreSQL store has to show: migrations racing across nodes, compare-and-set
+/// across connection pools, what reaches a dump, and its connection lifecycle.
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    let app = ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!
+    let alice = try! UserID("alice@example.com")
+    let start = Date(timeIntervalSince1970: 1_700_000_000)
+    let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
+
+    static let pgDump = ExternalTool(name: "pg_dump", installHint: "apt-get install postgresql-client-15") {
+        ExternalProcess.which(pgDumpPath) != nil
+    }
+    static let pgDumpPath = FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/15/bin/pg_dump")
+        ? "/usr/lib/postgresql/15/bin/pg_dump" : "pg_dump"
+
+    // MARK: Migrations
+
+    @Test("migrating twice applies each migration once")
+    func migrateTwice() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore()
+            try await store.migrate()
+            #expect(try await versions(database) == [1])
+            #expect(try await store.applications().isEmpty)
+        }
+    }
+
+    @Test("nodes migrating one database at once all succeed, and the schema is made once")
+    func concurrentMigrations() async throws {
+        try await PostgresTestDatabase.with { database in
+            var stores: [PostgresStore] = []
+            for _ in 0..<3 {
+                stores.append(try await database.makeStore(maximumConnections: 2, migrated: false))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for store in stores {
+                    group.addTask { try await store.migrate() }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await versions(database) == [1])
+            for store in stores {
+                try await store.migrate()
+                #expect(try await store.applications().isEmpty)
+            }
+        }
+    }
+
+    private func versions(_ database: PostgresTestDatabase) async throws -> [Int] {
+        try await database.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.decode(Int.self) }
+    }
+
+    // MARK: Compare-and-set across pools
+
+    @Test("100 concurrent attempts with one step over two connection pools accept it once")
+    func concurrentAttemptsAcrossPools() async throws {
+        try await PostgresTestDatabase.with { database in
+            let first = try await database.makeStore(maximumConnections: 10)
+            let second = try await database.makeStore(maximumConnections: 10)
+            let factor = FactorRecord(
+                id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 26))!, applicationID: app, userID: alice, type: .totp,
+                status: .active, createdAt: start, label: "alice", issuer: nil, algorithm: .sha1, digits: 6, period: 30,
+                sealedSecret: [1, 2, 3], lastAcceptedStep: 41)
+            try await first.insertFactor(factor, audit: audit(.factorEnrolled))
+            let decision = AttemptDecision.acceptStep(factor.id, step: 42, drift: 0, activate: false)
+            let request = AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
+                                         throttle: ThrottlePolicy(freeFailures: 100))
+            let outcomes = try await withThrowingTaskGroup(of: AttemptOutcome.self) { group in
+                for index in 0..<100 {
+                    let store = index.isMultiple(of: 2) ? first : second
+                    group.addTask {
+                        try await store.attempt(request, decide: { snapshot in
+                            #expect(snapshot.factors.map(\.id) == [factor.id])
+                            return decision
+                        }, audit: { _ in audit(.verification) })
+                    }
+                }
+                return try await group.reduce(into: [AttemptOutcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .accepted(decision) }.count == 1)
+            #expect(outcomes.filter { $0 == .denied(.replayed, lockedUntil: nil) }.count == 99)
+            #expect(try await second.factors(applicationID: app, userID: alice).first?.lastAcceptedStep == 42)
+            #expect(try await first.throttleState(applicationID: app, userID: alice)?.failures == 99)
+            // One event per attempt, chained without a gap in the user's shard.
+            let events = try await second.auditEvents(AuditQuery(applicationID: app, userID: alice, limit: 500))
+            #expect(events.count == 101)
+            let head = try #require(try await first.auditShardHeads().first)
+            #expect(head.headSequence == 101)
+            #expect(head.tag == chain.tag(of: head))
+        }
+    }
+
+    // MARK: What a dump holds
+
+    @Test("a pg_dump holds the sealed blobs as written and never a secret or recovery code in clear")
+    func dumpHoldsNoPlaintext() async throws {
+        try Self.pgDump.require()
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore()
+            let clock = FixedClock(start)
+            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
+            let application = try await engine.ensureApplication(named: "default", actor: "test")
+            let enrollment = try await engine.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
+            let codes = try await engine.generateRecoveryCodes(application.id, alice, actor: "test")
+            let sealed = try #require(try await store.factors(applicationID: application.id, userID: alice).first?.sealedSecret)
+
+            let dump = try ExternalProcess.run(Self.pgDumpPath, ["--data-only", "--dbname=\(database.url)"])
+            #expect(dump.status == 0, "\(dump.standardError)")
+            let text = dump.standardOutput.lowercased()
+            #expect(text.contains("\\\\x" + hex(sealed)), "the store writes exactly the sealed blob")
+            let secret = enrollment.secret
+            #expect(dump.stdout.firstRange(of: secret.bytes) == nil, "raw secret bytes")
+            #expect(!text.contains(hex(secret.bytes)), "hex secret")
+            #expect(!text.contains(secret.base32.lowercased()), "Base32 secret")
+            for code in codes {
+                #expect(!text.contains(code.lowercased()), "recovery code \(code)")
+                #expect(!text.contains(code.lowercased().filter { $0 != "-" }), "recovery code \(code)")
+            }
+        }
+    }
+
+    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    // MARK: The engine on PostgreSQL
+
+    @Test("the engine enrolls, verifies and refuses a replay on PostgreSQL, with an intact audit log")
+    func engineRoundTrip() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore()
+            let clock = FixedClock(start)
+            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
+            let application = try await engine.ensureApplication(named: "default", actor: "test")
+            let enrollment = try await engine.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
+            let totp = try enrollment.uri.makeTOTP()
+            func code() throws -> String { try totp.code(at: UInt64(clock.now().timeIntervalSince1970)) }
+            _ = try await engine.activate(application.id, alice, enrollment.factor.id, code: try code(), actor: "test")
+            clock.advance(by: 30)
+            let now = try code()
+            #expect(try await engine.verify(application.id, alice, code: now, actor: "test") == .allow(.factor(enrollment.factor.id, .totp)))
+            #expect(try await engine.verify(application.id, alice, code: now, actor: "test") == .deny(.replayed, retryAfter: nil))
+            #expect(try await engine.verifyAudit().isIntact)
+            try await engine.erase(application.id, alice, actor: "test")
+            #expect(try await engine.users(application.id).isEmpty)
+            #expect(try await engine.verifyAudit().isIntact)
+        }
+    }
+
+    // MARK: Lifecycle and failures
+
+    @Test("a closed store refuses every call with unavailable")
+    func closedStore() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore()
+            try await store.close()
+            await #expect { try await store.applications() } throws: { error in
+                (error as? TwofoldError)?.code == .unavailable
+            }
+        }
+    }
+
+    @Test("wrong credentials fail with unavailable, naming no password")
+    func wrongPassword() async throws {
+        try await PostgresTestDatabase.with { database in
+            var components = try #require(URLComponents(string: database.url))
+            components.password = "not-the-password-4711"
+            let url = try #require(components.string)
+            await #expect {
+                _ = try await PostgresStore.connect(url: url)
+            } throws: { error in
+                guard let error = error as? TwofoldError else { return false }
+                return error.code == .unavailable && !error.message.contains("4711")
+            }
+        }
+    }
+
+    @Test("a server that does not answer fails with unavailable within the connect timeout")
+    func unreachableServer() async throws {
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await PostgresStore.connect(url: "postgres://twofold:secret-4711@127.0.0.1:1/twofold?sslmode=disable")
+        } throws: { error in
+            guard let error = error as? TwofoldError else { return false }
+            return error.code == .unavailable && !error.message.contains("4711")
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test("a call fails with unavailable once it waited connectionWait for a connection")
+    func connectionWait() async throws {
+        let store = try PostgresStore(url: "postgres://twofold:secret-4711@127.0.0.1:1/twofold?sslmode=disable",
+                                      connectionWait: .milliseconds(300))
+        let runner = Task { await store.run() }
+        let started = ContinuousClock.now
+        await #expect {
+            try await store.ping()
+        } throws: { error in
+            guard let error = error as? TwofoldError else { return false }
+            return error.code == .unavailable && error.message.contains("no connection within") && !error.message.contains("4711")
+        }
+        // Far below the pool's own 60 s of retries, with room for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
+        try await store.close()
+        await runner.value
+    }
+
+    // MARK: URLs
+
+    @Test("parses libpq URLs", arguments: [
+        ("postgres://u:p%40ss@db.internal:6543/twofold?sslmode=verify-full", "db.internal", 6543, "u", "p@ss" as String?, "twofold", PostgresURL.SSLMode.verifyFull),
+        ("postgresql://u@127.0.0.1/app", "127.0.0.1", 5432, "u", nil, "app", .prefer),
+        ("postgres://u:s3cr3t@[::1]:5433?sslmode=disable", "::1", 5433, "u", "s3cr3t", "u", .disable),
+    ])
+    func parsesURLs(_ text: String, host: String, port: Int, user: String, password: String?, database: String, mode: PostgresURL.SSLMode) throws {
+        let url = try PostgresURL(text)
+        #expect(url.host == host)
+        #expect(url.port == port)
+        #expect(url.username == user)
+        #expect(url.password == password)
+        #expect(url.database == database)
+        #expect(url.sslMode == mode)
+        #expect(!url.description.contains(password ?? "\u{0}"))
+    }
+
+    @Test("refuses bad URLs with a configuration error that hides the password", arguments: [
+        "mysql://u:hunter2@host/db",
+        "postgres://u:hunter2@/db",
+        "postgres://:hunter2@host/db",
+        "postgres://u:hunter2@host/db?sslmode=sometimes",
+        "postgres://u:hunter2@host/db?pool=9",
+        "postgres://u:hunter2@host/db/extra",
+        "postgres://u:hunter2@host:99999/db",
+        "not a url at all hunter2@",
+    ])
+    func refusesBadURLs(_ text: String) {
+        #expect {
+            _ = try PostgresURL(text)
+        } throws: { error in
+            guard let error = error as? TwofoldError else { return false }
+            return error.code == .configuration && !error.message.contains("hunter2")
+        }
+    }
+
+    private func audit(_ action: AuditAction) -> AuditAppend {
+        AuditAppend(AuditDraft(time: start, applicationID: app, userID: alice, actor: "test", action: action, outcome: "success"),
+                    chain: chain)
+    }
+}

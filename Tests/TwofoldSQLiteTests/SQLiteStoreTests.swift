@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import TwofoldCore
+import TwofoldOTP
+@testable import TwofoldSQLite
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    @Test("migrating twice, or from a second store on the same file, changes nothing")
+    func migrationsAreIdempotent() async throws {
+        try await TemporaryStores.with { stores in
+            let first = try stores.open()
+            try await first.migrate()
+            try await first.insertApplication(Application(id: Fixtures.app, name: "default", createdAt: Fixtures.start),
+                                              audit: Fixtures.audit(.applicationCreated, nil))
+            try await first.migrate()
+            try await first.ping()
+            let second = try stores.open()
+            try await second.migrate()
+            #expect(try await second.applications().map(\.name) == ["default"])
+            #expect(try await first.appliedMigrations() == SQLiteMigrations.migrator.migrations)
+        }
+    }
+
+    @Test("several stores migrating one new file at once all succeed, and share it")
+    func concurrentMigrations() async throws {
+        try await TemporaryStores.with { stores in
+            for round in 0..<10 {
+                let opened = try (0..<4).map { _ in try stores.open("race\(round).sqlite") }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for store in opened {
+                        group.addTask { try await store.migrate() }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let opened = try (0..<4).map { _ in try stores.open("race0.sqlite") }
+            for (index, store) in opened.enumerated() {
+                try await store.appendAudit(Fixtures.audit(.verification, Fixtures.user(index)))
+            }
+            #expect(try await opened[0].auditEvents(AuditQuery()).count == 4)
+        }
+    }
+
+    @Test("durability settings reach the writer connection", arguments: [(SQLiteDurability.full, 2), (.normal, 1)])
+    func durabilityPragmas(durability: SQLiteDurability, synchronous: Int) async throws {
+        try await TemporaryStores.with { stores in
+            let store = try await stores.fresh(durability: durability)
+            #expect(try await store.writerPragma("synchronous") == String(synchronous))
+            #expect(try await store.writerPragma("journal_mode") == "wal")
+            #expect(try await store.writerPragma("foreign_keys") == "1")
+            #expect(try await store.writerPragma("secure_delete") == "1")
+        }
+    }
+
+    @Test("a new database and its parent directories are readable by the owner only")
+    func filePermissions() async throws {
+        try await TemporaryStores.with { stores in
+            let path = stores.directory.appendingPathComponent("nested/deeper/twofold.sqlite").path
+            let store = try SQLiteStore(path: path)
+            try await store.migrate()
+            try await store.appendAudit(Fixtures.audit(.verification, nil))
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+            }
+            let directoryMode = try FileManager.default.attributesOfItem(atPath: (path as NSString).deletingLastPathComponent)[.posixPermissions] as? Int
+            #expect(directoryMode == 0o700)
+            try await store.close()
+        }
+    }
+
+    @Test("the file holds exactly the sealed blob it was given, never the plaintext behind it")
+    func storesOpaqueBlobsVerbatim() async throws {
+        try await TemporaryStores.with { stores in
+            let store = try stores.open()
+            try await store.migrate()
+            var generator = SystemRandomNumberGenerator()
+            let plaintext = (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let pad = (0..<20).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let sealed = [0x01] + zip(plaintext, pad).map { $0 ^ $1 } + Array(repeating: 0xAB, count: 16)
+            let alice = Fixtures.user(0)
+            let factor = Fixtures.factor(0, user: alice, sealedSecret: sealed)
+            try await store.insertFactor(factor, audit: Fixtures.audit(.factorEnrolled, alice))
+            #expect(try await store.factors(applicationID: Fixtures.app, userID: alice) == [factor])
+
+            var contents = Data()
+            for suffix in ["", "-wal"] {
+                contents.append(try Data(contentsOf: URL(fileURLWithPath: stores.path() + suffix)))
+            }
+            #expect(contents.range(of: Data(sealed)) != nil, "the sealed blob is stored byte for byte")
+            #expect(contents.range(of: Data(plaintext)) == nil)
+            let base32 = try OTPSecret(bytes: plaintext).base32
+            #expect(contents.range(of: Data(base32.utf8)) == nil)
+        }
+    }
+
+    @Test("SQLite failures surface as unavailable, naming the operation")
+    func errorsAreUnavailable() async throws {
+        try await TemporaryStores.with { stores in
+            let store = try stores.open()
+            // Not migrated: there is no table to read.
+            await #expect { try await store.applications() } throws: { error in
+                guard let error = error as? TwofoldError else { return false }
+                return error.code == .unavailable && error.message.contains("list applications")
+            }
+            await #expect { try await store.appendAudit(Fixtures.audit(.verification, nil)) } throws: { error in
+                (error as? TwofoldError)?.code == .unavailable
+            }
+        }
+    }
+
+    @Test("a path that cannot be a database is refused as unavailable")
+    func unusablePath() throws {
+        try #require(throws: TwofoldError.self) {
+            try SQLiteStore(path: "/proc/twofold/cannot/exist.sqlite")
+        }
+    }
+
+    static let orderedSteps: [(UInt64, UInt64)] = [(0, 1), (1 << 63 - 1, 1 << 63), (1 << 63, .max - 1), (5, .max)]
+
+    @Test("steps keep their unsigned order in SQL", arguments: orderedSteps)
+    func stepEncodingKeepsOrder(lower: UInt64, higher: UInt64) {
+        #expect(SQLiteCoding.storedStep(lower) < SQLiteCoding.storedStep(higher))
+        #expect(SQLiteCoding.step(stored: SQLiteCoding.storedStep(higher)) == higher)
+        #expect(SQLiteCoding.step(stored: SQLiteCoding.storedStep(lower)) == lower)
+    }
+}
