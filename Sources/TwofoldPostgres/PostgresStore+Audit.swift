@@ -71,7 +71,7 @@ extension PostgresStore {
                     )
                     SELECT count(*) FROM deleted
                     """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
-                let anchored = chain.reanchored(head, firstSequence: end,
+                let anchored = try chain.reanchored(head, firstSequence: end,
                                                 firstPreviousMAC: keep.map { PostgresColumn.bytes($0.1) } ?? head.headMAC)
                 try await connection.run("""
                     UPDATE audit_shards
@@ -125,7 +125,7 @@ extension PostgresStore {
 
     /// Writes the event following `head` (which this transaction holds) and the new head, in one statement.
     func writeAudit(_ audit: AuditAppend, after head: AuditShardHead, on connection: PostgresConnection) async throws {
-        let (event, next) = audit.append(after: head)
+        let (event, next) = try audit.append(after: head)
         try await connection.run(AuditWriteStatement(event: event, head: next), logger: logger)
     }
 }

@@ -83,10 +83,10 @@ extension SQLiteStore {
         let next: AuditShardHead
         if let first = try db.fetchRow(sql: "SELECT seq, prev_mac FROM audit_events WHERE shard = ? AND seq >= ? ORDER BY seq LIMIT 1",
                                         arguments: [shard, head.firstSequence]) {
-            next = chain.reanchored(head, firstSequence: try first.decode(Int64.self, forColumn: "seq"),
+            next = try chain.reanchored(head, firstSequence: try first.decode(Int64.self, forColumn: "seq"),
                                     firstPreviousMAC: try SQLiteCoding.bytes(first, "prev_mac"))
         } else {
-            next = chain.reanchored(head, firstSequence: head.headSequence + 1, firstPreviousMAC: head.headMAC)
+            next = try chain.reanchored(head, firstSequence: head.headSequence + 1, firstPreviousMAC: head.headMAC)
         }
         try storeHead(next, db)
         return deleted

@@ -195,7 +195,7 @@ public final class SQLiteStore: Store {
         let shard = audit.shard
         let head = try db.fetchRow(sql: "SELECT * FROM audit_shards WHERE shard = ?", arguments: [shard])
             .map(SQLiteCoding.head) ?? audit.emptyHead()
-        let (event, next) = audit.append(after: head)
+        let (event, next) = try audit.append(after: head)
         try db.run(
             sql: """
                 INSERT INTO audit_events (shard, seq, time, app_id, user_id, user_ref, actor, action, outcome, reason,

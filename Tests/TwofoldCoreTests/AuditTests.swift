@@ -97,6 +97,12 @@ struct AuditTests {
         try execute(h, "UPDATE audit_shards SET head_seq = head_seq - 1, head_mac = ? WHERE shard = ?", [Data(target.previousMAC), target.shard])
         report = try await h.engine.verifyAudit()
         #expect(report.problems.contains { $0.kind == .head && $0.shard == target.shard })
+        // Appending onto the doctored head would give it a valid tag again: writes fail closed.
+        let user = try UserID(try #require(target.userID))
+        await #expect {
+            try await h.engine.unlock(h.app, user, actor: "cli:root")
+        } throws: { isCode($0, .auditTampered) }
+        #expect(try await h.engine.verifyAudit().problems.contains { $0.kind == .head && $0.shard == target.shard })
     }
 
     @Test("purging old events keeps the remaining chain verifiable")

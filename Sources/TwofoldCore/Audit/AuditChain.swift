@@ -55,6 +55,15 @@ public struct AuditChain: Sendable {
         ])
     }
 
+    /// `head`, if its tag is valid.
+    /// - Throws: `audit_tampered` naming the shard.
+    public func checked(_ head: AuditShardHead) throws(TwofoldError) -> AuditShardHead {
+        guard head.tag == tag(of: head) else {
+            throw TwofoldError(.auditTampered, "the audit log's head for shard \(head.shard) was changed outside Twofold; run `twofold audit verify` and restore the database from a backup")
+        }
+        return head
+    }
+
     /// The tag that binds a shard's head and anchor.
     public func tag(of head: AuditShardHead) -> [UInt8] {
         mac([
@@ -107,7 +116,10 @@ public struct AuditAppend: Sendable {
     }
 
     /// The complete event (without its store id) following `head`, and the head after it.
-    public func append(after head: AuditShardHead) -> (event: AuditEvent, head: AuditShardHead) {
+    /// - Throws: `audit_tampered` when `head` was changed outside Twofold: chaining onto it
+    ///   would give a truncated or rolled-back chain a valid tag again.
+    public func append(after head: AuditShardHead) throws(TwofoldError) -> (event: AuditEvent, head: AuditShardHead) {
+        _ = try chain.checked(head)
         var event = AuditEvent(
             id: 0, shard: head.shard, sequence: head.headSequence + 1,
             timeMilliseconds: Int64((draft.time.timeIntervalSince1970 * 1000).rounded(.down)),
@@ -139,8 +151,9 @@ public struct AuditAppend: Sendable {
 extension AuditChain {
     /// The head after a purge removed every event before `firstSequence`; `firstPreviousMAC`
     /// is the `previousMAC` of the event now first.
-    public func reanchored(_ head: AuditShardHead, firstSequence: Int64, firstPreviousMAC: [UInt8]) -> AuditShardHead {
-        var next = head
+    /// - Throws: `audit_tampered` when `head` was changed outside Twofold (see ``checked(_:)``).
+    public func reanchored(_ head: AuditShardHead, firstSequence: Int64, firstPreviousMAC: [UInt8]) throws(TwofoldError) -> AuditShardHead {
+        var next = try checked(head)
         next.firstSequence = firstSequence
         next.firstPreviousMAC = firstPreviousMAC
         next.tag = tag(of: next)

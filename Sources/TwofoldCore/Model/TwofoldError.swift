@@ -24,6 +24,10 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let sealing = Code(rawValue: "sealing_failed")
         /// The store cannot be reached or failed.
         public static let unavailable = Code(rawValue: "unavailable")
+        /// The audit log's chain head no longer carries a valid tag: someone changed it outside
+        /// Twofold. Appending would launder the change, so writes that audit fail until an
+        /// operator has run `twofold audit verify` and restored the database.
+        public static let auditTampered = Code(rawValue: "audit_tampered")
         /// Configuration that cannot work (no master key, unreadable key file).
         public static let configuration = Code(rawValue: "configuration")
     }

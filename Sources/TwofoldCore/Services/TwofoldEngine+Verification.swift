@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension TwofoldEngine {
     /// Is `code` good for this user now? Checks the active factors, then unused recovery codes.
@@ -10,22 +11,29 @@ extension TwofoldEngine {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
-        var unusedRecoveryCodes = 0
+        // What decide saw, so the answer needs no second read: the matched factor's type and
+        // how many recovery codes were unused.
+        let seen = Mutex<(types: [FactorID: FactorType], unusedRecoveryCodes: Int)>(([:], 0))
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle),
             decide: { snapshot in
-                try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
+                seen.withLock {
+                    $0 = (Dictionary(snapshot.factors.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
+                          snapshot.recoveryCodes.count)
+                }
+                return try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
             },
             audit: { outcome in
                 self.attemptAudit(.verification, outcome, applicationID, userID, factorID: nil, actor: actor, at: now)
             })
         switch outcome {
         case .accepted(.acceptStep(let factorID, _, _, _)):
-            let type = try await store.factors(applicationID: applicationID, userID: userID).first { $0.id == factorID }?.type ?? .totp
+            guard let type = seen.withLock({ $0.types[factorID] }) else {
+                throw TwofoldError(.invalidState, "the accepted factor \(factorID) was not among the user's factors")
+            }
             return .allow(.factor(factorID, type))
         case .accepted(.acceptRecoveryCode):
-            unusedRecoveryCodes = try await store.recoveryCodes(applicationID: applicationID, userID: userID).filter { $0.usedAt == nil }.count
-            return .allow(.recoveryCode(remaining: unusedRecoveryCodes))
+            return .allow(.recoveryCode(remaining: seen.withLock { $0.unusedRecoveryCodes } - 1))
         case .accepted(.reject(let reason)):
             return .deny(reason, retryAfter: nil)
         case .denied(let reason, _):
