@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             settings = try TwofoldConfiguration.load(file: options.config, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw CommandFailure("configuration: \(error.message)")
+            throw ValidationError("configuration: \(error.message)")
         }
         TwofoldLogging.bootstrap(settings)
         let logger = Logger(label: "twofold")
