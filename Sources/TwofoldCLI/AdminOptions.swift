@@ -28,6 +28,15 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+extension ConfigOptions {
+    /// Opens the runtime, finds the application named `name`, runs `body`, and closes the runtime.
+    func withApplication<T>(_ name: String, _ body: (TwofoldEngine, Application) async throws -> T) async throws -> T {
+        try await openRuntime().use { runtime in
+            try await body(runtime.engine, try await runtime.engine.application(named: name))
+        }
+    }
+}
+
 /// `--app NAME`: which application a command is about.
 struct ApplicationOption: ParsableArguments {
     @Option(help: "Application name.")
@@ -38,6 +47,17 @@ struct ApplicationOption: ParsableArguments {
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of aligned text.")
     var json = false
+}
+
+extension OutputOptions {
+    /// Prints the outcome of a command: `value` as JSON with `--json`, else `text`.
+    func report(_ value: some Encodable, text: @autoclosure () -> String) throws {
+        if json {
+            try Output.json(value)
+        } else {
+            print(text())
+        }
+    }
 }
 
 /// `--yes`: confirmation for destructive commands.

@@ -32,11 +32,7 @@ struct AppsCreateCommand: AsyncParsableCommand {
         let application = try await config.openRuntime().use { runtime in
             try await runtime.engine.createApplication(named: name, actor: CLIActor.current)
         }
-        if output.json {
-            try Output.json(ApplicationJSON(application))
-        } else {
-            print("created application \(application.name) (\(application.id))")
-        }
+        try output.report(ApplicationJSON(application), text: "created application \(application.name) (\(application.id))")
     }
 }
 

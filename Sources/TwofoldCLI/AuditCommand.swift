@@ -174,11 +174,7 @@ struct AuditPurgeCommand: AsyncParsableCommand {
     func run() async throws {
         let age = try DurationText.parse(olderThan)
         let deleted = try await config.openRuntime().use { try await $0.engine.purgeAudit(olderThan: age, actor: CLIActor.current) }
-        if output.json {
-            try Output.json(["deleted": deleted])
-        } else {
-            print("deleted \(deleted) audit event(s) older than \(olderThan)")
-        }
+        try output.report(["deleted": deleted], text: "deleted \(deleted) audit event(s) older than \(olderThan)")
     }
 }
 
@@ -194,10 +190,6 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await config.openRuntime().use { try await $0.engine.store.migrate() }
-        if output.json {
-            try Output.json(["migrated": true])
-        } else {
-            print("the store is up to date")
-        }
+        try output.report(["migrated": true], text: "the store is up to date")
     }
 }

@@ -23,9 +23,8 @@ struct FactorsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let factors = try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            return try await runtime.engine.factors(app.id, userID)
+        let factors = try await config.withApplication(application.app) { engine, app in
+            return try await engine.factors(app.id, userID)
         }
         if output.json {
             try Output.json(["factors": factors])
@@ -62,15 +61,10 @@ struct FactorsDeleteCommand: AsyncParsableCommand {
             throw ValidationError("\"\(factor)\" is not a factor id (fac_ followed by 26 characters)")
         }
         try confirmation.confirm("Delete factor \(factorID) of user \(userID)?")
-        try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            try await runtime.engine.deleteFactor(app.id, userID, factorID, actor: CLIActor.current)
+        try await config.withApplication(application.app) { engine, app in
+            try await engine.deleteFactor(app.id, userID, factorID, actor: CLIActor.current)
         }
-        if output.json {
-            try Output.json(["deleted": factorID.rawValue])
-        } else {
-            print("deleted factor \(factorID)")
-        }
+        try output.report(["deleted": factorID.rawValue], text: "deleted factor \(factorID)")
     }
 }
 
@@ -91,14 +85,16 @@ struct FactorsResetCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try confirmation.confirm("Delete all factors and recovery codes of user \(userID)?")
-        let counts = try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            return try await runtime.engine.reset(app.id, userID, actor: CLIActor.current)
+        let counts = try await config.withApplication(application.app) { engine, app in
+            return try await engine.reset(app.id, userID, actor: CLIActor.current)
         }
-        if output.json {
-            try Output.json(["user_id": userID.rawValue, "factors_deleted": String(counts.factors), "recovery_codes_deleted": String(counts.recoveryCodes)])
-        } else {
-            print("deleted \(counts.factors) factor(s) and \(counts.recoveryCodes) recovery code(s) of user \(userID)")
-        }
+        try output.report(ResetJSON(userId: userID.rawValue, factorsDeleted: counts.factors, recoveryCodesDeleted: counts.recoveryCodes),
+                          text: "deleted \(counts.factors) factor(s) and \(counts.recoveryCodes) recovery code(s) of user \(userID)")
+    }
+
+    struct ResetJSON: Encodable {
+        let userId: String
+        let factorsDeleted: Int
+        let recoveryCodesDeleted: Int
     }
 }

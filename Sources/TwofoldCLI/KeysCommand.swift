@@ -39,11 +39,7 @@ struct KeysGenerateCommand: AsyncParsableCommand {
         fchmod(descriptor, 0o600)
         close(descriptor)
         guard written == bytes.count else { throw CommandFailure("cannot write \(file)") }
-        if output.json {
-            try Output.json(["file": file, "key_id": key.id])
-        } else {
-            print("wrote master key \(key.id) to \(file)")
-        }
+        try output.report(["file": file, "key_id": key.id], text: "wrote master key \(key.id) to \(file)")
     }
 }
 
@@ -59,13 +55,18 @@ struct KeysRotateCommand: AsyncParsableCommand {
     func run() async throws {
         let report = try await config.openRuntime().use { try await $0.engine.rotateKeys(actor: CLIActor.current) }
         if output.json {
-            try Output.json(["key_id": report.sealingKeyID, "rewrapped": String(report.rewrapped)])
+            try Output.json(RotationJSON(keyId: report.sealingKeyID, rewrapped: report.rewrapped))
         } else if report.rewrapped == 0 {
             print("nothing to do: every key is already wrapped by \(report.sealingKeyID)")
         } else {
             print("re-wrapped \(report.rewrapped) key(s) under \(report.sealingKeyID)")
         }
     }
+}
+
+struct RotationJSON: Encodable {
+    let keyId: String
+    let rewrapped: Int
 }
 
 struct KeysStatusCommand: AsyncParsableCommand {

@@ -19,9 +19,8 @@ struct UsersListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let users = try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            return try await runtime.engine.users(app.id)
+        let users = try await config.withApplication(application.app) { engine, app in
+            return try await engine.users(app.id)
         }
         if output.json {
             try Output.json(["users": users.map(\.rawValue)])
@@ -51,11 +50,10 @@ struct UsersShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let summary = try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            let factors = try await runtime.engine.factors(app.id, userID)
-            let codes = try await runtime.engine.store.recoveryCodes(applicationID: app.id, userID: userID)
-            let throttle = try await runtime.engine.throttleState(app.id, userID)
+        let summary = try await config.withApplication(application.app) { engine, app in
+            let factors = try await engine.factors(app.id, userID)
+            let codes = try await engine.store.recoveryCodes(applicationID: app.id, userID: userID)
+            let throttle = try await engine.throttleState(app.id, userID)
             return Summary(userID: userID.rawValue, factors: factors, recoveryCodesUnused: codes.filter { $0.usedAt == nil }.count,
                            consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil)
         }
@@ -90,9 +88,8 @@ struct UsersExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let export = try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            return try await runtime.engine.export(app, userID, actor: CLIActor.current)
+        let export = try await config.withApplication(application.app) { engine, app in
+            return try await engine.export(app, userID, actor: CLIActor.current)
         }
         guard let export else { throw CommandFailure("nothing is stored about user \(userID) in \(application.app)") }
         let encoder = JSONEncoder()
@@ -127,14 +124,9 @@ struct UsersEraseCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try confirmation.confirm("Erase everything about user \(userID) in \(application.app)? This cannot be undone.")
-        try await config.openRuntime().use { runtime in
-            let app = try await runtime.engine.application(named: application.app)
-            try await runtime.engine.erase(app.id, userID, actor: CLIActor.current)
+        try await config.withApplication(application.app) { engine, app in
+            try await engine.erase(app.id, userID, actor: CLIActor.current)
         }
-        if output.json {
-            try Output.json(["erased": userID.rawValue])
-        } else {
-            print("erased user \(userID)")
-        }
+        try output.report(["erased": userID.rawValue], text: "erased user \(userID)")
     }
 }

@@ -112,6 +112,8 @@ struct AdminCommandTests {
         let reset = try h.run(["factors", "reset", "alice", "--yes"])
         #expect(reset.status == 0)
         #expect(reset.standardOutput.contains("deleted 1 factor(s) and 10 recovery code(s)"))
+        let again = try h.json(["factors", "reset", "alice", "--yes"]) as? [String: Any]
+        #expect(again?["factors_deleted"] as? Int == 0)
         #expect(try verify(h, "alice", code: "123456", token: token)["reason"] as? String == "no_factors")
         let event = try h.auditEvents(user: "alice").first { $0["action"] as? String == "user.reset" }
         #expect(event?["actor"] as? String == actor)
@@ -153,7 +155,7 @@ struct AdminCommandTests {
         #expect(try h.run(["keys", "generate", newKey]).status == 0)
         h.useKey(file: "\(newKey),\(oldKey)")
         let rotated = try h.json(["keys", "rotate"]) as? [String: Any]
-        #expect(rotated?["rewrapped"] as? String == "5")  // three data keys, two audit keys
+        #expect(rotated?["rewrapped"] as? Int == 5)  // three data keys, two audit keys
         let status = try h.json(["keys", "status"]) as? [String: Any]
         let rows = status?["keys"] as? [[String: Any]] ?? []
         #expect(rows.first?["wraps"] as? Int == 5)

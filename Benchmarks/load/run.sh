@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The HTTP load benchmark: verify requests per second, latency and memory of the real
+# `twofold serve`, against nginx serving a static 5-byte file with the same wrk settings in the
+# same run. See Benchmarks/load/README.md.
+#
+#   Benchmarks/load/run.sh [sqlite|postgres|all]      (default: all)
+#
+# For each store: start the release binary on a free loopback port with a fresh data folder
+# (SQLite with its default durable settings, or a fresh database on a throwaway PostgreSQL with
+# fsync on), enroll LOAD_USERS users in an HOTP factor over the API (enroll.py), then
+#   1. nginx, flat out:   wrk -t THREADS -c CONNECTIONS -d DURATION --latency
+#   2. twofold warm-up:   the same, for LOAD_WARMUP seconds (not reported)
+#   3. twofold, flat out: the same as 1, every request a verify with a valid, unused code
+#   4. twofold, paced:    LOAD_RATE requests/s over the same connections for LOAD_RATE_DURATION
+# and read the server's peak RSS (VmHWM). A run where more than 1% of the verify answers were
+# not "allow" (or a thread ran out of codes) is a failed run: the script exits 1.
+#
+# Environment (defaults in brackets):
+#   TWOFOLD_BIN          [<repo>/.build-release/release/twofold] build it with
+#                        swift build -c release --product twofold --scratch-path .build-release
+#   LOAD_USERS           [2000] users enrolled; at least 4 × LOAD_CONNECTIONS
+#   LOAD_THREADS         [2] wrk threads
+#   LOAD_CONNECTIONS     [64] wrk connections
+#   LOAD_DURATION        [20] seconds of each flat-out run
+#   LOAD_WARMUP          [5] seconds of warm-up before twofold's flat-out run
+#   LOAD_RATE            [2000] requests/s of the paced run
+#   LOAD_RATE_DURATION   [20] seconds of the paced run
+#   LOAD_MAX_RPS         [30000] the fastest rate codes are precomputed for; a thread that runs
+#                        out of codes stops and fails the run
+#   LOAD_PG_PORT         [54500] port of the throwaway PostgreSQL
+#   LOAD_PG_DIR          [/tmp/twofold-load-pg] its folder (deleted at the end)
+#   LOAD_KEEP            set to keep the work folder (codes, wrk output, server logs)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+which=${1:-all}
+case $which in sqlite | postgres | all) ;; *) echo "usage: $0 [sqlite|postgres|all]" >&2; exit 2 ;; esac
+
+export TWOFOLD_BIN=${TWOFOLD_BIN:-$root/.build-release/release/twofold}
+users=${LOAD_USERS:-2000}
+threads=${LOAD_THREADS:-2}
+connections=${LOAD_CONNECTIONS:-64}
+duration=${LOAD_DURATION:-20}
+warmup=${LOAD_WARMUP:-5}
+rate=${LOAD_RATE:-2000}
+rate_duration=${LOAD_RATE_DURATION:-20}
+max_rps=${LOAD_MAX_RPS:-30000}
+pg_port=${LOAD_PG_PORT:-54500}
+pg_dir=${LOAD_PG_DIR:-/tmp/twofold-load-pg}
+
+log() { printf 'load: %s\n' "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+for tool in wrk nginx python3 curl; do
+  command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y wrk nginx-light python3-pyotp curl)"
+done
+python3 -c 'import pyotp' 2> /dev/null || fail "python3 cannot import pyotp (pip install pyotp, or apt-get install python3-pyotp)"
+[ -x "$TWOFOLD_BIN" ] || fail "no executable at $TWOFOLD_BIN: swift build -c release --product twofold --scratch-path .build-release"
+(( users >= 4 * connections )) || fail "LOAD_USERS ($users) must be at least 4 × LOAD_CONNECTIONS ($connections), so that a user's codes arrive in order"
+(( connections % threads == 0 )) || fail "LOAD_CONNECTIONS ($connections) must be a multiple of LOAD_THREADS ($threads)"
+
+work=$(mktemp -d /tmp/twofold-load.XXXXXX)
+nginx_pid=""
+cleanup() {
+  if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2> /dev/null; then
+    kill -QUIT "$nginx_pid" 2> /dev/null || true
+    wait "$nginx_pid" 2> /dev/null || true
+  fi
+  if [ "$which" != sqlite ]; then "$root/provisioning/postgres/stop-throwaway.sh" "$pg_dir" > /dev/null 2>&1 || true; fi
+  if [ -z "${LOAD_KEEP:-}" ]; then rm -rf "$work"; else log "kept $work"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# CPU seconds (user + system) a process and its threads have used so far.
+cpu_seconds() {
+  local total=0 pid ticks
+  for pid in "$@"; do
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')
+    total=$((total + ticks))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+# Busy CPU seconds of the whole machine so far (everything but idle and iowait).
+machine_busy_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
+}
+# A field of a "key=value …" result line.
+field() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
+
+# --- nginx, the reference: a 5-byte file, keep-alive, no access log ---------------------------
+nginx_port=$(free_port)
+mkdir -p "$work/nginx/www" "$work/nginx/tmp"
+printf 'hello' > "$work/nginx/www/hello"
+chmod -R a+rX "$work"
+cat > "$work/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  default_type text/plain;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/nginx/www;
+  }
+}
+EOF
+nginx -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2> "$work/nginx/stderr.log" &
+nginx_pid=$!
+for _ in $(seq 1 50); do
+  [ "$(curl -fsS "http://127.0.0.1:$nginx_port/hello" 2> /dev/null)" = hello ] && break
+  sleep 0.1
+done
+[ "$(curl -fsS "http://127.0.0.1:$nginx_port/hello")" = hello ] || fail "nginx does not serve the file (see $work/nginx/error.log)"
+log "nginx (reference) at http://127.0.0.1:$nginx_port/hello"
+
+# --- one store ----------------------------------------------------------------------------------
+codes_per_user=$(( (max_rps * (warmup + duration) + rate * rate_duration * 11 / 10) / users + 20 ))
+
+run_store() {
+  local store=$1 dir=$work/$1
+  mkdir -p "$dir"
+  # shellcheck disable=SC2034 # read by serve_helpers.sh
+  SERVE_NAME=load
+  # shellcheck source=Tests/Scripts/serve_helpers.sh
+  source "$root/Tests/Scripts/serve_helpers.sh"
+  if [ "$store" = postgres ]; then
+    local url
+    url=$(TWOFOLD_PG_DIR=$pg_dir TWOFOLD_PG_DURABLE=1 "$root/provisioning/postgres/start-throwaway.sh" "$pg_port" | tail -n 1)
+    serve_start "$url"
+  else
+    serve_start sqlite
+  fi
+  python3 "$here/enroll.py" "$SERVE_URL" "$SERVE_KEY" "$users" "$codes_per_user" "$dir/codes" "$dir/state"
+
+  export LOAD_CODES=$dir/codes LOAD_STATE=$dir/state LOAD_KEY=$SERVE_KEY LOAD_HOST=127.0.0.1:$SERVE_PORT LOAD_THREADS=$threads
+  local nginx_workers
+  nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
+
+  # wrk_run NAME PIDS… -- WRK ARGS: runs wrk, appends "name=… server_cpu_s=… machine_cpu_s=…"
+  # and wrk's result line to $dir/NAME.
+  wrk_run() {
+    local name=$1; shift
+    local pids=()
+    while [ "$1" != -- ]; do pids+=("$1"); shift; done
+    shift
+    local cpu_before busy_before
+    cpu_before=$(cpu_seconds "${pids[@]}")
+    busy_before=$(machine_busy_seconds)
+    LOAD_RESULT=$dir/$name.result wrk "$@" > "$dir/$name.wrk" 2>&1 || { cat "$dir/$name.wrk" >&2; fail "wrk failed ($name)"; }
+    local cpu_after busy_after
+    cpu_after=$(cpu_seconds "${pids[@]}")
+    busy_after=$(machine_busy_seconds)
+    [ -s "$dir/$name.result" ] || { cat "$dir/$name.wrk" >&2; fail "wrk reported nothing ($name)"; }
+    printf '%s server_cpu_s=%s machine_cpu_s=%s\n' "$(tail -n 1 "$dir/$name.result")" \
+      "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
+      "$(awk -v a="$busy_before" -v b="$busy_after" 'BEGIN { printf "%.2f", b - a }')" > "$dir/$name.line"
+    log "$store $name: $(cat "$dir/$name.line")"
+  }
+  local flat_out=(-t "$threads" -c "$connections" -d "${duration}s" --timeout 5s --latency)
+  local url=$SERVE_URL/
+  # shellcheck disable=SC2086
+  wrk_run nginx $nginx_workers -- "${flat_out[@]}" -s "$here/report.lua" "http://127.0.0.1:$nginx_port/hello"
+  LOAD_PACE=0 wrk_run warmup "$SERVE_PID" -- -t "$threads" -c "$connections" -d "${warmup}s" --timeout 5s -s "$here/verify.lua" "$url"
+  LOAD_PACE=0 wrk_run flat "$SERVE_PID" -- "${flat_out[@]}" -s "$here/verify.lua" "$url"
+  LOAD_PACE=$rate wrk_run paced "$SERVE_PID" -- -t "$threads" -c "$connections" -d "${rate_duration}s" --timeout 5s --latency -s "$here/verify.lua" "$url"
+
+  local peak_kb
+  peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVE_PID/status")
+  printf 'peak_rss_kb=%s\n' "$peak_kb" > "$dir/rss.line"
+  log "$store: peak RSS $(awk -v k="$peak_kb" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB"
+  serve_stop
+  if [ "$store" = postgres ]; then "$root/provisioning/postgres/stop-throwaway.sh" "$pg_dir" > /dev/null 2>&1 || true; fi
+}
+
+stores=()
+case $which in all) stores=(sqlite postgres) ;; *) stores=("$which") ;; esac
+log "$(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg); $users users, wrk -t $threads -c $connections, ${duration} s flat out, ${rate} req/s for ${rate_duration} s"
+for store in "${stores[@]}"; do
+  ( run_store "$store" ) || fail "the $store run failed"
+done
+
+# --- summary --------------------------------------------------------------------------------------
+failed=0
+rows=()
+printf '\n%-9s %10s %8s %8s %11s %9s %13s %13s %9s %8s\n' store "req/s" p50 p99 "nginx req/s" "× nginx" "p99 @ $rate/s" "(achieved/s)" "peak RSS" "% allow"
+for store in "${stores[@]}"; do
+  dir=$work/$store
+  flat_line=$(cat "$dir/flat.line") paced_line=$(cat "$dir/paced.line") nginx_line=$(cat "$dir/nginx.line")
+  rps=$(field "$flat_line" rps) nginx_rps=$(field "$nginx_line" rps)
+  peak_kb=$(sed -n 's/^peak_rss_kb=//p' "$dir/rss.line")
+  allow=$(( $(field "$flat_line" allow) + $(field "$paced_line" allow) ))
+  answered=$(( $(field "$flat_line" answered) + $(field "$paced_line" answered) ))
+  lost=$(( $(field "$flat_line" errors_timeout) + $(field "$paced_line" errors_timeout) ))
+  exhausted=$(( $(field "$flat_line" exhausted) + $(field "$paced_line" exhausted) ))
+  allow_pct=$(awk -v a="$allow" -v n="$((answered + lost))" 'BEGIN { printf "%.2f", n ? 100 * a / n : 0 }')
+  printf '%-9s %10.0f %6.2fms %6.2fms %11.0f %9.2f %11.2fms %13.0f %7.1f MB %8s\n' "$store" "$rps" \
+    "$(field "$flat_line" p50_ms)" "$(field "$flat_line" p99_ms)" "$nginx_rps" \
+    "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print a / b }')" \
+    "$(field "$paced_line" p99_ms)" "$(field "$paced_line" rps)" "$(awk -v k="$peak_kb" 'BEGIN { print k * 1024 / 1e6 }')" "$allow_pct"
+  if awk -v p="$allow_pct" 'BEGIN { exit !(p < 99) }' || (( exhausted > 0 )); then
+    log "FAIL: $store: only $allow_pct% of the verify answers were allow (deny reasons: $(field "$flat_line" reasons) / $(field "$paced_line" reasons); exhausted: $exhausted)"
+    failed=1
+  fi
+  rows+=("$store $rps $nginx_rps $(field "$paced_line" p99_ms) $peak_kb $(field "$flat_line" server_cpu_s) $(field "$flat_line" requests) $(field "$flat_line" machine_cpu_s)")
+done
+
+printf '\nTargets (issue 5):\n'
+for row in "${rows[@]}"; do
+  read -r store rps nginx_rps paced_p99 peak_kb server_cpu requests machine_cpu <<< "$row"
+  verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
+  printf '  %-9s ≥ 10,000 req/s: %s (%.0f)   ≥ ¼ nginx: %s (%.2f)   p99 < 10 ms at %s/s: %s (%.2f ms)   RSS < 64 MB: %s (%.1f MB)\n' \
+    "$store" "$(verdict "$rps >= 10000")" "$rps" "$(verdict "$rps >= $nginx_rps / 4")" "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print a / b }')" \
+    "$rate" "$(verdict "$paced_p99 < 10")" "$paced_p99" "$(verdict "$peak_kb * 1024 < 64000000")" "$(awk -v k="$peak_kb" 'BEGIN { print k * 1024 / 1e6 }')"
+  printf '  %-9s server CPU %.0f µs per verify (%.2f cores busy of the machine'"'"'s %.2f)\n' "" \
+    "$(awk -v c="$server_cpu" -v r="$requests" 'BEGIN { print 1e6 * c / r }')" \
+    "$(awk -v c="$server_cpu" -v d="$duration" 'BEGIN { print c / d }')" "$(awk -v c="$machine_cpu" -v d="$duration" 'BEGIN { print c / d }')"
+done
+exit $failed
