@@ -82,6 +82,10 @@ struct ConfirmationOption: ParsableArguments {
 /// Who is acting, for the audit log: `cli:<os user>`.
 enum CLIActor {
     static var current: String {
+        // Under sudo the effective user is root; the person is the one sudo names.
+        if geteuid() == 0, let person = ProcessInfo.processInfo.environment["SUDO_USER"], !person.isEmpty, person != "root" {
+            return "cli:\(person)(sudo)"
+        }
         if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name {
             return "cli:" + String(cString: name)
         }

@@ -10,7 +10,7 @@ import CTwofoldLibCrypto
 /// The compression functions come from the system libcrypto, which uses the CPU's SHA
 /// extensions where present.
 struct PrecomputedHMAC: Sendable {
-        enum State: Sendable {
+    enum State: Sendable {
         case sha1(inner: SHA_CTX, outer: SHA_CTX)
         case sha256(inner: SHA256_CTX, outer: SHA256_CTX)
         case sha512(inner: SHA512_CTX, outer: SHA512_CTX)
@@ -21,65 +21,51 @@ struct PrecomputedHMAC: Sendable {
     init(key: [UInt8], algorithm: OTPAlgorithm) {
         switch algorithm {
         case .sha1:
-            let block = Self.paddedKey(key, blockSize: 64, digestSize: 20) { key, digest in
-                _ = SHA1(key.baseAddress, key.count, digest.baseAddress)
-            }
-            var inner = SHA_CTX()
-            var outer = SHA_CTX()
-            SHA1_Init(&inner)
-            SHA1_Init(&outer)
-            Self.absorb(block, xor: 0x36) { SHA1_Update(&inner, $0.baseAddress, $0.count) }
-            Self.absorb(block, xor: 0x5C) { SHA1_Update(&outer, $0.baseAddress, $0.count) }
+            let (inner, outer) = Self.keyedStates(
+                key, blockSize: 64, digestSize: 20, empty: SHA_CTX(),
+                digest: { SHA1($0, $1, $2) }, initialize: { SHA1_Init($0) }, update: { SHA1_Update($0, $1, $2) })
             state = .sha1(inner: inner, outer: outer)
         case .sha256:
-            let block = Self.paddedKey(key, blockSize: 64, digestSize: 32) { key, digest in
-                _ = SHA256(key.baseAddress, key.count, digest.baseAddress)
-            }
-            var inner = SHA256_CTX()
-            var outer = SHA256_CTX()
-            SHA256_Init(&inner)
-            SHA256_Init(&outer)
-            Self.absorb(block, xor: 0x36) { SHA256_Update(&inner, $0.baseAddress, $0.count) }
-            Self.absorb(block, xor: 0x5C) { SHA256_Update(&outer, $0.baseAddress, $0.count) }
+            let (inner, outer) = Self.keyedStates(
+                key, blockSize: 64, digestSize: 32, empty: SHA256_CTX(),
+                digest: { SHA256($0, $1, $2) }, initialize: { SHA256_Init($0) }, update: { SHA256_Update($0, $1, $2) })
             state = .sha256(inner: inner, outer: outer)
         case .sha512:
-            let block = Self.paddedKey(key, blockSize: 128, digestSize: 64) { key, digest in
-                _ = SHA512(key.baseAddress, key.count, digest.baseAddress)
-            }
-            var inner = SHA512_CTX()
-            var outer = SHA512_CTX()
-            SHA512_Init(&inner)
-            SHA512_Init(&outer)
-            Self.absorb(block, xor: 0x36) { SHA512_Update(&inner, $0.baseAddress, $0.count) }
-            Self.absorb(block, xor: 0x5C) { SHA512_Update(&outer, $0.baseAddress, $0.count) }
+            let (inner, outer) = Self.keyedStates(
+                key, blockSize: 128, digestSize: 64, empty: SHA512_CTX(),
+                digest: { SHA512($0, $1, $2) }, initialize: { SHA512_Init($0) }, update: { SHA512_Update($0, $1, $2) })
             state = .sha512(inner: inner, outer: outer)
         }
     }
 
-    /// RFC 2104 §2: a key longer than the block is hashed first; the key is then padded
-    /// with zeros to the block size.
-    private static func paddedKey(
+    /// The hash states after absorbing the key block XOR ipad (inner) and XOR opad (outer).
+    /// RFC 2104 §2: a key longer than the block is hashed first; the key is then padded with
+    /// zeros to the block size.
+    private static func keyedStates<Context>(
         _ key: [UInt8],
         blockSize: Int,
         digestSize: Int,
-        hash: (UnsafeBufferPointer<UInt8>, UnsafeMutableBufferPointer<UInt8>) -> Void
-    ) -> [UInt8] {
+        empty: Context,
+        digest: (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?) -> UnsafeMutablePointer<UInt8>?,
+        initialize: (UnsafeMutablePointer<Context>) -> Int32,
+        update: (UnsafeMutablePointer<Context>, UnsafeRawPointer?, Int) -> Int32
+    ) -> (inner: Context, outer: Context) {
         var block = [UInt8](repeating: 0, count: blockSize)
         if key.count > blockSize {
-            var digest = [UInt8](repeating: 0, count: digestSize)
-            key.withUnsafeBufferPointer { keyBuffer in
-                digest.withUnsafeMutableBufferPointer { hash(keyBuffer, $0) }
-            }
-            block.replaceSubrange(0..<digestSize, with: digest)
+            var hashed = [UInt8](repeating: 0, count: digestSize)
+            _ = hashed.withUnsafeMutableBufferPointer { output in digest(key, key.count, output.baseAddress) }
+            block.replaceSubrange(0..<digestSize, with: hashed)
         } else {
             block.replaceSubrange(0..<key.count, with: key)
         }
-        return block
-    }
-
-    private static func absorb(_ block: [UInt8], xor pad: UInt8, _ update: (UnsafeBufferPointer<UInt8>) -> Int32) {
-        let padded = block.map { $0 ^ pad }
-        _ = padded.withUnsafeBufferPointer { update($0) }
+        func absorbed(_ pad: UInt8) -> Context {
+            var context = empty
+            _ = initialize(&context)
+            let padded = block.map { $0 ^ pad }
+            _ = padded.withUnsafeBytes { update(&context, $0.baseAddress, $0.count) }
+            return context
+        }
+        return (absorbed(0x36), absorbed(0x5C))
     }
 
     /// HMAC of the 8-byte big-endian `counter`, dynamically truncated to 31 bits (RFC 4226 §5.3).

@@ -44,6 +44,9 @@ public final class PostgresStore: Store {
         var closed = false
         /// The task running the pool, when ``connect(url:maximumConnections:connectionWait:logger:)`` started it.
         var runner: Task<Void, Never>?
+        /// Set just before the pool's `run()` is entered.
+        var poolStarted = false
+        var startWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A store for `url` whose pool does not run yet: call ``run()``.
@@ -86,6 +89,15 @@ public final class PostgresStore: Store {
         store.lifecycle.withLock { state in
             state.runner = Task { await store.run() }
         }
+        // Queries leased before the pool runs work, but PostgresNIO warns about each; the first
+        // ones follow at once (migrations), so return only when the pool is about to run.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let started = store.lifecycle.withLock { state in
+                if !state.poolStarted { state.startWaiters.append(continuation) }
+                return state.poolStarted
+            }
+            if started { continuation.resume() }
+        }
         return store
     }
 
@@ -112,6 +124,12 @@ public final class PostgresStore: Store {
         precondition(first, "PostgresStore.run() must be called only once")
         await withDiscardingTaskGroup { group in
             group.addTask {
+                let waiters = self.lifecycle.withLock { state in
+                    state.poolStarted = true
+                    defer { state.startWaiters = [] }
+                    return state.startWaiters
+                }
+                for waiter in waiters { waiter.resume() }
                 await self.client.run()
                 // The pool stopped on its own (a service group's graceful shutdown): stop too.
                 self.stopContinuation.finish()

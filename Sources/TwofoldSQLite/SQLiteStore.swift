@@ -103,13 +103,21 @@ public final class SQLiteStore: Store {
 
     /// Refuses new writes, lets the queued ones commit, then closes every connection.
     public func close() async throws {
-        batcher.close()
+        // Only the first close folds the WAL and closes the pool; a closed pool is never touched again.
+        guard batcher.close() else { return }
         let pool = self.pool
         do {
             // `DatabasePool.close()` blocks until the writer queue is idle: not on a task's thread.
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 DispatchQueue.global().async {
                     do {
+                        // Fold the WAL back into the main file, so a stopped node leaves one
+                        // self-contained file. Another process still using the database keeps
+                        // the WAL busy; then it stays, which SQLite handles, and that is fine.
+                        do {
+                            _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+                        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                        }
                         try pool.close()
                         continuation.resume()
                     } catch {

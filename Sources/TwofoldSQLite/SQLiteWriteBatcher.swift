@@ -106,8 +106,13 @@ final class SQLiteWriteBatcher: Sendable {
 
     /// Refuses every later write. Requests already queued still run; the pool's own `close()`
     /// waits for them, since it runs on the same serial writer queue after the scheduled drain.
-    func close() {
-        state.withLock { $0.closed = true }
+    /// - Returns: whether this call closed it (false when it was closed already).
+    @discardableResult
+    func close() -> Bool {
+        state.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
     }
 
     // MARK: - Queueing

@@ -51,7 +51,7 @@ serve_postgres_database() {
   command -v psql >/dev/null || serve_fail "psql is needed to create a fresh database (apt-get install postgresql-client-15)"
   SERVE_PG_ADMIN_URL=$url
   SERVE_PG_DATABASE="twofold_e2e_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-  psql "$url" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$SERVE_PG_DATABASE\"" >/dev/null \
+  psql "$url" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$SERVE_PG_DATABASE\" TEMPLATE template0" >/dev/null \
     || serve_fail "cannot create a database with the given PostgreSQL URL (the role needs CREATEDB)"
   SERVE_PG_URL=$(python3 - "$url" "$SERVE_PG_DATABASE" <<'PY'
 import sys, urllib.parse

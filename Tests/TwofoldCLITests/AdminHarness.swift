@@ -41,7 +41,7 @@ final class AdminHarness: @unchecked Sendable {
             try Self.postgres.require()
             let base = ProcessInfo.processInfo.environment["TWOFOLD_TEST_POSTGRES_URL"]!
             let name = "admin_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name)"])
+            let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
             guard created.status == 0 else { throw HarnessError("cannot create database: \(created.standardError)") }
             environment["TWOFOLD_STORE"] = Self.url(base, database: String(name))
         }

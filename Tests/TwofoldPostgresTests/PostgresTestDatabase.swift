@@ -39,8 +39,9 @@ final class PostgresTestDatabase: Sendable {
         components.path = "/" + name
         guard let url = components.string else { throw TwofoldError(.configuration, "cannot build a URL for database \(name)") }
         // The name is ours, made of [a-z0-9_]: safe to splice into DDL, which takes no parameters.
+        // template0 takes no connections, so parallel tests never find the template "in use".
         try await admin(serverURL) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")).collect()
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name) TEMPLATE template0")).collect()
         }
         let database = PostgresTestDatabase(name: name, url: url)
         let result: Result

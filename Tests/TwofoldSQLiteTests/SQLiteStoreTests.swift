@@ -42,6 +42,25 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("closing folds the WAL back into the file, so a stopped node leaves one file; closing twice is harmless")
+    func closeCheckpoints() async throws {
+        try await TemporaryStores.with { stores in
+            let store = try stores.open()
+            try await store.migrate()
+            let application = Application(id: ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!, name: "shop", createdAt: Date())
+            let chain = AuditChain(macKeyBytes: Array(repeating: 1, count: 32), pseudonymKeyBytes: Array(repeating: 2, count: 32))
+            try await store.insertApplication(application, audit: AuditAppend(
+                AuditDraft(time: Date(), applicationID: application.id, userID: nil, actor: "test", action: .applicationCreated, outcome: "success"),
+                chain: chain))
+            try await store.close()
+            try await store.close()
+            let wal = (try? FileManager.default.attributesOfItem(atPath: stores.path() + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+            #expect(wal == 0)
+            let file = try #require(FileManager.default.contents(atPath: stores.path()))
+            #expect(file.range(of: Data("shop".utf8)) != nil)
+        }
+    }
+
     @Test("durability settings reach the writer connection", arguments: [(SQLiteDurability.full, 2), (.normal, 1)])
     func durabilityPragmas(durability: SQLiteDurability, synchronous: Int) async throws {
         try await TemporaryStores.with { stores in
