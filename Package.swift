@@ -61,7 +61,11 @@ let package = Package(
                 "TwofoldCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Swift 6.3.1 crashes compiling this module with -O (signal 11 in LLVM's coroutine
+            // splitting, then a broken swifterror phi once that is dodged); -Osize compiles it.
+            // The store's time goes to the database round trips, so size optimisation costs little.
+            swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]
         ),
         // The HTTP API on Hummingbird 2, configuration, and the composition root (buildApplication).
         .target(

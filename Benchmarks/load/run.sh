@@ -27,6 +27,9 @@
 #   LOAD_RATE_DURATION   [20] seconds of the paced run
 #   LOAD_MAX_RPS         [30000] the fastest rate codes are precomputed for; a thread that runs
 #                        out of codes stops and fails the run
+#   LOAD_LOG_FORMAT      [text] the server's TWOFOLD_LOG_FORMAT (text is its default; json is what
+#                        log collectors read); TWOFOLD_LOG_LEVEL passes through (default info: one
+#                        line per request)
 #   LOAD_PG_PORT         [54500] port of the throwaway PostgreSQL
 #   LOAD_PG_DIR          [/tmp/twofold-load-pg] its folder (deleted at the end)
 #   LOAD_KEEP            set to keep the work folder (codes, wrk output, server logs)
@@ -47,12 +50,13 @@ rate_duration=${LOAD_RATE_DURATION:-20}
 max_rps=${LOAD_MAX_RPS:-30000}
 pg_port=${LOAD_PG_PORT:-54500}
 pg_dir=${LOAD_PG_DIR:-/tmp/twofold-load-pg}
+export SERVE_LOG_FORMAT=${LOAD_LOG_FORMAT:-text}
 
 log() { printf 'load: %s\n' "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
-for tool in wrk nginx python3 curl; do
-  command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y wrk nginx-light python3-pyotp curl)"
+for tool in wrk nginx python3 curl /usr/bin/time; do
+  command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y wrk nginx-light python3-pyotp curl time)"
 done
 python3 -c 'import pyotp' 2> /dev/null || fail "python3 cannot import pyotp (pip install pyotp, or apt-get install python3-pyotp)"
 [ -x "$TWOFOLD_BIN" ] || fail "no executable at $TWOFOLD_BIN: swift build -c release --product twofold --scratch-path .build-release"
@@ -79,8 +83,8 @@ free_port() {
 cpu_seconds() {
   local total=0 pid ticks
   for pid in "$@"; do
-    ticks=$(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')
-    total=$((total + ticks))
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2> /dev/null | awk '{ print $12 + $13 }')
+    total=$((total + ${ticks:-0}))
   done
   awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
@@ -156,16 +160,24 @@ run_store() {
     local pids=()
     while [ "$1" != -- ]; do pids+=("$1"); shift; done
     shift
-    local cpu_before busy_before
+    # PostgreSQL's processes (the server and its backends), when it runs: their CPU is the store's.
+    local db_pids=()
+    if [ "$store" = postgres ]; then read -r -a db_pids <<< "$(pgrep -u postgres | tr '\n' ' ')"; fi
+    local cpu_before busy_before db_before
     cpu_before=$(cpu_seconds "${pids[@]}")
+    db_before=$(cpu_seconds "${db_pids[@]}")
     busy_before=$(machine_busy_seconds)
-    LOAD_RESULT=$dir/$name.result wrk "$@" > "$dir/$name.wrk" 2>&1 || { cat "$dir/$name.wrk" >&2; fail "wrk failed ($name)"; }
-    local cpu_after busy_after
+    LOAD_RESULT=$dir/$name.result /usr/bin/time -o "$dir/$name.time" -f '%U %S' wrk "$@" > "$dir/$name.wrk" 2>&1 \
+      || { cat "$dir/$name.wrk" >&2; fail "wrk failed ($name)"; }
+    local cpu_after busy_after db_after
     cpu_after=$(cpu_seconds "${pids[@]}")
+    db_after=$(cpu_seconds "${db_pids[@]}")
     busy_after=$(machine_busy_seconds)
     [ -s "$dir/$name.result" ] || { cat "$dir/$name.wrk" >&2; fail "wrk reported nothing ($name)"; }
-    printf '%s server_cpu_s=%s machine_cpu_s=%s\n' "$(tail -n 1 "$dir/$name.result")" \
+    printf '%s wrk_cpu_s=%s server_cpu_s=%s postgres_cpu_s=%s machine_cpu_s=%s\n' "$(tail -n 1 "$dir/$name.result")" \
+      "$(awk '{ printf "%.2f", $1 + $2 }' "$dir/$name.time")" \
       "$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.2f", b - a }')" \
+      "$(awk -v a="$db_before" -v b="$db_after" 'BEGIN { printf "%.2f", b - a }')" \
       "$(awk -v a="$busy_before" -v b="$busy_after" 'BEGIN { printf "%.2f", b - a }')" > "$dir/$name.line"
     log "$store $name: $(cat "$dir/$name.line")"
   }
@@ -180,14 +192,14 @@ run_store() {
   local peak_kb
   peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVE_PID/status")
   printf 'peak_rss_kb=%s\n' "$peak_kb" > "$dir/rss.line"
-  log "$store: peak RSS $(awk -v k="$peak_kb" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB"
+  log "$store: peak RSS $(awk -v k="$peak_kb" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB; at the end: $(grep -E '^(VmRSS|RssAnon|RssFile|Threads)' "/proc/$SERVE_PID/status" | tr -s ' \t' ' ' | paste -sd ',' -)"
   serve_stop
   if [ "$store" = postgres ]; then "$root/provisioning/postgres/stop-throwaway.sh" "$pg_dir" > /dev/null 2>&1 || true; fi
 }
 
 stores=()
 case $which in all) stores=(sqlite postgres) ;; *) stores=("$which") ;; esac
-log "$(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg); $users users, wrk -t $threads -c $connections, ${duration} s flat out, ${rate} req/s for ${rate_duration} s"
+log "$(date -u +%FT%TZ), $(nproc) cores, load average $(cut -d ' ' -f 1-3 /proc/loadavg); $users users, wrk -t $threads -c $connections, ${duration} s flat out, ${rate} req/s for ${rate_duration} s; server log ${TWOFOLD_LOG_LEVEL:-info}, $SERVE_LOG_FORMAT"
 for store in "${stores[@]}"; do
   ( run_store "$store" ) || fail "the $store run failed"
 done
@@ -214,18 +226,20 @@ for store in "${stores[@]}"; do
     log "FAIL: $store: only $allow_pct% of the verify answers were allow (deny reasons: $(field "$flat_line" reasons) / $(field "$paced_line" reasons); exhausted: $exhausted)"
     failed=1
   fi
-  rows+=("$store $rps $nginx_rps $(field "$paced_line" p99_ms) $peak_kb $(field "$flat_line" server_cpu_s) $(field "$flat_line" requests) $(field "$flat_line" machine_cpu_s)")
+  rows+=("$store $rps $nginx_rps $(field "$paced_line" p99_ms) $peak_kb $(field "$flat_line" server_cpu_s) $(field "$flat_line" requests) $(field "$flat_line" machine_cpu_s) $(field "$flat_line" wrk_cpu_s) $(field "$flat_line" postgres_cpu_s)")
 done
 
 printf '\nTargets (issue 5):\n'
 for row in "${rows[@]}"; do
-  read -r store rps nginx_rps paced_p99 peak_kb server_cpu requests machine_cpu <<< "$row"
+  read -r store rps nginx_rps paced_p99 peak_kb server_cpu requests machine_cpu wrk_cpu db_cpu <<< "$row"
   verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
   printf '  %-9s ≥ 10,000 req/s: %s (%.0f)   ≥ ¼ nginx: %s (%.2f)   p99 < 10 ms at %s/s: %s (%.2f ms)   RSS < 64 MB: %s (%.1f MB)\n' \
     "$store" "$(verdict "$rps >= 10000")" "$rps" "$(verdict "$rps >= $nginx_rps / 4")" "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN { print a / b }')" \
     "$rate" "$(verdict "$paced_p99 < 10")" "$paced_p99" "$(verdict "$peak_kb * 1024 < 64000000")" "$(awk -v k="$peak_kb" 'BEGIN { print k * 1024 / 1e6 }')"
-  printf '  %-9s server CPU %.0f µs per verify (%.2f cores busy of the machine'"'"'s %.2f)\n' "" \
-    "$(awk -v c="$server_cpu" -v r="$requests" 'BEGIN { print 1e6 * c / r }')" \
-    "$(awk -v c="$server_cpu" -v d="$duration" 'BEGIN { print c / d }')" "$(awk -v c="$machine_cpu" -v d="$duration" 'BEGIN { print c / d }')"
+  printf '  %-9s flat out: CPU per verify %.0f µs in twofold, %.0f µs in PostgreSQL; cores busy: twofold %.2f, PostgreSQL %.2f, wrk %.2f, whole machine %.2f of %s\n' "" \
+    "$(awk -v c="$server_cpu" -v r="$requests" 'BEGIN { print 1e6 * c / r }')" "$(awk -v c="$db_cpu" -v r="$requests" 'BEGIN { print 1e6 * c / r }')" \
+    "$(awk -v c="$server_cpu" -v d="$duration" 'BEGIN { print c / d }')" "$(awk -v c="$db_cpu" -v d="$duration" 'BEGIN { print c / d }')" \
+    "$(awk -v c="$wrk_cpu" -v d="$duration" 'BEGIN { print c / d }')" \
+    "$(awk -v c="$machine_cpu" -v d="$duration" 'BEGIN { print c / d }')" "$(nproc)"
 done
 exit $failed

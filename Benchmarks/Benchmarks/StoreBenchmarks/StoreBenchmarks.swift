@@ -21,6 +21,9 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 40
     )
     let concurrency = 64
+    // TWOFOLD_BENCH_USERS="1000 1000000" (the default) picks the enrolled-user counts.
+    let userCounts = (ProcessInfo.processInfo.environment["TWOFOLD_BENCH_USERS"] ?? "1000 1000000")
+        .split(separator: " ").compactMap { Int($0) }
 
     for durability in [SQLiteDurability.full, .normal] {
         let referenceName = "SQLite reference: single-row UPDATE transactions, WAL, synchronous=\(durability.rawValue)"
@@ -34,12 +37,13 @@ let benchmarks: @Sendable () -> Void = {
         } setup: {
             let directory = VerificationFixture.root.appendingPathComponent("sqlite-reference")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
+            let pool = try DatabasePool(path: directory.appendingPathComponent("reference-\(durability.rawValue).sqlite").path)
+            // Set on the writer after GRDB switched to WAL (which sets NORMAL), as the store does.
+            try await pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+                let applied = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                precondition(applied == (durability == .full ? 2 : 1), "synchronous was not applied")
             }
-            let pool = try DatabasePool(path: directory.appendingPathComponent("reference-\(durability.rawValue).sqlite").path,
-                                        configuration: configuration)
             try await pool.write { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
                 try db.execute(sql: """
@@ -52,7 +56,7 @@ let benchmarks: @Sendable () -> Void = {
             State.shared.remove(referenceName)
         }
 
-        for users in [1_000, 1_000_000] {
+        for users in userCounts {
             let name = "SQLite verifications, \(users) users, synchronous=\(durability.rawValue)"
             Benchmark(name) { benchmark in
                 try await State.shared.value(name, as: VerificationFixture.self).measure(benchmark, concurrency: concurrency)
@@ -66,13 +70,13 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     if let url = ProcessInfo.processInfo.environment["TWOFOLD_BENCH_POSTGRES_URL"] {
-        for users in [1_000, 1_000_000] {
+        for users in userCounts {
             let name = "PostgreSQL verifications, \(users) users, \(concurrency) clients"
             Benchmark(name) { benchmark in
                 try await State.shared.value(name, as: VerificationFixture.self).measure(benchmark, concurrency: concurrency)
             } setup: {
                 let base = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-                let database = base[..<(base.lastIndex(of: "/") ?? base.endIndex)] + "/bench\(users)"
+                let database = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/bench\(users)"
                 State.shared.set(name, try await VerificationFixture.postgres(url: database, users: users))
             } teardown: {
                 try await State.shared.value(name, as: VerificationFixture.self).engine.store.close()

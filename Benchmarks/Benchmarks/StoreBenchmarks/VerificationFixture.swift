@@ -21,7 +21,11 @@ final class VerificationFixture: Sendable {
     let users: [UserID]
     let devices: [TOTP]
 
-    init(engine: TwofoldEngine, clock: BenchmarkClock, application: ApplicationID, users: [UserID], devices: [TOTP]) {
+    /// Where the clock's last time is kept, so a later run never reuses (replays) a step.
+    let clockFile: URL
+
+    init(engine: TwofoldEngine, clock: BenchmarkClock, application: ApplicationID, users: [UserID], devices: [TOTP], clockFile: URL) {
+        self.clockFile = clockFile
         self.engine = engine
         self.clock = clock
         self.application = application
@@ -35,6 +39,7 @@ final class VerificationFixture: Sendable {
     /// codes at a fresh TOTP step; returns how many were allowed.
     func round(count: Int, concurrency: Int, random: inout some RandomNumberGenerator) async throws -> Int {
         clock.advance(by: 30)
+        try String(clock.now().timeIntervalSince1970).write(to: clockFile, atomically: true, encoding: .utf8)
         let time = UInt64(clock.now().timeIntervalSince1970)
         var picked = Set<Int>()
         while picked.count < min(count, users.count) { picked.insert(Int.random(in: 0..<users.count, using: &random)) }
@@ -98,7 +103,11 @@ final class VerificationFixture: Sendable {
         let store = try await open(false)
         let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([key]), clock: clock)
         let app = try await engine.application(named: "bench")
-        // Start well after the seeding steps, so no code is a replay.
+        // Start well after the seeding steps and any earlier run's, so no code is a replay.
+        let clockFile = directory.appendingPathComponent("clock")
+        if let text = try? String(contentsOf: clockFile, encoding: .utf8), let last = Double(text) {
+            clock.advance(by: last - clock.now().timeIntervalSince1970)
+        }
         clock.advance(by: 86_400)
         var users: [UserID] = []
         var devices: [TOTP] = []
@@ -106,7 +115,7 @@ final class VerificationFixture: Sendable {
             users.append(try UserID("user\(index)"))
             devices.append(try TOTP(secret: try OTPSecret(bytes: Array(bytes[index * 20..<(index + 1) * 20]))))
         }
-        return VerificationFixture(engine: engine, clock: clock, application: app.id, users: users, devices: devices)
+        return VerificationFixture(engine: engine, clock: clock, application: app.id, users: users, devices: devices, clockFile: clockFile)
     }
 
     private static func enroll(_ count: Int, engine: TwofoldEngine, application: ApplicationID, clock: BenchmarkClock) async throws -> [OTPSecret] {
