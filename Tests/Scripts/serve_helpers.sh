@@ -7,7 +7,8 @@
 #                         at exit, so the first-start API key is always made).
 #   serve_stop            SIGTERM, then wait for a clean exit (status 0) within 30 s.
 # Sets: SERVE_DIR, SERVE_PORT, SERVE_URL (http://127.0.0.1:PORT), SERVE_PID, SERVE_LOG, SERVE_KEY
-# (the initial API key). The binary is $TWOFOLD_BIN (default .build/debug/twofold).
+# (the initial API key). The binary is $TWOFOLD_BIN (default .build/debug/twofold). The log format is
+# $SERVE_LOG_FORMAT (default json, which the tests grep), the level $TWOFOLD_LOG_LEVEL (default info).
 
 TWOFOLD_BIN=${TWOFOLD_BIN:-.build/debug/twofold}
 SERVE_DIR=""
@@ -80,7 +81,7 @@ serve_start() {
     TWOFOLD_DATA_DIR="$SERVE_DIR/data" \
     TWOFOLD_LISTEN="127.0.0.1:$SERVE_PORT" \
     TWOFOLD_STORE="$store" \
-    TWOFOLD_LOG_FORMAT=json \
+    TWOFOLD_LOG_FORMAT="${SERVE_LOG_FORMAT:-json}" \
     TWOFOLD_LOG_LEVEL="${TWOFOLD_LOG_LEVEL:-info}" \
     "$TWOFOLD_BIN" serve > "$SERVE_LOG" 2>&1 &
   SERVE_PID=$!
@@ -112,5 +113,5 @@ serve_stop() {
   wait "$SERVE_PID" || status=$?
   SERVE_PID=""
   [ "$status" -eq 0 ] || serve_fail "the server exited with status $status after SIGTERM"
-  grep -q '"server stopped"' "$SERVE_LOG" || serve_fail "the server did not log a graceful stop"
+  grep -q 'server stopped' "$SERVE_LOG" || serve_fail "the server did not log a graceful stop"
 }
