@@ -13,11 +13,12 @@
 -- next code and up to 10 beyond it (TWOFOLD_HOTP_LOOK_AHEAD), so each user's codes must reach
 -- the server in order. Each wrk thread owns a disjoint set of users (every LOAD_THREADS-th line)
 -- and walks them round-robin, one code each per round. wrk keeps one request in flight per
--- connection, so a user's next request is written only after at least (users per thread −
--- connections per thread) other requests were: long after its previous one was answered, as
--- long as each thread has more users than connections (run.sh checks). A code that was handed
--- out but never reached the server (a reconnect, the end of the run) is simply skipped; the
--- look-ahead absorbs that.
+-- connection, so a user's next request is written a whole round (users per thread − 1 other
+-- requests) after its previous one, with at most connections-per-thread of them in flight: the
+-- previous one has been answered unless it stalled for a whole round, in which case it would be
+-- overtaken and answered "replayed", and counted below (run.sh requires at least 4 users per
+-- connection). A code that was handed out but never reached the server (a reconnect, the end of
+-- the run) is simply skipped; the look-ahead absorbs that.
 --
 -- Every answer is classified in response(): allow, deny (by reason), or another status; done()
 -- reports the counts, and run.sh fails a run where more than 1% were not allow.
@@ -33,7 +34,7 @@ function setup(thread)
 end
 
 -- Thread state.
-local users, prefixes, codes, positions, line_numbers = {}, {}, {}, {}, {}
+local prefixes, codes, positions, line_numbers = {}, {}, {}, {}
 local count, cursor, digits = 0, 1, 6 -- enroll.py enrolls 6-digit factors
 local codes_per_user, health = 0, nil
 -- Globals, so that done() can read them with thread:get: the counts, and where each of this
@@ -57,7 +58,6 @@ function init(args)
       local space = line:find(" ", 1, true)
       local user = line:sub(1, space - 1)
       count = count + 1
-      users[count] = user
       codes[count] = line:sub(space + 1)
       positions[count] = state[number]
       line_numbers[count] = number
