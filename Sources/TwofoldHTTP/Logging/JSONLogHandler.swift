@@ -56,9 +56,11 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// A value-type format style: no ICU formatter is created per line (that cost about a third
+    /// of the CPU of a request in JSON mode).
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        Date().formatted(timestampStyle)
     }
 }
