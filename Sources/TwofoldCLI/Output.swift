@@ -31,6 +31,6 @@ enum Output {
 
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
-        return ISO8601DateFormatter().string(from: date)
+        return date.formatted(Date.ISO8601FormatStyle())
     }
 }

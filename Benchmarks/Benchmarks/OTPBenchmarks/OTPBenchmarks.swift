@@ -15,33 +15,15 @@ let benchmarks: @Sendable () -> Void = {
     // RFC 4226's test key, as the C and Python references use.
     let secret = try! OTPSecret(bytes: Array("12345678901234567890".utf8))
 
-    Benchmark("HOTP SHA-1 code") { benchmark in
-        let hotp = try HOTP(secret: secret)
-        var counter: UInt64 = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(hotp.code(counter: counter))
-            counter &+= 1
-        }
-    }
-
-    Benchmark("HOTP SHA-256 code") { benchmark in
-        let hotp = try HOTP(secret: secret, algorithm: .sha256)
-        var counter: UInt64 = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(hotp.code(counter: counter))
-            counter &+= 1
-        }
-    }
-
-    Benchmark("HOTP SHA-512 code") { benchmark in
-        let hotp = try HOTP(secret: secret, algorithm: .sha512)
-        var counter: UInt64 = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            blackHole(hotp.code(counter: counter))
-            counter &+= 1
+    for (algorithm, name) in [(OTPAlgorithm.sha1, "SHA-1"), (.sha256, "SHA-256"), (.sha512, "SHA-512")] {
+        Benchmark("HOTP \(name) code") { benchmark in
+            let hotp = try HOTP(secret: secret, algorithm: algorithm)
+            var counter: UInt64 = 0
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(hotp.code(counter: counter))
+                counter &+= 1
+            }
         }
     }
 

@@ -80,9 +80,9 @@ extension TwofoldEngine {
             }
             let macValid = chain.mac(of: event) == event.mac
             if macValid, event.previousMAC == previousMAC {
-                if let app = event.applicationID.flatMap(ApplicationID.init(rawValue:)),
-                   let userText = event.userID, let user = try? UserID(userText),
-                   event.userReference != chain.pseudonym(applicationID: app, userID: user) {
+                // The MAC covers the pseudonym, not the id (erasure clears the id), so the id is
+                // checked against the pseudonym.
+                if event.userID != nil, Self.pseudonym(of: event, chain: chain) != event.userReference {
                     problem(.edited, event, event.sequence, "the user id was changed")
                 }
             } else if macValid {
@@ -111,6 +111,13 @@ extension TwofoldEngine {
         return checked
     }
 
+    /// The pseudonym the event's application and user id give, or `nil` when either no longer parses.
+    private static func pseudonym(of event: AuditEvent, chain: AuditChain) -> String? {
+        guard let app = event.applicationID.flatMap(ApplicationID.init(rawValue:)),
+              let text = event.userID, let user = try? UserID(text) else { return nil }
+        return chain.pseudonym(applicationID: app, userID: user)
+    }
+
     private static func verifiesShifted(_ event: AuditEvent, chain: AuditChain, previousMAC: [UInt8]) -> Bool {
         var shifted = event
         shifted.sequence -= 1
@@ -123,7 +130,7 @@ extension TwofoldEngine {
         let cutoff = clock.now().addingTimeInterval(-age)
         let deleted = try await store.purgeAudit(before: cutoff, chain: chain)
         try await store.appendAudit(audit(.auditPurged, nil, nil, actor: actor,
-                                          details: ["before": ISO8601DateFormatter().string(from: cutoff), "deleted": String(deleted)]))
+                                          details: ["before": Timestamp.text(cutoff), "deleted": String(deleted)]))
         return deleted
     }
 }

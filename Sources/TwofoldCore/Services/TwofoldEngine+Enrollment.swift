@@ -115,7 +115,7 @@ extension TwofoldEngine {
         case .denied(let reason, _):
             throw TwofoldError(.invalidCode, reason == .replayed ? "that code was already used; wait for the next one" : "the code is not valid for this factor")
         case .locked(let until):
-            throw TwofoldError(.locked, "verification is locked until \(ISO8601DateFormatter().string(from: until)) after repeated failures")
+            throw TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures")
         }
     }
 
@@ -155,7 +155,7 @@ extension TwofoldEngine {
         case .accepted: return
         case .denied: throw TwofoldError(.invalidCode, "the two codes are not consecutive codes of this factor within \(policy.hotpResyncWindow) counters")
         case .locked(let until):
-            throw TwofoldError(.locked, "verification is locked until \(ISO8601DateFormatter().string(from: until)) after repeated failures")
+            throw TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures")
         }
     }
 
@@ -170,7 +170,7 @@ extension TwofoldEngine {
             return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID, at: time)
         case .denied(let reason, let lockedUntil?):
             return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID,
-                         details: ["locked_until": ISO8601DateFormatter().string(from: lockedUntil)], at: time)
+                         details: ["locked_until": Timestamp.text(lockedUntil)], at: time)
         case .locked:
             return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: DenialReason.locked.rawValue, factorID: factorID, at: time)
         }

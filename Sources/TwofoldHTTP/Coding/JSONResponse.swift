@@ -33,12 +33,13 @@ enum JSONResponse {
 
 /// RFC 3339 timestamps in UTC, with milliseconds only when the time has them.
 enum RFC3339 {
+    private static let seconds = Date.ISO8601FormatStyle()
+    private static let milliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func format(_ date: Date) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         let whole = date.timeIntervalSince1970.rounded(.down)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = milliseconds == whole * 1000 ? [.withInternetDateTime] : [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        return date.formatted(milliseconds == whole * 1000 ? Self.seconds : Self.milliseconds)
     }
 
     /// Parses `2024-05-01T12:00:00Z`, `2024-05-01T12:00:00.250+02:00` and the like.
