@@ -45,6 +45,7 @@ let package = Package(
             name: "TwofoldCore",
             dependencies: [
                 "TwofoldOTP",
+                "CTwofoldLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -106,7 +106,9 @@ pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  # One access-log line per request into a file, nginx's default (Debian's nginx.conf logs
+  # every request the same way): Twofold writes one log line per request too.
+  access_log $work/nginx/access.log;
   keepalive_timeout 65;
   keepalive_requests 1000000;
   client_body_temp_path $work/nginx/tmp/body;

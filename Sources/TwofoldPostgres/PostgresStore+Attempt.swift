@@ -8,7 +8,8 @@ extension PostgresStore {
     /// 2. the user's advisory lock, which serialises attempts of one user (and the other calls that
     ///    change what an attempt reads), so the snapshot and the throttle update are consistent;
     /// 3. one statement reading the throttle state, the data key, the factors, the unused recovery
-    ///    codes and the shard of the user's latest audit event (``AttemptSnapshotStatement``);
+    ///    codes, the shard of the user's latest audit event and, when the request names an API
+    ///    key, whether it is still unrevoked (``AttemptSnapshotStatement``);
     /// 4. after `decide`, one statement doing the compare-and-set, the throttle's update and the
     ///    lock of that shard's head (``AttemptApplyStatement``); for a locked user, the head's lock;
     /// 5. one statement writing the event and the new head (``AuditWriteStatement``);
@@ -32,6 +33,9 @@ extension PostgresStore {
                 try await transaction("record a verification attempt") { [self] connection in
                     try await lockUser(request.applicationID, request.userID, on: connection)
                     let loaded = try await loadAttempt(request, on: connection)
+                    if request.apiKeyID != nil, !loaded.apiKeyActive {
+                        throw TwofoldError(.unauthorized, "the API key is unknown or revoked")
+                    }
                     let outcome: AttemptOutcome
                     let head: AuditShardHead?
                     if let lockedUntil = loaded.lockedUntil, lockedUntil > request.now {
@@ -67,6 +71,8 @@ extension PostgresStore {
         var lockedUntil: Date?
         /// The shard of the user's latest audit event, where this attempt's event goes too.
         var shard: Int?
+        /// Whether the request's API key exists unrevoked (read only when the request names one).
+        var apiKeyActive = false
     }
 
     /// Everything the attempt reads, in one statement (see ``AttemptSnapshotStatement``).
@@ -84,7 +90,8 @@ extension PostgresStore {
             factorID = id.rawValue
         }
         var loaded = LoadedAttempt()
-        let statement = AttemptSnapshotStatement(applicationID: app, userID: user, verifying: verifying, factorID: factorID)
+        let statement = AttemptSnapshotStatement(applicationID: app, userID: user, verifying: verifying, factorID: factorID,
+                                                 apiKeyID: request.apiKeyID)
         for (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) in try await connection.rows(statement, logger: logger) {
             switch kind {
             case 0:
@@ -113,6 +120,8 @@ extension PostgresStore {
                     index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3)))
             case 4:
                 loaded.shard = n1.map(Int.init)
+            case 5:
+                loaded.apiKeyActive = true
             default:
                 throw TwofoldError(.unavailable, "the attempt's snapshot has a row of unknown kind \(kind)")
             }

@@ -28,6 +28,21 @@ public final class SQLiteStore: Store {
     let pool: DatabasePool
     let batcher: SQLiteWriteBatcher
 
+    /// How much of the file each connection reads through memory mapping instead of `pread`.
+    ///
+    /// A small store lives in SQLite's own page cache, and mapping it would only add every page
+    /// the writer ever touches to the process's resident set (the audit log grows without end).
+    /// In a large one an attempt's B-tree pages are rarely cached: with a million users a
+    /// verification made a dozen `pread` calls, and reading through the map instead doubled the
+    /// rate (Benchmarks/run-store.sh). So a file already past ``mappingThreshold`` when the store
+    /// opens is mapped, and a smaller one is not. Mapped pages are the kernel's page cache,
+    /// shared and reclaimable, not copies.
+    static func mappedBytes(forFileOfSize size: Int) -> Int {
+        size >= mappingThreshold ? 1 << 36 : 0
+    }
+
+    static let mappingThreshold = 256 << 20
+
     /// How long a connection waits for another process's write lock before failing.
     static let busyTimeout: TimeInterval = 10
 
@@ -44,16 +59,23 @@ public final class SQLiteStore: Store {
         self.path = path
         self.durability = durability
         try SQLiteFile.createIfAbsent(path)
+        let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let mappedBytes = Self.mappedBytes(forFileOfSize: fileSize)
         var configuration = Configuration()
         configuration.label = "TwofoldSQLite"
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)")
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // Per-connection settings of the writer. GRDB sets `synchronous = NORMAL` when it
             // turns WAL on, after `prepareDatabase` has run, so they are applied here.
             try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousLevel)")
+                // NORMAL for both: SQLite then syncs the WAL only before checkpoints, and with
+                // `.full` the batcher's WALFlusher syncs it after every commit, off the writer.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // F_FULLFSYNC on Apple platforms (ignored elsewhere): fsync alone is not durable there.
                 try db.execute(sql: "PRAGMA fullfsync = \(durability == .full ? "ON" : "OFF")")
                 // Deleted rows (an erased user's data key, purged events) are overwritten, not left
@@ -63,7 +85,7 @@ public final class SQLiteStore: Store {
         } catch {
             throw TwofoldError(.unavailable, "cannot open the SQLite database \(path): \(Self.describe(error))")
         }
-        batcher = SQLiteWriteBatcher(pool: pool)
+        batcher = SQLiteWriteBatcher(pool: pool, flusher: durability == .full ? WALFlusher(databasePath: path) : nil)
     }
 
     // MARK: - Lifecycle
@@ -106,6 +128,7 @@ public final class SQLiteStore: Store {
         // Only the first close folds the WAL and closes the pool; a closed pool is never touched again.
         guard batcher.close() else { return }
         let pool = self.pool
+        let flusher = batcher.flusher
         do {
             // `DatabasePool.close()` blocks until the writer queue is idle: not on a task's thread.
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -118,6 +141,8 @@ public final class SQLiteStore: Store {
                             _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                         }
+                        // The writer is idle now: let the last syncs end and their callers go.
+                        flusher?.finish()
                         try pool.close()
                         continuation.resume()
                     } catch {

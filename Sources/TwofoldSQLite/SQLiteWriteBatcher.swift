@@ -20,8 +20,10 @@ import TwofoldCore
 ///   failed, a constraint failed) is rolled back to its savepoint alone and keeps its own error,
 ///   while the others go on. The drain then commits once and resumes every caller, each with its
 ///   own result, or with the commit's error when the commit failed (then nothing was written).
-/// - Requests arriving while a batch runs (typically during its fsync) wait for the next drain,
-///   which starts as soon as this one ends. Batches therefore grow with the load by themselves,
+/// - With ``SQLiteDurability/full``, the callers of a committed batch are resumed by
+///   ``WALFlusher`` once the WAL is synced, while the writer already drains the next batch.
+/// - Requests arriving while a batch runs wait for the next drain, which starts as soon as this
+///   one ends. Batches therefore grow with the load by themselves,
 ///   and a lone request is committed at once: there is no timer and no added latency.
 /// - Requests run in arrival order, so within a batch a later request sees the effects of the
 ///   earlier ones: two attempts with the same code still race through one compare-and-set.
@@ -66,9 +68,13 @@ final class SQLiteWriteBatcher: Sendable {
 
     private let pool: DatabasePool
     private let state = Mutex(State())
+    /// With ``SQLiteDurability/full``: syncs the WAL after each commit and only then resumes
+    /// its callers, while the next batch runs. Nil with ``SQLiteDurability/normal``.
+    let flusher: WALFlusher?
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, flusher: WALFlusher?) {
         self.pool = pool
+        self.flusher = flusher
     }
 
     /// What the batcher has done so far, for tests and diagnostics.
@@ -205,14 +211,18 @@ final class SQLiteWriteBatcher: Sendable {
         var commitError: (any Error)?
         do {
             try db.inTransaction(.immediate) {
+                // Savepoints through the statement cache: `inSavepoint` compiles its statements
+                // anew for every request, on the one writer.
                 for index in batch.indices {
+                    try db.run(sql: "SAVEPOINT request")
                     do {
-                        try db.inSavepoint {
-                            try batch[index].body(db)
-                            return .commit
-                        }
+                        try batch[index].body(db)
+                        try db.run(sql: "RELEASE request")
                     } catch {
                         errors[index] = error
+                        // Undo this request alone; if even that fails, the whole transaction does.
+                        try db.run(sql: "ROLLBACK TO request")
+                        try db.run(sql: "RELEASE request")
                     }
                 }
                 return .commit
@@ -225,12 +235,16 @@ final class SQLiteWriteBatcher: Sendable {
         state.withLock { state in
             for (id, _) in waiters { state.phases[id] = nil }
         }
+        var committed: [CheckedContinuation<Void, any Error>] = []
         for (index, (_, continuation)) in waiters.enumerated() {
             if let error = errors[index] ?? commitError {
                 continuation.resume(throwing: error)
+            } else if flusher != nil {
+                committed.append(continuation)
             } else {
                 continuation.resume()
             }
         }
+        flusher?.resumeWhenDurable(committed)
     }
 }

@@ -13,6 +13,7 @@ import TwofoldOTP
 /// Methods: `applications`, `apiKeys`, `dataAndSystemKeys`, `keyRotationCompareAndSet`, `factors`,
 /// `acceptStepIsCompareAndSet`, `activationTurnsPendingActive`, `concurrentAttemptsAcceptOnce`,
 /// `throttleLocksWithoutDeciding`, `noFactorsDoesNotCount`, `throwingDecisionChangesNothing`,
+/// `attemptChecksTheAPIKey`,
 /// `recoveryCodesAreSingleUse`, `resetUnlockAndUsers`, `eraseRemovesEverything`,
 /// `auditQueriesAndChains`, `auditPurgeReanchors`.
 public struct StoreConformance: Sendable {
@@ -267,6 +268,40 @@ public struct StoreConformance: Sendable {
         }
         #expect((try await store.throttleState(applicationID: app, userID: alice)?.failures ?? 0) == 0)
         #expect(try await store.auditEvents(AuditQuery()).isEmpty)
+    }
+
+    /// An attempt that names an API key runs only while that key exists unrevoked; otherwise it
+    /// throws `unauthorized` before anything is decided or written, even for a locked user.
+    public func attemptChecksTheAPIKey() async throws {
+        let store = try await makeStore()
+        let key = APIKeyRecord(id: "key_aaaaaaaaaaaaaaaa", applicationID: app, scopes: [.verify], secretHash: [1], createdAt: start)
+        try await store.insertAPIKey(key, audit: audit(.apiKeyCreated, app))
+        let f = factor("a")
+        try await store.insertFactor(f, audit: audit(.factorEnrolled, app, alice))
+        var keyed = request()
+        keyed.apiKeyID = key.id
+        let accept5 = AttemptDecision.acceptStep(f.id, step: 5, drift: 0, activate: false)
+        #expect(try await attempt(store, keyed, accept5) == .accepted(accept5))
+        #expect(try await store.revokeAPIKey(id: key.id, at: start, audit: audit(.apiKeyRevoked, app)))
+        let events = try await store.auditEvents(AuditQuery()).count
+        let accept6 = AttemptDecision.acceptStep(f.id, step: 6, drift: 0, activate: false)
+        var unknown = request()
+        unknown.apiKeyID = "key_zzzzzzzzzzzzzzzz"
+        for rejected in [keyed, unknown] {
+            await #expect {
+                try await store.attempt(rejected, decide: { _ in
+                    Issue.record("an attempt with a revoked or unknown key must not be decided")
+                    return accept6
+                }, audit: { _ in audit(.verification, app, alice) })
+            } throws: { error in
+                (error as? TwofoldError)?.code == .unauthorized
+            }
+        }
+        #expect(try await store.factors(applicationID: app, userID: alice).first?.lastAcceptedStep == 5)
+        #expect(try await store.auditEvents(AuditQuery()).count == events)
+        #expect(try await store.throttleState(applicationID: app, userID: alice) == nil)
+        // Without a key to check, the same attempt goes through.
+        #expect(try await attempt(store, request(), accept6) == .accepted(accept6))
     }
 
     public func recoveryCodesAreSingleUse() async throws {

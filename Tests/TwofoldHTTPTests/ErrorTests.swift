@@ -170,9 +170,18 @@ struct ErrorTests {
             try await server.test { client in
                 let before = try await client.send(.post, "/v1/users/ann/verify", key: created.token, json: ["code": "123456"])
                 #expect(before.status == .ok)
+                // The first verify left the key in the middleware's cache; the store's attempt
+                // still refuses it, before evaluating the code or writing anything.
                 try await server.engine.revokeAPIKey(id: created.record.id, actor: "test")
-                let after = try await client.send(.post, "/v1/users/ann/verify", key: created.token, json: ["code": "123456"])
-                #expect(after.status == .unauthorized)
+                let events = try await server.engine.auditEvents(AuditQuery()).count
+                for _ in 0..<2 {
+                    let after = try await client.send(.post, "/v1/users/ann/verify", key: created.token, json: ["code": "123456"])
+                    #expect(after.status == .unauthorized)
+                    #expect(after.errorCode == "unauthorized")
+                }
+                #expect(try await server.engine.auditEvents(AuditQuery()).count == events)
+                let other = try await client.send(.get, "/v1/users/ann/factors", key: created.token)
+                #expect(other.status == .unauthorized)
             }
         }
     }
@@ -184,7 +193,7 @@ struct ErrorTests {
         let cases: [(TwofoldError.Code, Int, String)] = [
             (.invalidRequest, 400, "invalid_request"), (.invalidState, 400, "invalid_request"),
             (.notFound, 404, "not_found"), (.expired, 404, "not_found"), (.conflict, 409, "conflict"),
-            (.invalidCode, 422, "invalid_code"), (.locked, 429, "rate_limited"),
+            (.invalidCode, 422, "invalid_code"), (.locked, 429, "rate_limited"), (.unauthorized, 401, "unauthorized"),
             (.unavailable, 503, "unavailable"), (.sealing, 500, "internal"), (.configuration, 500, "internal"),
         ]
         for (code, status, apiCode) in cases {

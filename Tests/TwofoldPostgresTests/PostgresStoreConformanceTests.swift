@@ -16,6 +16,7 @@ struct PostgresStoreConformanceTests {
     @Test func throttleLocksWithoutDeciding() async throws { try await conform { try await $0.throttleLocksWithoutDeciding() } }
     @Test func noFactorsDoesNotCount() async throws { try await conform { try await $0.noFactorsDoesNotCount() } }
     @Test func throwingDecisionChangesNothing() async throws { try await conform { try await $0.throwingDecisionChangesNothing() } }
+    @Test func attemptChecksTheAPIKey() async throws { try await conform { try await $0.attemptChecksTheAPIKey() } }
     @Test func recoveryCodesAreSingleUse() async throws { try await conform { try await $0.recoveryCodesAreSingleUse() } }
     @Test func resetUnlockAndUsers() async throws { try await conform { try await $0.resetUnlockAndUsers() } }
     @Test func eraseRemovesEverything() async throws { try await conform { try await $0.eraseRemovesEverything() } }

@@ -10,6 +10,40 @@ struct SQLiteGroupCommitTests {
         let index: Int
     }
 
+    @Test("with full durability a write is answered only after a WAL sync that followed its commit; with normal, never synced")
+    func answersWaitForTheSync() async throws {
+        try await TemporaryStores.with { stores in
+            for durability in SQLiteDurability.allCases {
+                let store = try await stores.fresh(durability: durability)
+                for index in 0..<5 {
+                    let before = store.batcher.flusher?.syncs ?? 0
+                    try await store.appendAudit(Fixtures.audit(.verification, Fixtures.user(index)))
+                    let after = store.batcher.flusher?.syncs ?? 0
+                    if durability == .full {
+                        #expect(after > before, "write \(index) was answered before any sync")
+                    } else {
+                        #expect(store.batcher.flusher == nil)
+                    }
+                }
+                // Concurrent writes share syncs: never more syncs than transactions.
+                let transactions = store.batcher.statistics.transactions
+                let syncs = store.batcher.flusher?.syncs ?? 0
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<64 {
+                        group.addTask { try await store.appendAudit(Fixtures.audit(.verification, Fixtures.user(index))) }
+                    }
+                    try await group.waitForAll()
+                }
+                if let flusher = store.batcher.flusher {
+                    #expect(flusher.syncs - syncs <= store.batcher.statistics.transactions - transactions)
+                    #expect(flusher.syncs > syncs)
+                }
+                #expect(try await store.auditEvents(AuditQuery(limit: 500)).count == 69)
+                try await store.close()
+            }
+        }
+    }
+
     @Test("100 concurrent attempts with the same step in one transaction: one accepted, 99 replayed")
     func sameStepInOneBatch() async throws {
         try await TemporaryStores.with { stores in

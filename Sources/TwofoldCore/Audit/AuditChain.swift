@@ -12,12 +12,12 @@ import Foundation
 /// shard separately.
 public struct AuditChain: Sendable {
     public static let shardCount = 64
-    let macKey: SymmetricKey
-    let pseudonymKey: SymmetricKey
+    private let macKey: KeyedMAC
+    private let pseudonymKey: KeyedMAC
 
     init(macKey: SymmetricKey, pseudonymKey: SymmetricKey) {
-        self.macKey = macKey
-        self.pseudonymKey = pseudonymKey
+        self.macKey = KeyedMAC(key: macKey)
+        self.pseudonymKey = KeyedMAC(key: pseudonymKey)
     }
 
     /// A chain from raw key bytes, for store tests and tools; the engine loads its keys sealed
@@ -33,17 +33,15 @@ public struct AuditChain: Sendable {
 
     /// HMAC of (application, user) under the pseudonym key: stable, unlinkable without the key.
     public func pseudonym(applicationID: ApplicationID, userID: UserID) -> String {
-        let digest = HMAC<SHA256>.authenticationCode(
-            for: Envelope.associatedData([applicationID.rawValue, userID.rawValue]), using: pseudonymKey)
+        let digest = pseudonymKey.authenticate([applicationID.rawValue, userID.rawValue])
         return "usr_" + Self.hex(Array(digest.prefix(16)))
     }
 
     /// The shard of an event: its user's, or a fixed one for deployment-wide events.
     public func shard(applicationID: ApplicationID?, userID: UserID?) -> Int {
         guard let applicationID, let userID else { return 0 }
-        let digest = HMAC<SHA256>.authenticationCode(
-            for: Envelope.associatedData(["shard", applicationID.rawValue, userID.rawValue]), using: pseudonymKey)
-        return Int(digest.withUnsafeBytes { $0[0] }) % Self.shardCount
+        let digest = pseudonymKey.authenticate(["shard", applicationID.rawValue, userID.rawValue])
+        return Int(digest[0]) % Self.shardCount
     }
 
     /// The MAC of an event at `sequence` after `previousMAC`.
@@ -73,7 +71,7 @@ public struct AuditChain: Sendable {
     }
 
     private func mac(_ parts: [String]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Envelope.associatedData(parts), using: macKey))
+        macKey.authenticate(parts)
     }
 
     private func hex(_ bytes: [UInt8]) -> String { Self.hex(bytes) }

@@ -39,7 +39,7 @@ public struct APIKeyRecord: Sendable, Equatable {
     public static func parseScopes(_ text: String) throws(TwofoldError) -> Set<APIKeyScope> {
         var scopes: Set<APIKeyScope> = []
         for part in text.split(separator: ",") {
-            let name = part.trimmingCharacters(in: .whitespaces)
+            let name = String(trimmed(part))
             guard let scope = APIKeyScope(rawValue: name) else {
                 throw TwofoldError(.invalidRequest, "unknown scope \"\(name)\": use verify, enroll or admin")
             }
@@ -47,5 +47,14 @@ public struct APIKeyRecord: Sendable, Equatable {
         }
         guard !scopes.isEmpty else { throw TwofoldError(.invalidRequest, "give at least one scope: verify, enroll or admin") }
         return scopes
+    }
+
+    /// `text` without leading and trailing spaces and tabs (Foundation's `trimmingCharacters`
+    /// bridges through NSString, and this runs on every authenticated request).
+    static func trimmed(_ text: Substring) -> Substring {
+        var slice = text
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return slice
     }
 }

@@ -22,6 +22,8 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidState = Code(rawValue: "invalid_state")
         /// A sealed value could not be opened: wrong master key, or a value moved between rows.
         public static let sealing = Code(rawValue: "sealing_failed")
+        /// The API key named by an attempt is unknown or was revoked (see ``AttemptRequest/apiKeyID``).
+        public static let unauthorized = Code(rawValue: "unauthorized")
         /// The store cannot be reached or failed.
         public static let unavailable = Code(rawValue: "unavailable")
         /// The audit log's chain head no longer carries a valid tag: someone changed it outside

@@ -84,6 +84,8 @@ public protocol Store: Sendable {
     // MARK: Verification
 
     /// One verification, activation or resynchronisation attempt, atomically:
+    /// 0. when `request.apiKeyID` is set and that key is unknown or revoked, throw `unauthorized`
+    ///    having written nothing;
     /// 1. if the user is locked at `request.now`, append the audit event for `.locked` and return it,
     ///    without calling `decide` (a locked user's code is never evaluated);
     /// 2. otherwise load the snapshot and call `decide` (pure computation);
@@ -159,13 +161,20 @@ public struct AttemptRequest: Sendable {
     public var purpose: Purpose
     public var now: Date
     public var throttle: ThrottlePolicy
+    /// When set, the attempt first checks, inside its transaction, that this API key exists and
+    /// is not revoked, and otherwise throws `unauthorized` having changed nothing. This lets a
+    /// caller that authenticated the key from a cache still honour a revocation made a moment
+    /// ago on any node, without a read of its own before the attempt.
+    public var apiKeyID: String?
 
-    public init(applicationID: ApplicationID, userID: UserID, purpose: Purpose, now: Date, throttle: ThrottlePolicy) {
+    public init(applicationID: ApplicationID, userID: UserID, purpose: Purpose, now: Date, throttle: ThrottlePolicy,
+                apiKeyID: String? = nil) {
         self.applicationID = applicationID
         self.userID = userID
         self.purpose = purpose
         self.now = now
         self.throttle = throttle
+        self.apiKeyID = apiKeyID
     }
 }
 

@@ -20,9 +20,12 @@ public struct WrappedKey: Sendable, Equatable {
 enum Envelope {
     private static let version: UInt8 = 1
 
+    /// What every framed field list starts with.
+    static let domain: [UInt8] = Array("twofold/v1".utf8)
+
     /// Length-prefixed parts, so that ("ab", "c") and ("a", "bc") never collide.
     static func associatedData(_ parts: [String]) -> [UInt8] {
-        var output = Array("twofold/v1".utf8)
+        var output = domain
         for part in parts {
             let bytes = Array(part.utf8)
             output += withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { Array($0) }

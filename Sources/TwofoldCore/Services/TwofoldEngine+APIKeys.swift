@@ -23,13 +23,14 @@ extension TwofoldEngine {
 
     /// The key a bearer token names, if the token is genuine and the key not revoked.
     public func authenticate(token: String) async throws -> APIKeyRecord? {
-        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
-        // tf _ key _ <id> _ <secret>
-        guard parts.count == 4, parts[0] == "tf", parts[1] == "key", parts[2].utf8.count == 16, parts[3].utf8.count == 52 else {
-            return nil
-        }
-        guard let record = try await store.apiKey(id: "key_" + parts[2]), record.revokedAt == nil else { return nil }
-        return ConstantTime.equal(record.secretHash, Self.hashAPIKeySecret(String(parts[3]))) ? record : nil
+        guard let token = APIKeyToken(token[...]) else { return nil }
+        return try await authenticate(token)
+    }
+
+    /// The key `token` names, read from the store, if the token is genuine and the key not revoked.
+    public func authenticate(_ token: APIKeyToken) async throws -> APIKeyRecord? {
+        guard let record = try await store.apiKey(id: token.keyID), record.revokedAt == nil else { return nil }
+        return token.matches(record) ? record : nil
     }
 
     public func apiKeys(_ applicationID: ApplicationID?) async throws -> [APIKeyRecord] {
@@ -47,5 +48,30 @@ extension TwofoldEngine {
 
     static func hashAPIKeySecret(_ secret: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(secret.utf8)))
+    }
+}
+
+/// A bearer token taken apart: `tf_key_<16 characters>_<52 characters>` names the key
+/// `key_<16 characters>`, and the rest is the secret whose SHA-256 the store holds.
+public struct APIKeyToken: Sendable {
+    /// The id of the key the token names (not a proof of anything by itself).
+    public let keyID: String
+    private let secret: Substring
+
+    /// Nil when `text` (without surrounding spaces and tabs) does not have the shape of a
+    /// Twofold API key.
+    public init?(_ text: Substring) {
+        let parts = APIKeyRecord.trimmed(text).split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "tf", parts[1] == "key", parts[2].utf8.count == 16, parts[3].utf8.count == 52 else {
+            return nil
+        }
+        keyID = "key_" + parts[2]
+        secret = Substring(parts[3])
+    }
+
+    /// Whether this token's secret is `record`'s (constant time), and `record` is the key it names.
+    /// Says nothing about revocation.
+    public func matches(_ record: APIKeyRecord) -> Bool {
+        record.id == keyID && ConstantTime.equal(record.secretHash, TwofoldEngine.hashAPIKeySecret(String(secret)))
     }
 }

@@ -7,7 +7,11 @@ extension TwofoldEngine {
     /// Every answer is audited. A locked user's code is not evaluated at all. An accepted step,
     /// counter or recovery code is consumed atomically: two concurrent requests with the same
     /// code get one `allow` and one `replayed` (or `invalid_code` for a recovery code).
-    public func verify(_ applicationID: ApplicationID, _ userID: UserID, code: String, actor: String) async throws -> VerificationResult {
+    /// - Parameter apiKeyID: The API key the caller authenticated from a cache, if any: it is
+    ///   checked inside the attempt's transaction (see ``AttemptRequest/apiKeyID``).
+    /// - Throws: `unauthorized` when `apiKeyID` names a revoked or unknown key; nothing changed then.
+    public func verify(_ applicationID: ApplicationID, _ userID: UserID, code: String, actor: String,
+                       apiKeyID: String? = nil) async throws -> VerificationResult {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
@@ -15,7 +19,8 @@ extension TwofoldEngine {
         // how many recovery codes were unused.
         let seen = Mutex<(types: [FactorID: FactorType], unusedRecoveryCodes: Int)>(([:], 0))
         let outcome = try await store.attempt(
-            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle),
+            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle,
+                           apiKeyID: apiKeyID),
             decide: { snapshot in
                 seen.withLock {
                     $0 = (Dictionary(snapshot.factors.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),

@@ -66,7 +66,8 @@ func buildRouter(runtime: TwofoldRuntime, metrics: TwofoldMetrics) -> (Router<Tw
 
     let lockouts = LockoutWatch(engine: engine, clock: runtime.clock, metrics: metrics)
     let v1 = routes.group("v1")
-        .add(middleware: APIKeyAuthenticationMiddleware(engine: engine))
+        .add(middleware: APIKeyAuthenticationMiddleware(engine: engine, cache: APIKeyCache(),
+                                                        revalidatedInStore: [VerificationController<AuthenticatedContext>.routePattern]))
         .group(context: AuthenticatedContext.self)
     v1.addRoutes(FactorsController(engine: engine, lockouts: lockouts).endpoints, atPath: "users/{user_id}")
     v1.addRoutes(VerificationController(engine: engine, lockouts: lockouts, metrics: metrics).endpoints, atPath: "users/{user_id}")

@@ -8,6 +8,10 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
     let lockouts: LockoutWatch
     let metrics: TwofoldMetrics
 
+    /// The route's pattern. Its handler passes the caller's key to the engine, which checks it
+    /// again inside the attempt's transaction: the key may come from ``APIKeyCache``.
+    static var routePattern: String { "/v1/users/{user_id}/verify" }
+
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.add(middleware: RequireScopeMiddleware(scope: .verify))
@@ -57,7 +61,8 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
         let userID = try PathParameters.userID(context)
         let code = try CodeField.validate(try await request.decodeJSON(VerifyRequest.self).code)
         let applicationID = context.caller.applicationID
-        let result = try await engine.verify(applicationID, userID, code: code, actor: context.caller.actor)
+        let result = try await engine.verify(applicationID, userID, code: code, actor: context.caller.actor,
+                                             apiKeyID: context.caller.key.id)
         switch result {
         case .allow:
             metrics.recordVerification(result: "allow", reason: "none")

@@ -84,6 +84,8 @@ public struct APIError: Error, Sendable, Equatable {
             return APIError(.unprocessableContent, .invalidCode, error.message)
         case .locked:
             return APIError(.tooManyRequests, .rateLimited, error.message)
+        case .unauthorized:
+            return .unauthorized(error.message)
         case .unavailable:
             logger.error("store unavailable", metadata: ["error": "\(error.message)"])
             return .unavailable

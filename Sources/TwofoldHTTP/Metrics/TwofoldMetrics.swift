@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics, in a registry of its own (so tests never share one).
 ///
@@ -28,6 +29,16 @@ public final class TwofoldMetrics: Sendable {
     }
     private let lockouts: Counter
 
+    /// The registry's series by label values, looked up once: the registry builds a label key
+    /// and takes its lock at every `make…` call, and requests come by the thousand per second.
+    private struct RequestSeriesKey: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+    private let requestSeries = Mutex<[RequestSeriesKey: (count: Counter, latency: DurationHistogram)]>([:])
+    private let verificationSeries = Mutex<[String: Counter]>([:])
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         lockouts = registry.makeCounter(descriptor: MetricNameDescriptor(
@@ -39,14 +50,29 @@ public final class TwofoldMetrics: Sendable {
         }
     }
 
+    /// `route` is a route pattern or `unmatched` (never a raw path), so the series stay few.
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: latency, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
-            .record(duration)
+        let key = RequestSeriesKey(route: route, method: method, status: status)
+        let series = requestSeries.withLock { series in
+            if let known = series[key] { return known }
+            let made = (count: registry.makeCounter(descriptor: requests, labels: [("route", route), ("method", method), ("status", String(status))]),
+                        latency: registry.makeDurationHistogram(descriptor: latency, labels: [("route", route), ("method", method)],
+                                                                buckets: Self.latencyBuckets))
+            series[key] = made
+            return made
+        }
+        series.count.increment()
+        series.latency.record(duration)
     }
 
     func recordVerification(result: String, reason: String) {
-        registry.makeCounter(descriptor: verifications, labels: [("result", result), ("reason", reason)]).increment()
+        let counter = verificationSeries.withLock { series in
+            if let known = series[result + "/" + reason] { return known }
+            let made = registry.makeCounter(descriptor: verifications, labels: [("result", result), ("reason", reason)])
+            series[result + "/" + reason] = made
+            return made
+        }
+        counter.increment()
     }
 
     func recordLockout() {

@@ -8,7 +8,8 @@ import PostgresNIO
 ///   label, issuer, algorithm; n1…n7 created_at, activated_at, expires_at, last_step, digits,
 ///   period, drift; b sealed_secret;
 /// - 3, each unused recovery code (verification only): n1…n3 idx, created_at, used_at; b hash;
-/// - 4, the shard of the user's latest audit event: n1.
+/// - 4, the shard of the user's latest audit event: n1;
+/// - 5, when an API key id is given and that key exists unrevoked: one row, no values.
 ///
 /// Factors come oldest first, codes by index.
 struct AttemptSnapshotStatement: PostgresPreparedStatement {
@@ -31,9 +32,12 @@ struct AttemptSnapshotStatement: PostgresPreparedStatement {
         UNION ALL
         (SELECT 4, NULL, NULL, NULL, NULL, NULL, NULL, shard, NULL, NULL, NULL, NULL, NULL, NULL, NULL
          FROM audit_events WHERE app_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1)
+        UNION ALL
+        SELECT 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM api_keys WHERE id = $5::TEXT AND revoked_at IS NULL
         ORDER BY 1, 8, 2
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .bool, .text]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .bool, .text, .text]
     typealias Row = (
         kind: Int, t1: String?, t2: String?, t3: String?, t4: String?, t5: String?, t6: String?,
         n1: Int64?, n2: Int64?, n3: Int64?, n4: Int64?, n5: Int64?, n6: Int64?, n7: Int64?, b: ByteBuffer?
@@ -44,13 +48,16 @@ struct AttemptSnapshotStatement: PostgresPreparedStatement {
     /// Verification reads the active factors and the unused codes; otherwise the factor `factorID`.
     let verifying: Bool
     let factorID: String?
+    /// The API key to check (``AttemptRequest/apiKeyID``), if any.
+    let apiKeyID: String?
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
+        var bindings = PostgresBindings(capacity: 5)
         bindings.append(applicationID)
         bindings.append(userID)
         bindings.append(verifying)
         bindings.append(factorID)
+        bindings.append(apiKeyID)
         return bindings
     }
 
