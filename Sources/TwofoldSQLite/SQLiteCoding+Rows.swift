@@ -13,13 +13,31 @@ extension SQLiteCoding {
         try row.decode(Int64?.self, forColumn: column).map { date(milliseconds: $0) }
     }
 
+    static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
+        Array(try row.decode(Data.self, atIndex: index))
+    }
+
+    static func optionalDate(_ row: Row, _ index: Int) throws -> Date? {
+        try row.decode(Int64?.self, atIndex: index).map { date(milliseconds: $0) }
+    }
+
     /// A string-backed value (an identifier, a factor type or status, an OTP algorithm).
-    static func rawValue<Value: RawRepresentable>(_ row: Row, _ column: String, _ what: String) throws -> Value
+    static func rawValue<Value: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> Value
     where Value.RawValue == String {
-        let text = try row.decode(String.self, forColumn: column)
+        let text = try row.decode(String.self, atIndex: index)
         guard let value = Value(rawValue: text) else { throw invalid(what, text) }
         return value
     }
+
+    // The rows every attempt reads (factors, recovery codes, the data key, the audit shard head)
+    // are selected with these column lists and decoded by position: a lookup by name is a
+    // case-insensitive search of the column names for every value, and it ran on the one writer.
+
+    static let factorColumns = "id, app_id, user_id, type, status, created_at, activated_at, expires_at, label, issuer, "
+        + "algorithm, digits, period, sealed_secret, last_step, drift"
+    static let recoveryCodeColumns = "idx, hash, created_at, used_at"
+    static let wrappedKeyColumns = "key_id, wrapped"
+    static let headColumns = "shard, head_seq, head_mac, first_seq, first_prev_mac, tag"
 
     static func applicationID(_ text: String) throws -> ApplicationID {
         guard let id = ApplicationID(rawValue: text) else { throw invalid("application id", text) }
@@ -56,35 +74,38 @@ extension SQLiteCoding {
                             revokedAt: try optionalDate(row, "revoked_at"))
     }
 
+    /// A row of ``wrappedKeyColumns``.
     static func wrappedKey(_ row: Row) throws -> WrappedKey {
-        WrappedKey(keyID: try row.decode(String.self, forColumn: "key_id"), bytes: try bytes(row, "wrapped"))
+        WrappedKey(keyID: try row.decode(String.self, atIndex: 0), bytes: try bytes(row, 1))
     }
 
+    /// A row of ``factorColumns``.
     static func factor(_ row: Row) throws -> FactorRecord {
         FactorRecord(
-            id: try rawValue(row, "id", "factor id"),
-            applicationID: try applicationID(try row.decode(String.self, forColumn: "app_id")),
-            userID: try userID(try row.decode(String.self, forColumn: "user_id")),
-            type: try rawValue(row, "type", "factor type"),
-            status: try rawValue(row, "status", "factor status"),
-            createdAt: date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
-            activatedAt: try optionalDate(row, "activated_at"),
-            expiresAt: try optionalDate(row, "expires_at"),
-            label: try row.decode(String.self, forColumn: "label"),
-            issuer: try row.decode(String?.self, forColumn: "issuer"),
-            algorithm: try rawValue(row, "algorithm", "OTP algorithm"),
-            digits: try row.decode(Int.self, forColumn: "digits"),
-            period: try row.decode(Int.self, forColumn: "period"),
-            sealedSecret: try bytes(row, "sealed_secret"),
-            lastAcceptedStep: try row.decode(Int64?.self, forColumn: "last_step").map { step(stored: $0) },
-            drift: try row.decode(Int.self, forColumn: "drift"))
+            id: try rawValue(row, 0, "factor id"),
+            applicationID: try applicationID(try row.decode(String.self, atIndex: 1)),
+            userID: try userID(try row.decode(String.self, atIndex: 2)),
+            type: try rawValue(row, 3, "factor type"),
+            status: try rawValue(row, 4, "factor status"),
+            createdAt: date(milliseconds: try row.decode(Int64.self, atIndex: 5)),
+            activatedAt: try optionalDate(row, 6),
+            expiresAt: try optionalDate(row, 7),
+            label: try row.decode(String.self, atIndex: 8),
+            issuer: try row.decode(String?.self, atIndex: 9),
+            algorithm: try rawValue(row, 10, "OTP algorithm"),
+            digits: try row.decode(Int.self, atIndex: 11),
+            period: try row.decode(Int.self, atIndex: 12),
+            sealedSecret: try bytes(row, 13),
+            lastAcceptedStep: try row.decode(Int64?.self, atIndex: 14).map { step(stored: $0) },
+            drift: try row.decode(Int.self, atIndex: 15))
     }
 
+    /// A row of ``recoveryCodeColumns``.
     static func recoveryCode(_ row: Row) throws -> RecoveryCodeRecord {
-        RecoveryCodeRecord(index: try row.decode(Int.self, forColumn: "idx"),
-                           hash: try bytes(row, "hash"),
-                           createdAt: date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
-                           usedAt: try optionalDate(row, "used_at"))
+        RecoveryCodeRecord(index: try row.decode(Int.self, atIndex: 0),
+                           hash: try bytes(row, 1),
+                           createdAt: date(milliseconds: try row.decode(Int64.self, atIndex: 2)),
+                           usedAt: try optionalDate(row, 3))
     }
 
     static func event(_ row: Row) throws -> AuditEvent {
@@ -106,12 +127,13 @@ extension SQLiteCoding {
             mac: try bytes(row, "mac"))
     }
 
+    /// A row of ``headColumns``.
     static func head(_ row: Row) throws -> AuditShardHead {
-        AuditShardHead(shard: try row.decode(Int.self, forColumn: "shard"),
-                       headSequence: try row.decode(Int64.self, forColumn: "head_seq"),
-                       headMAC: try bytes(row, "head_mac"),
-                       firstSequence: try row.decode(Int64.self, forColumn: "first_seq"),
-                       firstPreviousMAC: try bytes(row, "first_prev_mac"),
-                       tag: try bytes(row, "tag"))
+        AuditShardHead(shard: try row.decode(Int.self, atIndex: 0),
+                       headSequence: try row.decode(Int64.self, atIndex: 1),
+                       headMAC: try bytes(row, 2),
+                       firstSequence: try row.decode(Int64.self, atIndex: 3),
+                       firstPreviousMAC: try bytes(row, 4),
+                       tag: try bytes(row, 5))
     }
 }

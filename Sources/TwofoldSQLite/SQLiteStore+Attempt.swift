@@ -24,14 +24,14 @@ extension SQLiteStore {
         _ db: Database
     ) throws -> AttemptOutcome {
         if let keyID = request.apiKeyID {
-            let active = try Bool.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", arguments: [keyID]) ?? false
+            let active = try db.fetchRow(sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", arguments: [keyID]) != nil
             guard active else { throw TwofoldError(.unauthorized, "the API key is unknown or revoked") }
         }
         let now = SQLiteCoding.milliseconds(request.now)
         let state = try db.fetchRow(sql: "SELECT failures, locked_until FROM user_state WHERE app_id = ? AND user_id = ?",
                                      arguments: [request.applicationID.rawValue, request.userID.rawValue])
-        let failures = try state.map { try $0.decode(Int.self, forColumn: "failures") } ?? 0
-        let lockedUntil = try state.flatMap { try $0.decode(Int64?.self, forColumn: "locked_until") }
+        let failures = try state.map { try $0.decode(Int.self, atIndex: 0) } ?? 0
+        let lockedUntil = try state.flatMap { try $0.decode(Int64?.self, atIndex: 1) }
 
         // 1. A locked user's code is never evaluated.
         if let lockedUntil, lockedUntil > now {
@@ -94,14 +94,14 @@ extension SQLiteStore {
         switch request.purpose {
         case .verify:
             let factors = try db.fetchRows(sql: """
-                SELECT * FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, rowid
+                SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, rowid
                 """, arguments: [app, user]).map(SQLiteCoding.factor)
             let codes = try db.fetchRows(sql: """
-                SELECT * FROM recovery_codes WHERE app_id = ? AND user_id = ? AND used_at IS NULL ORDER BY idx
+                SELECT \(SQLiteCoding.recoveryCodeColumns) FROM recovery_codes WHERE app_id = ? AND user_id = ? AND used_at IS NULL ORDER BY idx
                 """, arguments: [app, user]).map(SQLiteCoding.recoveryCode)
             return AttemptSnapshot(factors: factors, recoveryCodes: codes, dataKey: dataKey)
         case .activate(let factorID), .resynchronize(let factorID):
-            let factors = try db.fetchRows(sql: "SELECT * FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
+            let factors = try db.fetchRows(sql: "SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
                                            arguments: [factorID.rawValue, app, user]).map(SQLiteCoding.factor)
             return AttemptSnapshot(factors: factors, recoveryCodes: [], dataKey: dataKey)
         }

@@ -10,7 +10,7 @@ extension SQLiteStore {
     }
 
     static func dataKey(_ applicationID: ApplicationID, _ userID: UserID, _ db: Database) throws -> WrappedKey? {
-        try db.fetchRow(sql: "SELECT key_id, wrapped FROM data_keys WHERE app_id = ? AND user_id = ?",
+        try db.fetchRow(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns) FROM data_keys WHERE app_id = ? AND user_id = ?",
                          arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.wrappedKey)
     }
 
@@ -36,7 +36,7 @@ extension SQLiteStore {
     }
 
     static func systemKey(_ name: String, _ db: Database) throws -> WrappedKey? {
-        try db.fetchRow(sql: "SELECT key_id, wrapped FROM system_keys WHERE name = ?", arguments: [name])
+        try db.fetchRow(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns) FROM system_keys WHERE name = ?", arguments: [name])
             .map(SQLiteCoding.wrappedKey)
     }
 
@@ -56,14 +56,14 @@ extension SQLiteStore {
         guard limit > 0 else { return [] }
         return try await read("list keys to re-wrap") { db in
             var keys = try db.fetchRows(sql: """
-                SELECT app_id, user_id, key_id, wrapped FROM data_keys WHERE key_id <> ? ORDER BY app_id, user_id LIMIT ?
+                SELECT \(SQLiteCoding.wrappedKeyColumns), app_id, user_id FROM data_keys WHERE key_id <> ? ORDER BY app_id, user_id LIMIT ?
                 """, arguments: [keyID, limit]).map { row in
                 StoredKey(owner: .user(try SQLiteCoding.applicationID(try row.decode(String.self, forColumn: "app_id")),
                                        try SQLiteCoding.userID(try row.decode(String.self, forColumn: "user_id"))),
                           key: try SQLiteCoding.wrappedKey(row))
             }
             if keys.count < limit {
-                keys += try db.fetchRows(sql: "SELECT name, key_id, wrapped FROM system_keys WHERE key_id <> ? ORDER BY name LIMIT ?",
+                keys += try db.fetchRows(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns), name FROM system_keys WHERE key_id <> ? ORDER BY name LIMIT ?",
                                          arguments: [keyID, limit - keys.count]).map { row in
                     StoredKey(owner: .system(try row.decode(String.self, forColumn: "name")), key: try SQLiteCoding.wrappedKey(row))
                 }

@@ -226,7 +226,7 @@ public final class SQLiteStore: Store {
     /// starts the shard), inserts the event, stores the new head.
     static func appendAudit(_ audit: AuditAppend, _ db: Database) throws {
         let shard = audit.shard
-        let head = try db.fetchRow(sql: "SELECT * FROM audit_shards WHERE shard = ?", arguments: [shard])
+        let head = try db.fetchRow(sql: "SELECT \(SQLiteCoding.headColumns) FROM audit_shards WHERE shard = ?", arguments: [shard])
             .map(SQLiteCoding.head) ?? audit.emptyHead()
         let (event, next) = try audit.append(after: head)
         try db.run(
