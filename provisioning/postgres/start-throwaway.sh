@@ -15,7 +15,9 @@
 #                        to 54428. A port given explicitly must be free.
 #   TWOFOLD_PG_PASSWORD  password of the role `twofold` (A-Z a-z 0-9 . _ ~ -). Default: random,
 #                        kept in DIR/password for the next run.
-#   TWOFOLD_PG_DURABLE   set to 1 to keep fsync on. Default: off, as a throwaway needs no durability
+#   TWOFOLD_PG_DURABLE   set to 1 to keep fsync on. Default: off, as a throwaway needs no durability.
+#                        Applies to each start: a stopped cluster can be started again with the
+#                        other setting (the store benchmark seeds without fsync, measures with it).
 #                        and tests run faster without it.
 #
 # What it sets up: a cluster listening on 127.0.0.1 only, a Unix socket in DIR/socket (mode 0700,
@@ -132,7 +134,11 @@ else
     fi
   fi
   log "starting on 127.0.0.1:$PORT"
-  as_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -o "-p $PORT" -w -t 60 start > /dev/null \
+  # Durability as asked for this start (the file's setting is that of the first start).
+  durable=off
+  if [ "${TWOFOLD_PG_DURABLE:-0}" = 1 ]; then durable=on; fi
+  as_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" \
+    -o "-p $PORT -c fsync=$durable -c synchronous_commit=$durable -c full_page_writes=$durable" -w -t 60 start > /dev/null \
     || { tail -n 20 "$DIR/server.log" >&2; fail "the server did not start"; }
 fi
 printf '%s\n' "$PORT" > "$DIR/port"
