@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TwofoldCore
 import TwofoldOTP
@@ -16,15 +17,15 @@ struct SealingTests {
         let (totp, _) = try await h.enrollTOTP(alice)
         let bob = try UserID("bob")
         _ = try await h.enrollTOTP(bob)
-        // An attacker with database access copies alice's sealed secret into a new factor of bob.
-        let alicesRecord = try #require(try await h.store.factors(applicationID: h.app, userID: alice).first)
-        var forged = alicesRecord
-        forged.id = FactorID.random()
-        forged.userID = bob
-        forged.lastAcceptedStep = nil
-        try await h.store.insertFactor(forged, audit: AuditAppend(
-            AuditDraft(time: h.clock.now(), applicationID: h.app, userID: bob, actor: "attacker", action: .factorEnrolled, outcome: "success"),
-            chain: AuditChain(macKeyBytes: Array(repeating: 1, count: 32), pseudonymKeyBytes: Array(repeating: 1, count: 32))))
+        // An attacker with write access to the database file (and nothing else) copies alice's
+        // sealed secret into bob's factor row.
+        let alicesSecret = try #require(try await h.store.factors(applicationID: h.app, userID: alice).first?.sealedSecret)
+        let bobsFactor = try #require(try await h.store.factors(applicationID: h.app, userID: bob).first)
+        let attacker = try DatabaseQueue(path: h.databasePath)
+        try await attacker.write { db in
+            try db.execute(sql: "UPDATE factors SET sealed_secret = ? WHERE id = ?", arguments: [Data(alicesSecret), bobsFactor.id.rawValue])
+        }
+        try attacker.close()
         await #expect {
             try await h.engine.verify(h.app, bob, code: try totp.code(at: h.now), actor: "test")
         } throws: { isCode($0, .sealing) }
