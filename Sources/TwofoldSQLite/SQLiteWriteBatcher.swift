@@ -139,7 +139,8 @@ final class SQLiteWriteBatcher: Sendable {
     }
 
     private func enqueue(_ request: Request) {
-        enum Next { case wait, schedule, refuse(any Error) }
+        enum Next { case queued, refuse(any Error) }
+        let failure = flusher?.failure
         let next: Next = state.withLock { state in
             if state.phases[request.id] == .cancelled {
                 state.phases[request.id] = nil
@@ -149,17 +150,23 @@ final class SQLiteWriteBatcher: Sendable {
                 state.phases[request.id] = nil
                 return .refuse(TwofoldError(.unavailable, "the SQLite store is closed"))
             }
+            if let failure {
+                state.phases[request.id] = nil
+                return .refuse(failure)
+            }
             state.phases[request.id] = .queued
             state.queue.append(request)
-            if state.draining { return .wait }
-            state.draining = true
-            return .schedule
+            if !state.draining {
+                state.draining = true
+                // Scheduled under the lock (it only queues a block): a drain asked for before
+                // `close()` is then on the writer queue ahead of the close's own block.
+                pool.asyncWriteWithoutTransaction { [self] db in drain(db) }
+            }
+            return .queued
         }
         switch next {
-        case .wait:
+        case .queued:
             break
-        case .schedule:
-            pool.asyncWriteWithoutTransaction { [self] db in drain(db) }
         case .refuse(let error):
             // Resumed from inside `withCheckedThrowingContinuation`'s closure: the waiting task
             // continues only once this call has returned and released the request.

@@ -22,8 +22,14 @@ import Darwin
 /// One sync covers every batch committed before it, so under load a sync serves several batches.
 ///
 /// A committed batch is visible to later transactions before its sync ends; they are answered
-/// only after a later sync, which covers it too. If a sync fails, the callers waiting on it get
-/// `unavailable`: their writes may or may not have reached the disk.
+/// only after a later sync, which covers it too.
+///
+/// A failed sync is final. Linux reports a write-back error once and then marks the pages clean,
+/// so a later sync of the same file would succeed without making anything durable, and WAL
+/// frames after a lost one are discarded by recovery. So after one failure every waiting and
+/// later caller gets `unavailable`, and the store refuses writes (``failure``) until the process
+/// is restarted and SQLite's recovery decides what survived — PostgreSQL's answer to the same
+/// problem.
 final class WALFlusher: Sendable {
     typealias Waiter = CheckedContinuation<Void, any Error>
 
@@ -35,6 +41,10 @@ final class WALFlusher: Sendable {
         /// connections are open.
         var descriptor: Int32 = -1
         var syncs = 0
+        /// The first failed sync, after which nothing is answered as durable.
+        var failure: TwofoldError?
+        /// Set by ``finish()``: the WAL is not opened again.
+        var finished = false
     }
 
     private let walPath: String
@@ -48,16 +58,25 @@ final class WALFlusher: Sendable {
     /// How many syncs have run, for tests and diagnostics.
     var syncs: Int { state.withLock { $0.syncs } }
 
+    /// The failed sync that stopped this flusher, if one did: writes must be refused from then on.
+    var failure: TwofoldError? { state.withLock { $0.failure } }
+
     /// Resumes `waiters` once everything committed so far is on stable storage.
     func resumeWhenDurable(_ waiters: [Waiter]) {
         guard !waiters.isEmpty else { return }
-        let start = state.withLock { state in
+        enum Next { case none, start, fail(TwofoldError) }
+        let next: Next = state.withLock { state in
+            if let failure = state.failure { return .fail(failure) }
             state.pending.append(contentsOf: waiters)
-            if state.flushing { return false }
+            if state.flushing { return .none }
             state.flushing = true
-            return true
+            return .start
         }
-        if start { queue.async { [self] in run() } }
+        switch next {
+        case .none: break
+        case .start: queue.async { [self] in run() }
+        case .fail(let failure): for waiter in waiters { waiter.resume(throwing: failure) }
+        }
     }
 
     /// Waits until every sync asked for so far has ended and its callers are resumed, then
@@ -65,6 +84,7 @@ final class WALFlusher: Sendable {
     func finish() {
         queue.sync {}
         state.withLock { state in
+            state.finished = true
             if state.descriptor >= 0 { _ = close(state.descriptor) }
             state.descriptor = -1
         }
@@ -80,6 +100,7 @@ final class WALFlusher: Sendable {
             }
             if waiters.isEmpty { return }
             let failure = sync()
+            if let failure { state.withLock { $0.failure = $0.failure ?? failure } }
             for waiter in waiters {
                 if let failure { waiter.resume(throwing: failure) } else { waiter.resume() }
             }
@@ -89,11 +110,17 @@ final class WALFlusher: Sendable {
     /// One sync of the WAL file: `fdatasync`, or `F_FULLFSYNC` on Apple platforms, where a plain
     /// sync does not reach the medium.
     private func sync() -> TwofoldError? {
-        var descriptor = state.withLock { $0.descriptor }
+        let (known, finished, failure) = state.withLock { ($0.descriptor, $0.finished, $0.failure) }
+        if let failure { return failure }
+        var descriptor = known
         if descriptor < 0 {
+            if finished {
+                return TwofoldError(.unavailable, "the SQLite store closed before its last writes were synced")
+            }
             descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
             if descriptor < 0 {
-                return TwofoldError(.unavailable, "cannot open the SQLite WAL \(walPath) to sync it (errno \(errno))")
+                let code = errno
+                return TwofoldError(.unavailable, "cannot open the SQLite WAL \(walPath) to sync it (errno \(code))")
             }
             state.withLock { $0.descriptor = descriptor }
         }
@@ -102,9 +129,10 @@ final class WALFlusher: Sendable {
         #else
         let result = fdatasync(descriptor)
         #endif
+        let code = errno
         state.withLock { $0.syncs += 1 }
         guard result == 0 else {
-            return TwofoldError(.unavailable, "syncing the SQLite WAL \(walPath) failed (errno \(errno)); the last writes may not be durable")
+            return TwofoldError(.unavailable, "syncing the SQLite WAL \(walPath) failed (errno \(code)); the last writes may not be durable, and the store takes no more writes until Twofold restarts")
         }
         return nil
     }

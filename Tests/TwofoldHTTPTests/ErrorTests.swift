@@ -180,6 +180,16 @@ struct ErrorTests {
                     #expect(after.errorCode == "unauthorized")
                 }
                 #expect(try await server.engine.auditEvents(AuditQuery()).count == events)
+                // A cached key revoked elsewhere is refused with 401 even when its request would
+                // fail validation before reaching the store.
+                let second = try await server.engine.createAPIKey(server.defaultApplication.id, scopes: [.verify], actor: "test")
+                let warm = try await client.send(.post, "/v1/users/ann/verify", key: second.token, json: ["code": "123456"])
+                #expect(warm.status == .ok)
+                try await server.engine.revokeAPIKey(id: second.record.id, actor: "test")
+                for body in ["{\"code\": 5}", "not json", "{}"] {
+                    let malformed = try await client.send(.post, "/v1/users/ann/verify", key: second.token, body: body)
+                    #expect(malformed.status == .unauthorized, "body \(body)")
+                }
                 let other = try await client.send(.get, "/v1/users/ann/factors", key: created.token)
                 #expect(other.status == .unauthorized)
             }

@@ -26,12 +26,18 @@ struct APIKeyAuthenticationMiddleware<Context: APIKeyRequestContext>: RouterMidd
             throw APIError.unauthorized("the API key is unknown or revoked")
         }
         let key: APIKeyRecord
+        var fromCache = false
+        // Only a key with the `verify` scope is taken from the cache, so a revoked key never
+        // gets an answer other than 401 (a revoked key without the scope would otherwise get 403).
         if let path = context.endpointPath, revalidatedInStore.contains(path),
-           let cached = cache.record(id: token.keyID), token.matches(cached) {
+           let cached = cache.record(id: token.keyID), cached.scopes.contains(.verify), token.matches(cached) {
             key = cached
+            fromCache = true
         } else {
+            // A failure here does not evict the cached key: key ids are not secret, and a wrong
+            // secret says nothing about the key. A revoked cached key is evicted below, when the
+            // store refuses it.
             guard let stored = try await engine.authenticate(token) else {
-                cache.forget(id: token.keyID)
                 throw APIError.unauthorized("the API key is unknown or revoked")
             }
             cache.remember(stored)
@@ -44,6 +50,14 @@ struct APIKeyAuthenticationMiddleware<Context: APIKeyRequestContext>: RouterMidd
             return try await next(request, context)
         } catch let error as TwofoldError where error.code == .unauthorized {
             cache.forget(id: key.id)
+            throw error
+        } catch let error as APIError where fromCache {
+            // The request failed before the store could re-check the cached key (a malformed
+            // body, a bad user id): a revoked key must still hear 401, not the request's error.
+            guard try await engine.authenticate(token) != nil else {
+                cache.forget(id: key.id)
+                throw APIError.unauthorized("the API key is unknown or revoked")
+            }
             throw error
         }
     }
