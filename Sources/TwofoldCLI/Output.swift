@@ -1,4 +1,5 @@
 import Foundation
+import TwofoldCore
 
 /// Human output as aligned tables, machine output as one JSON document.
 enum Output {
@@ -31,6 +32,6 @@ enum Output {
 
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
-        return date.formatted(Date.ISO8601FormatStyle())
+        return Timestamp.text(date)
     }
 }

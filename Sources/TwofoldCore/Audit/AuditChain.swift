@@ -96,19 +96,21 @@ public struct AuditChain: Sendable {
 public struct AuditAppend: Sendable {
     public let draft: AuditDraft
     let chain: AuditChain
+    /// The shard this event goes to (an HMAC of the user, so computed once here: the stores
+    /// read it several times per append).
+    public let shard: Int
 
     public init(_ draft: AuditDraft, chain: AuditChain) {
         self.draft = draft
         self.chain = chain
+        shard = chain.shard(applicationID: draft.applicationID, userID: draft.userID)
     }
-
-    /// The shard this event goes to.
-    public var shard: Int { chain.shard(applicationID: draft.applicationID, userID: draft.userID) }
 
     /// The first head of a shard that has no events yet.
     public func emptyHead() -> AuditShardHead {
-        var head = AuditShardHead(shard: shard, headSequence: 0, headMAC: chain.genesis(shard: shard),
-                                  firstSequence: 1, firstPreviousMAC: chain.genesis(shard: shard), tag: [])
+        let genesis = chain.genesis(shard: shard)
+        var head = AuditShardHead(shard: shard, headSequence: 0, headMAC: genesis,
+                                  firstSequence: 1, firstPreviousMAC: genesis, tag: [])
         head.tag = chain.tag(of: head)
         return head
     }
