@@ -12,6 +12,14 @@ extension TwofoldEngine {
     /// - Throws: `unauthorized` when `apiKeyID` names a revoked or unknown key; nothing changed then.
     public func verify(_ applicationID: ApplicationID, _ userID: UserID, code: String, actor: String,
                        apiKeyID: String? = nil) async throws -> VerificationResult {
+        try await verifyReportingLock(applicationID, userID, code: code, actor: actor, apiKeyID: apiKeyID).result
+    }
+
+    /// ``verify(_:_:code:actor:apiKeyID:)``, and the end of the lock this refusal started, if it
+    /// started one: the store decided that in the attempt, so a caller counting lockouts needs
+    /// no read of its own.
+    public func verifyReportingLock(_ applicationID: ApplicationID, _ userID: UserID, code: String, actor: String,
+                                    apiKeyID: String? = nil) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
@@ -36,15 +44,15 @@ extension TwofoldEngine {
             guard let type = seen.withLock({ $0.types[factorID] }) else {
                 throw TwofoldError(.invalidState, "the accepted factor \(factorID) was not among the user's factors")
             }
-            return .allow(.factor(factorID, type))
+            return (.allow(.factor(factorID, type)), nil)
         case .accepted(.acceptRecoveryCode):
-            return .allow(.recoveryCode(remaining: seen.withLock { $0.unusedRecoveryCodes } - 1))
+            return (.allow(.recoveryCode(remaining: seen.withLock { $0.unusedRecoveryCodes } - 1)), nil)
         case .accepted(.reject(let reason)):
-            return .deny(reason, retryAfter: nil)
-        case .denied(let reason, _):
-            return .deny(reason, retryAfter: nil)
+            return (.deny(reason, retryAfter: nil), nil)
+        case .denied(let reason, let lockedUntil):
+            return (.deny(reason, retryAfter: nil), lockedUntil)
         case .locked(let until):
-            return .deny(.locked, retryAfter: until)
+            return (.deny(.locked, retryAfter: until), nil)
         }
     }
 

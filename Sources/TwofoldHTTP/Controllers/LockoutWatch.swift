@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import TwofoldCore
 
-/// Looks at the user's throttle after a refused code, to count lockouts and to tell a locked
-/// caller when to come back.
+/// Looks at the user's throttle after a refused activation or resynchronisation code, to count
+/// lockouts and to tell a locked caller when to come back. (Verification needs no such read: the
+/// engine reports the lock a refusal started, ``TwofoldEngine/verifyReportingLock(_:_:code:actor:apiKeyID:)``.)
 struct LockoutWatch: Sendable {
     let engine: TwofoldEngine
     let clock: any WallClock

@@ -61,17 +61,15 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
         let userID = try PathParameters.userID(context)
         let code = try CodeField.validate(try await request.decodeJSON(VerifyRequest.self).code)
         let applicationID = context.caller.applicationID
-        let result = try await engine.verify(applicationID, userID, code: code, actor: context.caller.actor,
-                                             apiKeyID: context.caller.key.id)
+        let (result, lockStarted) = try await engine.verifyReportingLock(applicationID, userID, code: code, actor: context.caller.actor,
+                                                                         apiKeyID: context.caller.key.id)
         switch result {
         case .allow:
             metrics.recordVerification(result: "allow", reason: "none")
             return JSONResponse.make(VerifyResponse(result: result, retryAfter: nil))
         case .deny(let reason, let until):
             metrics.recordVerification(result: "deny", reason: reason.rawValue)
-            if reason == .invalidCode || reason == .replayed {
-                await lockouts.failureRecorded(applicationID, userID)
-            }
+            if lockStarted != nil { metrics.recordLockout() }
             guard reason == .locked, let until else {
                 return JSONResponse.make(VerifyResponse(result: result, retryAfter: nil))
             }
