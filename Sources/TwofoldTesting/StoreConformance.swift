@@ -4,23 +4,60 @@ import TwofoldCore
 import TwofoldOTP
 
 /// The behaviour every ``Store`` must have, run against each implementation (SQLite and
-/// PostgreSQL). Each store's test target has one `@Test` per method here, passing a factory
+/// PostgreSQL). Each store's test target runs every ``Check`` as one test case, passing a factory
 /// that returns a fresh, empty, migrated store.
 ///
 /// Throttle state exists only while a user has failures or a lock: success, `unlock` and
 /// `no_factors` leave no row behind (so probing unknown user ids stores nothing about them).
-///
-/// Methods: `applications`, `apiKeys`, `dataAndSystemKeys`, `keyRotationCompareAndSet`, `factors`,
-/// `acceptStepIsCompareAndSet`, `activationTurnsPendingActive`, `concurrentAttemptsAcceptOnce`,
-/// `throttleLocksWithoutDeciding`, `noFactorsDoesNotCount`, `throwingDecisionChangesNothing`,
-/// `attemptChecksTheAPIKey`,
-/// `recoveryCodesAreSingleUse`, `resetUnlockAndUsers`, `eraseRemovesEverything`,
-/// `auditQueriesAndChains`, `auditPurgeReanchors`.
 public struct StoreConformance: Sendable {
     public let makeStore: @Sendable () async throws -> any Store
 
     public init(makeStore: @escaping @Sendable () async throws -> any Store) {
         self.makeStore = makeStore
+    }
+
+    /// Every behaviour of the suite, by name: a store's test target takes them as arguments.
+    public enum Check: String, CaseIterable, Sendable {
+        case applications
+        case apiKeys
+        case dataAndSystemKeys
+        case keyRotationCompareAndSet
+        case factors
+        case acceptStepIsCompareAndSet
+        case activationTurnsPendingActive
+        case concurrentAttemptsAcceptOnce
+        case throttleLocksWithoutDeciding
+        case noFactorsDoesNotCount
+        case throwingDecisionChangesNothing
+        case attemptChecksTheAPIKey
+        case recoveryCodesAreSingleUse
+        case resetUnlockAndUsers
+        case eraseRemovesEverything
+        case auditQueriesAndChains
+        case auditPurgeReanchors
+    }
+
+    /// Runs one behaviour against a fresh store.
+    public func run(_ check: Check) async throws {
+        switch check {
+        case .applications: try await applications()
+        case .apiKeys: try await apiKeys()
+        case .dataAndSystemKeys: try await dataAndSystemKeys()
+        case .keyRotationCompareAndSet: try await keyRotationCompareAndSet()
+        case .factors: try await factors()
+        case .acceptStepIsCompareAndSet: try await acceptStepIsCompareAndSet()
+        case .activationTurnsPendingActive: try await activationTurnsPendingActive()
+        case .concurrentAttemptsAcceptOnce: try await concurrentAttemptsAcceptOnce()
+        case .throttleLocksWithoutDeciding: try await throttleLocksWithoutDeciding()
+        case .noFactorsDoesNotCount: try await noFactorsDoesNotCount()
+        case .throwingDecisionChangesNothing: try await throwingDecisionChangesNothing()
+        case .attemptChecksTheAPIKey: try await attemptChecksTheAPIKey()
+        case .recoveryCodesAreSingleUse: try await recoveryCodesAreSingleUse()
+        case .resetUnlockAndUsers: try await resetUnlockAndUsers()
+        case .eraseRemovesEverything: try await eraseRemovesEverything()
+        case .auditQueriesAndChains: try await auditQueriesAndChains()
+        case .auditPurgeReanchors: try await auditPurgeReanchors()
+        }
     }
 
     let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
@@ -56,7 +93,7 @@ public struct StoreConformance: Sendable {
 
     // MARK: - Applications and keys
 
-    public func applications() async throws {
+    func applications() async throws {
         let store = try await makeStore()
         let application = Application(id: app, name: "default", createdAt: start)
         try await store.insertApplication(application, audit: audit(.applicationCreated, app))
@@ -73,7 +110,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.auditEvents(AuditQuery()).count == 2)
     }
 
-    public func apiKeys() async throws {
+    func apiKeys() async throws {
         let store = try await makeStore()
         let key = APIKeyRecord(id: "key_aaaaaaaaaaaaaaaa", applicationID: app, scopes: [.verify, .admin], secretHash: [1, 2, 3], createdAt: start)
         let other = APIKeyRecord(id: "key_bbbbbbbbbbbbbbbb", applicationID: otherApp, scopes: [.enroll], secretHash: [4], createdAt: start.addingTimeInterval(1))
@@ -89,7 +126,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.auditEvents(AuditQuery()).count == 3)
     }
 
-    public func dataAndSystemKeys() async throws {
+    func dataAndSystemKeys() async throws {
         let store = try await makeStore()
         let first = WrappedKey(keyID: "mk_1", bytes: [1, 2, 3])
         let second = WrappedKey(keyID: "mk_1", bytes: [4, 5, 6])
@@ -104,7 +141,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.keyUsage() == ["mk_1": 2])
     }
 
-    public func keyRotationCompareAndSet() async throws {
+    func keyRotationCompareAndSet() async throws {
         let store = try await makeStore()
         let old = WrappedKey(keyID: "mk_old", bytes: [1])
         _ = try await store.insertDataKeyIfAbsent(applicationID: app, userID: alice, key: old)
@@ -125,7 +162,7 @@ public struct StoreConformance: Sendable {
 
     // MARK: - Factors
 
-    public func factors() async throws {
+    func factors() async throws {
         let store = try await makeStore()
         let a = factor("a", status: .pending, expiresAt: start.addingTimeInterval(600))
         let b = factor("b")
@@ -154,7 +191,7 @@ public struct StoreConformance: Sendable {
 
     // MARK: - Attempts
 
-    public func acceptStepIsCompareAndSet() async throws {
+    func acceptStepIsCompareAndSet() async throws {
         let store = try await makeStore()
         let f = factor("a")
         try await store.insertFactor(f, audit: audit(.factorEnrolled, app, alice))
@@ -180,7 +217,7 @@ public struct StoreConformance: Sendable {
         #expect(seen == .denied(.invalidCode, lockedUntil: nil))
     }
 
-    public func activationTurnsPendingActive() async throws {
+    func activationTurnsPendingActive() async throws {
         let store = try await makeStore()
         let pending = factor("a", status: .pending, expiresAt: start.addingTimeInterval(600))
         try await store.insertFactor(pending, audit: audit(.factorEnrolled, app, alice))
@@ -204,7 +241,7 @@ public struct StoreConformance: Sendable {
         #expect(try await attempt(store, request(.activate(pending.id)), .acceptStep(pending.id, step: 101, drift: 0, activate: true)) == .denied(.replayed, lockedUntil: nil))
     }
 
-    public func concurrentAttemptsAcceptOnce() async throws {
+    func concurrentAttemptsAcceptOnce() async throws {
         let store = try await makeStore()
         let f = factor("a")
         try await store.insertFactor(f, audit: audit(.factorEnrolled, app, alice))
@@ -220,7 +257,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.auditEvents(AuditQuery(applicationID: app, userID: alice, limit: 500)).count == 101)
     }
 
-    public func throttleLocksWithoutDeciding() async throws {
+    func throttleLocksWithoutDeciding() async throws {
         let store = try await makeStore()
         let policy = ThrottlePolicy(freeFailures: 2, baseDelay: 60, maximumDelay: 600)
         var outcomes: [AttemptOutcome] = []
@@ -246,7 +283,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.auditEvents(AuditQuery(applicationID: app, userID: alice)).count == 5)
     }
 
-    public func noFactorsDoesNotCount() async throws {
+    func noFactorsDoesNotCount() async throws {
         let store = try await makeStore()
         for _ in 0..<10 {
             #expect(try await attempt(store, request(throttle: ThrottlePolicy(freeFailures: 1)), .reject(.noFactors)) == .denied(.noFactors, lockedUntil: nil))
@@ -256,7 +293,7 @@ public struct StoreConformance: Sendable {
         #expect(try await store.users(applicationID: app).isEmpty)
     }
 
-    public func throwingDecisionChangesNothing() async throws {
+    func throwingDecisionChangesNothing() async throws {
         let store = try await makeStore()
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
@@ -272,7 +309,7 @@ public struct StoreConformance: Sendable {
 
     /// An attempt that names an API key runs only while that key exists unrevoked; otherwise it
     /// throws `unauthorized` before anything is decided or written, even for a locked user.
-    public func attemptChecksTheAPIKey() async throws {
+    func attemptChecksTheAPIKey() async throws {
         let store = try await makeStore()
         let key = APIKeyRecord(id: "key_aaaaaaaaaaaaaaaa", applicationID: app, scopes: [.verify], secretHash: [1], createdAt: start)
         try await store.insertAPIKey(key, audit: audit(.apiKeyCreated, app))
@@ -304,7 +341,7 @@ public struct StoreConformance: Sendable {
         #expect(try await attempt(store, request(), accept6) == .accepted(accept6))
     }
 
-    public func recoveryCodesAreSingleUse() async throws {
+    func recoveryCodesAreSingleUse() async throws {
         let store = try await makeStore()
         let codes = (0..<10).map { RecoveryCodeRecord(index: $0, hash: [UInt8($0)], createdAt: start) }
         try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: codes, audit: audit(.recoveryCodesGenerated, app, alice))
@@ -330,7 +367,7 @@ public struct StoreConformance: Sendable {
 
     // MARK: - Users
 
-    public func resetUnlockAndUsers() async throws {
+    func resetUnlockAndUsers() async throws {
         let store = try await makeStore()
         try await store.insertFactor(factor("a"), audit: audit(.factorEnrolled, app, alice))
         try await store.insertFactor(factor("b", status: .pending, expiresAt: start.addingTimeInterval(60)), audit: audit(.factorEnrolled, app, alice))
@@ -354,7 +391,7 @@ public struct StoreConformance: Sendable {
         #expect(try await attempt(store, request(throttle: policy), .reject(.invalidCode)) == .denied(.invalidCode, lockedUntil: start.addingTimeInterval(60)))
     }
 
-    public func eraseRemovesEverything() async throws {
+    func eraseRemovesEverything() async throws {
         let store = try await makeStore()
         try await store.insertFactor(factor("a"), audit: audit(.factorEnrolled, app, alice))
         try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: [RecoveryCodeRecord(index: 0, hash: [1], createdAt: start)],
@@ -381,7 +418,7 @@ public struct StoreConformance: Sendable {
 
     // MARK: - Audit
 
-    public func auditQueriesAndChains() async throws {
+    func auditQueriesAndChains() async throws {
         let store = try await makeStore()
         for minute in 0..<30 {
             let user = minute.isMultiple(of: 3) ? bob : alice
@@ -424,7 +461,7 @@ public struct StoreConformance: Sendable {
         #expect(total == 31)
     }
 
-    public func auditPurgeReanchors() async throws {
+    func auditPurgeReanchors() async throws {
         let store = try await makeStore()
         for minute in 0..<20 {
             try await store.appendAudit(audit(.verification, app, alice, at: start.addingTimeInterval(Double(minute) * 60)))
