@@ -151,7 +151,7 @@ run_store() {
   fi
   python3 "$here/enroll.py" "$SERVE_URL" "$SERVE_KEY" "$users" "$codes_per_user" "$dir/codes" "$dir/state"
 
-  export LOAD_CODES=$dir/codes LOAD_STATE=$dir/state LOAD_KEY=$SERVE_KEY LOAD_HOST=127.0.0.1:$SERVE_PORT LOAD_THREADS=$threads
+  export LOAD_CODES=$dir/codes LOAD_STATE=$dir/state LOAD_KEY=$SERVE_KEY LOAD_HOST=127.0.0.1:$SERVE_PORT LOAD_THREADS=$threads LOAD_SCRIPTS=$here
   local nginx_workers
   nginx_workers=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
 

@@ -8,6 +8,7 @@
 --   LOAD_THREADS  wrk's -t, to split the users between the threads
 --   LOAD_PACE     requests per second over all threads, paced in delay(); 0 or unset: flat out
 --   LOAD_RESULT   where done() appends one "key=value …" line for run.sh
+--   LOAD_SCRIPTS  this folder: report.lua there writes that line
 --
 -- Why codes stay valid: a user's HOTP counter only moves forward, and the server accepts the
 -- next code and up to 10 beyond it (TWOFOLD_HOTP_LOOK_AHEAD), so each user's codes must reach
@@ -22,6 +23,8 @@
 --
 -- Every answer is classified in response(): allow, deny (by reason), or another status; done()
 -- reports the counts, and run.sh fails a run where more than 1% were not allow.
+
+dofile(os.getenv("LOAD_SCRIPTS") .. "/report.lua")  -- report_line(); done() is redefined below
 
 local rate = tonumber(os.getenv("LOAD_PACE") or "0") or 0
 
@@ -163,21 +166,8 @@ function done(summary, latency, requests)
   for reason, n in pairs(all_reasons) do
     reason_text[#reason_text + 1] = reason .. ":" .. n
   end
-  local e = summary.errors
-  local line = string.format(
-    "requests=%d duration_s=%.3f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-      .. "allow=%d deny=%d other=%d answered=%d issued=%d exhausted=%d "
-      .. "errors_connect=%d errors_read=%d errors_write=%d errors_status=%d errors_timeout=%d reasons=%s",
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    totals.allow, totals.deny, totals.other, answered, totals.issued, totals.exhausted,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    #reason_text > 0 and table.concat(reason_text, ",") or "none")
-  io.write("load: ", line, "\n")
-  local result = os.getenv("LOAD_RESULT")
-  if result then
-    local file = assert(io.open(result, "a"))
-    file:write(line, "\n")
-    file:close()
-  end
+  report_line(summary, latency,
+    string.format("allow=%d deny=%d other=%d answered=%d issued=%d exhausted=%d",
+      totals.allow, totals.deny, totals.other, answered, totals.issued, totals.exhausted),
+    "reasons=" .. (#reason_text > 0 and table.concat(reason_text, ",") or "none"))
 end
