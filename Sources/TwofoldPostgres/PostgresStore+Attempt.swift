@@ -3,6 +3,23 @@ import PostgresNIO
 import TwofoldCore
 
 extension PostgresStore {
+    /// Attempts that arrive together run in one transaction (see ``queueAttempt(_:closures:)``);
+    /// a lone attempt runs alone, in ``attemptInOwnTransaction(_:decide:audit:)``.
+    public func attempt(
+        _ request: AttemptRequest,
+        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
+        audit: @Sendable (AttemptOutcome) -> AuditAppend
+    ) async throws -> AttemptOutcome {
+        try await withoutActuallyEscaping(decide) { decide in
+            try await withoutActuallyEscaping(audit) { audit in
+                // Whatever still holds the box when this returns, it no longer holds the closures.
+                let closures = AttemptClosures(decide: decide, audit: audit)
+                defer { closures.release() }
+                return try await queueAttempt(request, closures: closures)
+            }
+        }
+    }
+
     /// One attempt in one READ COMMITTED transaction of six round trips:
     /// 1. BEGIN;
     /// 2. the user's advisory lock, which serialises attempts of one user (and the other calls that
@@ -21,7 +38,7 @@ extension PostgresStore {
     /// the user's shard head are locked, in one order (user, rows, head) as in every other method,
     /// so attempts neither deadlock with them nor wait for other users' attempts, but on the head
     /// of a shard they share, from step 4 to the commit.
-    public func attempt(
+    func attemptInOwnTransaction(
         _ request: AttemptRequest,
         decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
         audit: @Sendable (AttemptOutcome) -> AuditAppend
@@ -64,7 +81,7 @@ extension PostgresStore {
         }
     }
 
-    private struct LoadedAttempt {
+    struct LoadedAttempt {
         var snapshot = AttemptSnapshot(factors: [], recoveryCodes: [], dataKey: nil)
         var hasState = false
         var failures = 0
@@ -73,60 +90,107 @@ extension PostgresStore {
         var shard: Int?
         /// Whether the request's API key exists unrevoked (read only when the request names one).
         var apiKeyActive = false
-    }
 
-    /// Everything the attempt reads, in one statement (see ``AttemptSnapshotStatement``).
-    private func loadAttempt(_ request: AttemptRequest, on connection: PostgresConnection) async throws -> LoadedAttempt {
-        let app = request.applicationID.rawValue
-        let user = request.userID.rawValue
-        let verifying: Bool
-        let factorID: String?
-        switch request.purpose {
-        case .verify:
-            verifying = true
-            factorID = nil
-        case .activate(let id), .resynchronize(let id):
-            verifying = false
-            factorID = id.rawValue
-        }
-        var loaded = LoadedAttempt()
-        let statement = AttemptSnapshotStatement(applicationID: app, userID: user, verifying: verifying, factorID: factorID,
-                                                 apiKeyID: request.apiKeyID)
-        for (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) in try await connection.rows(statement, logger: logger) {
+        /// Takes in one row of a snapshot statement (``AttemptSnapshotStatement`` describes the kinds).
+        mutating func add(_ row: AttemptSnapshotStatement.Row, of request: AttemptRequest) throws {
+            let (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) = row
             switch kind {
             case 0:
-                loaded.hasState = true
-                loaded.failures = Int(n1 ?? 0)
-                loaded.lockedUntil = PostgresColumn.date(n2)
+                hasState = true
+                failures = Int(n1 ?? 0)
+                lockedUntil = PostgresColumn.date(n2)
             case 1:
-                if let t1, let b { loaded.snapshot.dataKey = Self.wrappedKey(t1, b) }
+                if let t1, let b { snapshot.dataKey = PostgresStore.wrappedKey(t1, b) }
             case 2:
                 guard let t1, let t2, let t3, let t4, let t6, let n1, let n5, let n6, let n7, let b else {
                     throw TwofoldError(.unavailable, "a factor row of the attempt's snapshot is incomplete")
                 }
-                loaded.snapshot.factors.append(FactorRecord(
-                    id: try Self.identifier(t1), applicationID: request.applicationID, userID: request.userID,
-                    type: try Self.value(FactorType(rawValue: t2), "factor type", t2),
-                    status: try Self.value(FactorStatus(rawValue: t3), "factor status", t3),
+                snapshot.factors.append(FactorRecord(
+                    id: try PostgresStore.identifier(t1), applicationID: request.applicationID, userID: request.userID,
+                    type: try PostgresStore.value(FactorType(rawValue: t2), "factor type", t2),
+                    status: try PostgresStore.value(FactorStatus(rawValue: t3), "factor status", t3),
                     createdAt: PostgresColumn.date(n1), activatedAt: PostgresColumn.date(n2), expiresAt: PostgresColumn.date(n3),
-                    label: t4, issuer: t5, algorithm: try Self.value(.init(rawValue: t6), "algorithm", t6),
+                    label: t4, issuer: t5, algorithm: try PostgresStore.value(.init(rawValue: t6), "algorithm", t6),
                     digits: Int(n5), period: Int(n6), sealedSecret: PostgresColumn.bytes(b),
                     lastAcceptedStep: n4.map(PostgresColumn.step), drift: Int(n7)))
             case 3:
                 guard let n1, let n2, let b else {
                     throw TwofoldError(.unavailable, "a recovery code row of the attempt's snapshot is incomplete")
                 }
-                loaded.snapshot.recoveryCodes.append(RecoveryCodeRecord(
+                snapshot.recoveryCodes.append(RecoveryCodeRecord(
                     index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3)))
             case 4:
-                loaded.shard = n1.map(Int.init)
+                shard = n1.map(Int.init)
             case 5:
-                loaded.apiKeyActive = true
+                apiKeyActive = true
             default:
                 throw TwofoldError(.unavailable, "the attempt's snapshot has a row of unknown kind \(kind)")
             }
         }
+    }
+
+    /// Everything the attempt reads, in one statement (see ``AttemptSnapshotStatement``).
+    private func loadAttempt(_ request: AttemptRequest, on connection: PostgresConnection) async throws -> LoadedAttempt {
+        let (verifying, factorID) = request.purpose.snapshotScope
+        var loaded = LoadedAttempt()
+        let statement = AttemptSnapshotStatement(
+            applicationID: request.applicationID.rawValue, userID: request.userID.rawValue, verifying: verifying,
+            factorID: factorID, apiKeyID: request.apiKeyID)
+        for row in try await connection.rows(statement, logger: logger) {
+            try loaded.add(row, of: request)
+        }
         return loaded
+    }
+
+    /// What applying a decision writes, and what it means when its compare-and-set wins or loses.
+    struct AttemptPlan {
+        let decision: AttemptDecision
+        var factorID: String?
+        var step: Int64?
+        var drift: Int64?
+        var activate = false
+        var codeIndex: Int64?
+        /// A lost compare-and-set, or this rejection, counts as a failure (`no_factors` does not).
+        var countsAsFailure = false
+        var failures: Int64
+        var lockedUntil: Date?
+        var hasState: Bool
+        /// The reason given when the compare-and-set loses (or for a rejection).
+        let denial: DenialReason
+
+        init(_ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt) {
+            self.decision = decision
+            switch decision {
+            case .acceptStep(let id, let step, let drift, let activate):
+                factorID = id.rawValue
+                self.step = PostgresColumn.step(step)
+                self.drift = Int64(drift)
+                self.activate = activate
+                countsAsFailure = true
+                denial = .replayed
+            case .acceptRecoveryCode(let index):
+                codeIndex = Int64(index)
+                countsAsFailure = true
+                denial = .invalidCode
+            case .reject(let reason):
+                // With nothing to guess against, `no_factors` is not a failure.
+                countsAsFailure = reason != .noFactors
+                denial = reason
+            }
+            let failures = loaded.failures + 1
+            self.failures = Int64(failures)
+            lockedUntil = countsAsFailure
+                ? request.throttle.lockDuration(afterFailures: failures).map { request.now.addingTimeInterval($0) } : nil
+            hasState = loaded.hasState
+        }
+
+        func outcome(won: Bool) throws -> AttemptOutcome {
+            guard won else { return .denied(denial, lockedUntil: lockedUntil) }
+            if case .reject = decision {
+                throw TwofoldError(.unavailable, "a rejection changed a factor or recovery code")
+            }
+            return .accepted(decision)
+        }
     }
 
     /// Applies `decision` in one statement (see ``AttemptApplyStatement``): the compare-and-set (of
@@ -136,32 +200,18 @@ extension PostgresStore {
     private func apply(
         _ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt, on connection: PostgresConnection
     ) async throws -> (AttemptOutcome, AuditShardHead?) {
+        let plan = AttemptPlan(decision, request, loaded)
         var statement = AttemptApplyStatement(
             applicationID: request.applicationID.rawValue, userID: request.userID.rawValue, now: PostgresColumn.milliseconds(request.now))
-        let denial: DenialReason
-        switch decision {
-        case .acceptStep(let factorID, let step, let drift, let activate):
-            statement.factorID = factorID.rawValue
-            statement.step = PostgresColumn.step(step)
-            statement.drift = Int64(drift)
-            statement.activate = activate
-            statement.countsAsFailure = true
-            denial = .replayed
-        case .acceptRecoveryCode(let index):
-            statement.codeIndex = Int64(index)
-            statement.countsAsFailure = true
-            denial = .invalidCode
-        case .reject(let reason):
-            // With nothing to guess against, `no_factors` is not a failure.
-            statement.countsAsFailure = reason != .noFactors
-            denial = reason
-        }
-        let failures = loaded.failures + 1
-        let lockedUntil = statement.countsAsFailure
-            ? request.throttle.lockDuration(afterFailures: failures).map { request.now.addingTimeInterval($0) } : nil
-        statement.failures = Int64(failures)
-        statement.lockedUntil = lockedUntil.map(PostgresColumn.milliseconds)
-        statement.hasState = loaded.hasState
+        statement.factorID = plan.factorID
+        statement.step = plan.step
+        statement.drift = plan.drift
+        statement.activate = plan.activate
+        statement.codeIndex = plan.codeIndex
+        statement.countsAsFailure = plan.countsAsFailure
+        statement.failures = plan.failures
+        statement.lockedUntil = plan.lockedUntil.map(PostgresColumn.milliseconds)
+        statement.hasState = plan.hasState
         statement.shard = loaded.shard.map(Int64.init)
         guard let row = try await connection.rows(statement, logger: logger).first else {
             throw TwofoldError(.unavailable, "applying an attempt returned no row")
@@ -173,10 +223,16 @@ extension PostgresStore {
                 shard: shard, headSequence: headSequence, headMAC: PostgresColumn.bytes(headMAC), firstSequence: firstSequence,
                 firstPreviousMAC: PostgresColumn.bytes(firstPreviousMAC), tag: PostgresColumn.bytes(tag))
         }
-        let won = row.won
-        if won == 1, case .reject = decision {
-            throw TwofoldError(.unavailable, "a rejection changed a factor or recovery code")
+        return (try plan.outcome(won: row.won == 1), head)
+    }
+}
+
+extension AttemptRequest.Purpose {
+    /// What the snapshot reads: the active factors and unused codes (verification), or one factor.
+    var snapshotScope: (verifying: Bool, factorID: String?) {
+        switch self {
+        case .verify: (true, nil)
+        case .activate(let id), .resynchronize(let id): (false, id.rawValue)
         }
-        return (won == 1 ? .accepted(decision) : .denied(denial, lockedUntil: lockedUntil), head)
     }
 }

@@ -26,6 +26,7 @@ public struct StoreConformance: Sendable {
         case acceptStepIsCompareAndSet
         case activationTurnsPendingActive
         case concurrentAttemptsAcceptOnce
+        case manyUsersAtOnce
         case throttleLocksWithoutDeciding
         case noFactorsDoesNotCount
         case throwingDecisionChangesNothing
@@ -48,6 +49,7 @@ public struct StoreConformance: Sendable {
         case .acceptStepIsCompareAndSet: try await acceptStepIsCompareAndSet()
         case .activationTurnsPendingActive: try await activationTurnsPendingActive()
         case .concurrentAttemptsAcceptOnce: try await concurrentAttemptsAcceptOnce()
+        case .manyUsersAtOnce: try await manyUsersAtOnce(on: try await makeStore())
         case .throttleLocksWithoutDeciding: try await throttleLocksWithoutDeciding()
         case .noFactorsDoesNotCount: try await noFactorsDoesNotCount()
         case .throwingDecisionChangesNothing: try await throwingDecisionChangesNothing()
@@ -255,6 +257,132 @@ public struct StoreConformance: Sendable {
         #expect(outcomes.filter { $0 == .accepted(decision) }.count == 1)
         #expect(outcomes.filter { $0 == .denied(.replayed, lockedUntil: nil) }.count == 99)
         #expect(try await store.auditEvents(AuditQuery(applicationID: app, userID: alice, limit: 500)).count == 101)
+    }
+
+    /// Attempts of many users arriving together (which a store may run in one transaction) each
+    /// get the outcome, the writes and the audit event they would get alone: accepted, replayed,
+    /// rejected, `no_factors`, locked (not decided), a recovery code, a revoked API key and a
+    /// throwing decision, side by side, in three rounds. Public so that a store's own tests can
+    /// run it on a store whose batching they then inspect.
+    public func manyUsersAtOnce(on store: any Store) async throws {
+        enum Role: CaseIterable { case accepts, replays, rejects, hasNoFactors, isLocked, usesRecoveryCode, revokedKey, throwsInDecide }
+        struct Refused: Error {}
+        let policy = ThrottlePolicy(freeFailures: 2, baseDelay: 600, maximumDelay: 600)
+        let key = APIKeyRecord(id: "key_rrrrrrrrrrrrrrrr", applicationID: app, scopes: [.verify], secretHash: [1], createdAt: start)
+        try await store.insertAPIKey(key, audit: audit(.apiKeyCreated, app))
+        #expect(try await store.revokeAPIKey(id: key.id, at: start, audit: audit(.apiKeyRevoked, app)))
+        var users: [(UserID, Role, FactorRecord)] = []
+        for (number, role) in (0..<48).map({ ($0, Role.allCases[$0 % Role.allCases.count]) }) {
+            let user = try UserID("user-\(number)")
+            let f = FactorRecord(
+                id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26))) + String(UnicodeScalar(UInt8(97 + number % 26))))!, applicationID: app, userID: user, type: .totp,
+                status: .active, createdAt: start, label: user.rawValue, issuer: nil, algorithm: .sha1, digits: 6, period: 30,
+                sealedSecret: [UInt8(number)], lastAcceptedStep: 10)
+            if role != .hasNoFactors {
+                try await store.insertFactor(f, audit: audit(.factorEnrolled, app, user))
+            }
+            if role == .usesRecoveryCode {
+                let codes = (0..<3).map { RecoveryCodeRecord(index: $0, hash: [UInt8($0)], createdAt: start) }
+                try await store.replaceRecoveryCodes(applicationID: app, userID: user, codes: codes, audit: audit(.recoveryCodesGenerated, app, user))
+            }
+            if role == .isLocked {
+                for _ in 0..<3 {
+                    _ = try await attempt(store, request(user: user, throttle: policy), .reject(.invalidCode))
+                }
+            }
+            users.append((user, role, f))
+        }
+        let eventsBefore = try await store.auditEvents(AuditQuery(applicationID: app, limit: 10_000)).count
+        let lockEnd = start.addingTimeInterval(600)
+
+        for round in 1...3 {
+            let now = start.addingTimeInterval(Double(round))
+            let results = await withTaskGroup(of: (Int, Result<AttemptOutcome, any Error>).self) { group in
+                for (index, (user, role, f)) in users.enumerated() {
+                    var attemptRequest = request(user: user, at: now, throttle: policy)
+                    if role == .revokedKey { attemptRequest.apiKeyID = key.id }
+                    group.addTask {
+                        do {
+                            return (index, .success(try await store.attempt(attemptRequest, decide: { snapshot in
+                                switch role {
+                                case .accepts: return .acceptStep(f.id, step: 10 + UInt64(round), drift: 0, activate: false)
+                                case .replays: return .acceptStep(f.id, step: 9, drift: 0, activate: false)
+                                case .rejects: return .reject(.invalidCode)
+                                case .hasNoFactors:
+                                    #expect(snapshot.factors.isEmpty)
+                                    return .reject(.noFactors)
+                                case .isLocked, .revokedKey:
+                                    Issue.record("\(role) must not be decided")
+                                    return .reject(.invalidCode)
+                                case .usesRecoveryCode:
+                                    #expect(snapshot.recoveryCodes.count == 4 - round)
+                                    return .acceptRecoveryCode(index: round - 1)
+                                case .throwsInDecide: throw Refused()
+                                }
+                            }, audit: { _ in audit(.verification, app, user, at: now) })))
+                        } catch {
+                            return (index, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Result<AttemptOutcome, any Error>]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, (user, role, f)) in users.enumerated() {
+                let result = results[index]
+                switch role {
+                case .accepts:
+                    #expect(try result?.get() == .accepted(.acceptStep(f.id, step: 10 + UInt64(round), drift: 0, activate: false)), "\(user)")
+                case .replays:
+                    let lock: Date? = round == 3 ? now.addingTimeInterval(600) : nil
+                    #expect(try result?.get() == .denied(.replayed, lockedUntil: lock), "\(user)")
+                case .rejects:
+                    let lock: Date? = round == 3 ? now.addingTimeInterval(600) : nil
+                    #expect(try result?.get() == .denied(.invalidCode, lockedUntil: lock), "\(user)")
+                case .hasNoFactors:
+                    #expect(try result?.get() == .denied(.noFactors, lockedUntil: nil), "\(user)")
+                case .isLocked:
+                    #expect(try result?.get() == .locked(until: lockEnd), "\(user)")
+                case .usesRecoveryCode:
+                    #expect(try result?.get() == .accepted(.acceptRecoveryCode(index: round - 1)), "\(user)")
+                case .revokedKey:
+                    #expect(throws: TwofoldError.self) { try result?.get() }
+                case .throwsInDecide:
+                    #expect(throws: Refused.self) { try result?.get() }
+                }
+            }
+        }
+
+        for (user, role, _) in users {
+            let state = try await store.throttleState(applicationID: app, userID: user)
+            let factors = try await store.factors(applicationID: app, userID: user)
+            switch role {
+            case .accepts: #expect(factors.first?.lastAcceptedStep == 13 && state == nil, "\(user)")
+            case .replays, .rejects:
+                #expect(factors.first?.lastAcceptedStep == 10 && state == ThrottleState(failures: 3, lockedUntil: start.addingTimeInterval(603)), "\(user)")
+            case .hasNoFactors: #expect(factors.isEmpty && state == nil, "\(user)")
+            case .isLocked: #expect(state == ThrottleState(failures: 3, lockedUntil: lockEnd), "\(user)")
+            case .usesRecoveryCode:
+                let used = try await store.recoveryCodes(applicationID: app, userID: user).filter { $0.usedAt != nil }
+                #expect(used.map(\.index).sorted() == [0, 1, 2] && factors.first?.lastAcceptedStep == 10 && state == nil, "\(user)")
+            case .revokedKey, .throwsInDecide: #expect(factors.first?.lastAcceptedStep == 10 && state == nil, "\(user)")
+            }
+        }
+        // One event per decided or locked attempt (none for a revoked key or a throwing decision),
+        // every chain intact.
+        let events = try await store.auditEvents(AuditQuery(applicationID: app, limit: 10_000))
+        #expect(events.count - eventsBefore == 3 * 36)
+        var chained = 0
+        for head in try await store.auditShardHeads() {
+            #expect(head.tag == chain.tag(of: head))
+            var previous = head.firstPreviousMAC
+            for event in try await store.auditEvents(shard: head.shard, fromSequence: 0, limit: 10_000) {
+                #expect(event.previousMAC == previous && chain.mac(of: event) == event.mac)
+                previous = event.mac
+                chained += 1
+            }
+            #expect(previous == head.headMAC)
+        }
+        #expect(chained == events.count)
     }
 
     func throttleLocksWithoutDeciding() async throws {

@@ -3,7 +3,7 @@ import PostgresNIO
 import Testing
 import TwofoldCore
 import TwofoldOTP
-import TwofoldPostgres
+@testable import TwofoldPostgres
 import TwofoldTesting
 
 /// What only the PostgreSQL store has to show: migrations racing across nodes, compare-and-set
@@ -95,6 +95,71 @@ struct PostgresStoreTests {
             let head = try #require(try await first.auditShardHeads().first)
             #expect(head.headSequence == 101)
             #expect(head.tag == chain.tag(of: head))
+        }
+    }
+
+    // MARK: Batches of attempts
+
+    @Test("attempts of many users arriving together share transactions and each get their own outcome")
+    func attemptsOfManyUsersAreBatched() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 4)
+            try await StoreConformance(makeStore: { store }).manyUsersAtOnce(on: store)
+            let statistics = store.attemptBatchStatistics
+            #expect(statistics.batches > 0, "no two attempts ever shared a transaction")
+            #expect(statistics.largestBatch > 1)
+        }
+    }
+
+    @Test("a batch whose shard head was doctored runs its attempts one by one: only that shard's attempts fail")
+    func doctoredHeadFailsOnlyItsShard() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 2)
+            let users = try (0..<40).map { try UserID("user-\($0)") }
+            var factors: [UserID: FactorRecord] = [:]
+            for (number, user) in users.enumerated() {
+                let f = FactorRecord(
+                    id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26))) + String(UnicodeScalar(UInt8(97 + number % 26))))!, applicationID: app, userID: user, type: .totp,
+                    status: .active, createdAt: start, label: user.rawValue, issuer: nil, algorithm: .sha1, digits: 6, period: 30,
+                    sealedSecret: [1], lastAcceptedStep: 1)
+                try await store.insertFactor(f, audit: AuditAppend(
+                    AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
+                    chain: chain))
+                factors[user] = f
+            }
+            let doctored = chain.shard(applicationID: app, userID: users[0])
+            _ = try await database.query("UPDATE audit_shards SET tag = '\\x00' WHERE shard = \(doctored)") { _ in () }
+            let tampered = Set(users.filter { chain.shard(applicationID: app, userID: $0) == doctored })
+            for round in 0..<3 {
+                let results = await withTaskGroup(of: (UserID, Result<AttemptOutcome, any Error>).self) { group in
+                    for user in users {
+                        let decision = AttemptDecision.acceptStep(factors[user]!.id, step: UInt64(2 + round), drift: 0, activate: false)
+                        group.addTask { [app, start, chain] in
+                            do {
+                                return (user, .success(try await store.attempt(
+                                    AttemptRequest(applicationID: app, userID: user, purpose: .verify, now: start, throttle: ThrottlePolicy()),
+                                    decide: { _ in decision },
+                                    audit: { _ in AuditAppend(AuditDraft(time: start, applicationID: app, userID: user, actor: "test",
+                                                                         action: .verification, outcome: "allow"), chain: chain) })))
+                            } catch {
+                                return (user, .failure(error))
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [UserID: Result<AttemptOutcome, any Error>]()) { $0[$1.0] = $1.1 }
+                }
+                for user in users {
+                    if tampered.contains(user) {
+                        #expect(throws: TwofoldError.self) { try results[user]?.get() }
+                    } else {
+                        #expect(try results[user]?.get() == .accepted(.acceptStep(factors[user]!.id, step: UInt64(2 + round), drift: 0, activate: false)))
+                    }
+                }
+            }
+            for user in users {
+                let step = try await store.factors(applicationID: app, userID: user).first?.lastAcceptedStep
+                #expect(step == (tampered.contains(user) ? 1 : 4), "\(user): an attempt that failed must change nothing")
+            }
         }
     }
 

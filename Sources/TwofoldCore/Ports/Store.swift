@@ -166,15 +166,20 @@ public struct AttemptRequest: Sendable {
     /// caller that authenticated the key from a cache still honour a revocation made a moment
     /// ago on any node, without a read of its own before the attempt.
     public var apiKeyID: String?
+    /// The shard the attempt's audit event goes to (``AuditChain/shard(applicationID:userID:)``),
+    /// when the caller knows it: a store that runs attempts together may group them by shard,
+    /// so that groups running at once never wait for each other on a shard's head.
+    public var auditShard: Int?
 
     public init(applicationID: ApplicationID, userID: UserID, purpose: Purpose, now: Date, throttle: ThrottlePolicy,
-                apiKeyID: String? = nil) {
+                apiKeyID: String? = nil, auditShard: Int? = nil) {
         self.applicationID = applicationID
         self.userID = userID
         self.purpose = purpose
         self.now = now
         self.throttle = throttle
         self.apiKeyID = apiKeyID
+        self.auditShard = auditShard
     }
 }
 

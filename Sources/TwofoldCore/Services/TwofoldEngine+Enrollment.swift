@@ -87,7 +87,8 @@ extension TwofoldEngine {
         let policy = self.policy
         let sealer = self.sealer
         let outcome = try await store.attempt(
-            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .activate(factorID), now: now, throttle: policy.throttle),
+            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .activate(factorID), now: now, throttle: policy.throttle,
+                           auditShard: chain.shard(applicationID: applicationID, userID: userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
                     throw TwofoldError.notFound("factor \(factorID)")
@@ -136,7 +137,8 @@ extension TwofoldEngine {
         let policy = self.policy
         let sealer = self.sealer
         let outcome = try await store.attempt(
-            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .resynchronize(factorID), now: now, throttle: policy.throttle),
+            AttemptRequest(applicationID: applicationID, userID: userID, purpose: .resynchronize(factorID), now: now, throttle: policy.throttle,
+                           auditShard: chain.shard(applicationID: applicationID, userID: userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
                     throw TwofoldError.notFound("factor \(factorID)")

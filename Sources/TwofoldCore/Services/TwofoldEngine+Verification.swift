@@ -28,7 +28,7 @@ extension TwofoldEngine {
         let seen = Mutex<(types: [FactorID: FactorType], unusedRecoveryCodes: Int)>(([:], 0))
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle,
-                           apiKeyID: apiKeyID),
+                           apiKeyID: apiKeyID, auditShard: chain.shard(applicationID: applicationID, userID: userID)),
             decide: { snapshot in
                 seen.withLock {
                     $0 = (Dictionary(snapshot.factors.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
