@@ -19,6 +19,9 @@
 #                        Applies to each start: a stopped cluster can be started again with the
 #                        other setting (the store benchmark seeds without fsync, measures with it).
 #                        and tests run faster without it.
+#   TWOFOLD_PG_SHARED_BUFFERS  PostgreSQL's own cache (`shared_buffers`, e.g. 2GB) for this start.
+#                        Default: PostgreSQL's 128MB. The store benchmark sizes it to hold its
+#                        million-user database, as a deployment of that size would.
 #
 # What it sets up: a cluster listening on 127.0.0.1 only, a Unix socket in DIR/socket (mode 0700,
 # where the superuser `postgres` connects without a password), TCP logins by SCRAM-SHA-256 only,
@@ -137,8 +140,14 @@ else
   # Durability as asked for this start (the file's setting is that of the first start).
   durable=off
   if [ "${TWOFOLD_PG_DURABLE:-0}" = 1 ]; then durable=on; fi
+  buffers=""
+  if [ -n "${TWOFOLD_PG_SHARED_BUFFERS:-}" ]; then
+    [[ "$TWOFOLD_PG_SHARED_BUFFERS" =~ ^[0-9]+(kB|MB|GB)$ ]] \
+      || fail "TWOFOLD_PG_SHARED_BUFFERS must be a size such as 512MB or 2GB, not '$TWOFOLD_PG_SHARED_BUFFERS'"
+    buffers="-c shared_buffers=$TWOFOLD_PG_SHARED_BUFFERS"
+  fi
   as_owner "$PG_BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" \
-    -o "-p $PORT -c fsync=$durable -c synchronous_commit=$durable -c full_page_writes=$durable" -w -t 60 start > /dev/null \
+    -o "-p $PORT -c fsync=$durable -c synchronous_commit=$durable -c full_page_writes=$durable $buffers" -w -t 60 start > /dev/null \
     || { tail -n 20 "$DIR/server.log" >&2; fail "the server did not start"; }
 fi
 printf '%s\n' "$PORT" > "$DIR/port"
