@@ -28,6 +28,7 @@ struct ConfigurationTests {
         #expect(configuration.logFormat == .text)
         #expect(configuration.deployment == .development)
         #expect(configuration.sqliteDurability == .full)
+        #expect(configuration.postgresPoolSize == 8)
         #expect(configuration.policy == VerificationPolicy())
     }
 
@@ -46,6 +47,7 @@ struct ConfigurationTests {
             TWOFOLD_ENV=production
             TWOFOLD_DATA_DIR=/var/lib/twofold
             TWOFOLD_SQLITE_SYNCHRONOUS=normal
+            TWOFOLD_POSTGRES_POOL_SIZE=3
             TWOFOLD_TOTP_WINDOW=2
             TWOFOLD_HOTP_LOOK_AHEAD=20
             TWOFOLD_HOTP_RESYNC_WINDOW=200
@@ -66,6 +68,7 @@ struct ConfigurationTests {
         #expect(configuration.deployment == .production)
         #expect(configuration.dataDirectory == "/var/lib/twofold")
         #expect(configuration.sqliteDurability == .normal)
+        #expect(configuration.postgresPoolSize == 3)
         #expect(configuration.policy.totpWindow == 2)
         #expect(configuration.policy.hotpLookAhead == 20)
         #expect(configuration.policy.hotpResyncWindow == 200)
@@ -116,6 +119,8 @@ struct ConfigurationTests {
         ("TWOFOLD_LOG_FORMAT", "xml", "text or json"),
         ("TWOFOLD_ENV", "staging", "development or production"),
         ("TWOFOLD_SQLITE_SYNCHRONOUS", "off", "full or normal"),
+        ("TWOFOLD_POSTGRES_POOL_SIZE", "1", "from 2 to 100"),
+        ("TWOFOLD_POSTGRES_POOL_SIZE", "many", "TWOFOLD_POSTGRES_POOL_SIZE"),
         ("TWOFOLD_TOTP_WINDOW", "11", "TWOFOLD_TOTP_WINDOW"),
         ("TWOFOLD_TOTP_WINDOW", "one", "whole number"),
         ("TWOFOLD_HOTP_LOOK_AHEAD", "101", "TWOFOLD_HOTP_LOOK_AHEAD"),
@@ -207,6 +212,7 @@ struct ConfigurationTests {
         #expect(configuration.policy == defaults.policy)
         #expect(configuration.deployment == defaults.deployment)
         #expect(configuration.logLevel == defaults.logLevel)
+        #expect(configuration.postgresPoolSize == defaults.postgresPoolSize)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         for setting in TwofoldConfiguration.settings {
             #expect(text.contains(setting.name + "="), "\(setting.name) is not in the example file")

@@ -44,7 +44,7 @@ public struct TwofoldRuntime: Sendable {
             store = try SQLiteStore(path: path, durability: configuration.sqliteDurability)
         case .postgres(let url):
             // The store runs its connection pool in a task of its own until close().
-            store = try await PostgresStore.connect(url: url, logger: logger)
+            store = try await PostgresStore.connect(url: url, maximumConnections: configuration.postgresPoolSize, logger: logger)
         }
         do {
             let engine = try await TwofoldEngine.start(store: store, keyring: keyring, policy: configuration.policy,
