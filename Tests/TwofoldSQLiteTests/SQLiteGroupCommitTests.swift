@@ -44,6 +44,36 @@ struct SQLiteGroupCommitTests {
         }
     }
 
+    @Test("a failed WAL sync is final: its waiters and every later one hear unavailable, and the batcher takes no more writes")
+    func failedSyncIsFinal() async throws {
+        // A WAL that cannot be opened fails the flusher's first sync, as a failed fdatasync would.
+        let flusher = WALFlusher(databasePath: "/nonexistent-\(UUID().uuidString)/twofold.sqlite")
+        let waitForSync = {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                flusher.resumeWhenDurable([continuation])
+            }
+        }
+        await #expect(throws: TwofoldError.self) { try await waitForSync() }
+        let failure = try #require(flusher.failure)
+        #expect(failure.code == .unavailable)
+        // Later waiters fail at once with the same error, without another sync.
+        do {
+            try await waitForSync()
+            Issue.record("a waiter after the failed sync was answered as durable")
+        } catch let error as TwofoldError {
+            #expect(error == failure)
+        }
+        #expect(flusher.syncs == 0)
+        try await TemporaryStores.with { stores in
+            let store = try await stores.fresh()
+            let batcher = SQLiteWriteBatcher(pool: store.pool, flusher: flusher)
+            let ran = Mutex(false)
+            await #expect(throws: TwofoldError.self) { try await batcher.write { _ in ran.withLock { $0 = true } } }
+            #expect(ran.withLock { $0 } == false, "a write ran after the WAL sync had failed")
+            try await store.close()
+        }
+    }
+
     @Test("100 concurrent attempts with the same step in one transaction: one accepted, 99 replayed")
     func sameStepInOneBatch() async throws {
         try await TemporaryStores.with { stores in
