@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "twofold")
         let runtime: TwofoldRuntime
         do {
-            runtime = try await TwofoldRuntime.open(settings, logger: logger)
+            runtime = try await TwofoldRuntime.open(settings, logger: logger, serving: true)
         } catch let error as TwofoldError {
             throw CommandFailure(error.message)
         }

@@ -220,6 +220,43 @@ struct PostgresStoreTests {
 
     // MARK: Lifecycle and failures
 
+    @Test("a server's pool opens every connection at once and keeps them; a command's opens what it uses")
+    func serverPoolStaysOpen() async throws {
+        try await PostgresTestDatabase.with { database in
+            let connections: @Sendable () async throws -> Int = {
+                // Every backend on this database but the one asking.
+                try await database.query("SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") {
+                    try $0.decode(Int.self)
+                }.first ?? -1
+            }
+            let command = try await database.makeStore(maximumConnections: 4, migrated: false)
+            try await command.ping()
+            // Long enough for a pool that opened its minimum at once to show it (the server's below).
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await connections() < 4)
+            try await command.close()
+            let server = try await database.makeStore(maximumConnections: 4, keepsConnectionsOpen: true, migrated: false)
+            var open = 0
+            for _ in 0..<100 {
+                open = try await connections()
+                if open == 4 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(open == 4, "the server's pool opened \(open) of its 4 connections")
+            try await server.close()
+        }
+    }
+
+    @Test("pool settings: a server keeps its connections (no idle timers), and idle connections are checked after 10 s")
+    func poolOptions() {
+        let server = PostgresStore.poolOptions(maximumConnections: 8, keepsConnectionsOpen: true)
+        #expect(server.minimumConnections == 8 && server.maximumConnections == 8)
+        #expect(server.keepAliveBehavior?.frequency == .seconds(10))
+        let command = PostgresStore.poolOptions(maximumConnections: 8, keepsConnectionsOpen: false)
+        #expect(command.minimumConnections == 0 && command.maximumConnections == 8)
+        #expect(command.keepAliveBehavior?.frequency == .seconds(10))
+    }
+
     @Test("a closed store refuses every call with unavailable")
     func closedStore() async throws {
         try await PostgresTestDatabase.with { database in

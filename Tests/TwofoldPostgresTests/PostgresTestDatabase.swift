@@ -56,8 +56,9 @@ final class PostgresTestDatabase: Sendable {
     }
 
     /// A store on this database, its pool running, migrated unless told otherwise. Closed when the test ends.
-    func makeStore(maximumConnections: Int = 10, migrated: Bool = true) async throws -> PostgresStore {
-        let store = try await PostgresStore.connect(url: url, maximumConnections: maximumConnections)
+    func makeStore(maximumConnections: Int = 10, keepsConnectionsOpen: Bool = false, migrated: Bool = true) async throws -> PostgresStore {
+        let store = try await PostgresStore.connect(url: url, maximumConnections: maximumConnections,
+                                                    keepsConnectionsOpen: keepsConnectionsOpen)
         stores.withLock { $0.append(store) }
         if migrated {
             try await store.migrate()

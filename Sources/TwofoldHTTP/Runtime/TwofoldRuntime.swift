@@ -27,6 +27,8 @@ public struct TwofoldRuntime: Sendable {
     /// - Parameters:
     ///   - configuration: Which store, which keys, which policy.
     ///   - logger: Where the runtime and the PostgreSQL pool log.
+    ///   - serving: True for a long-running server (`twofold serve`): a PostgreSQL pool then
+    ///     opens all its connections at once and keeps them. An admin command opens what it uses.
     ///   - clock: The engine's clock; tests pass a fixed one.
     ///   - random: The engine's random source.
     /// - Throws: `configuration` for keys that cannot be read; `unavailable` for a store that
@@ -34,6 +36,7 @@ public struct TwofoldRuntime: Sendable {
     public static func open(
         _ configuration: TwofoldConfiguration,
         logger: Logger,
+        serving: Bool = false,
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldRuntime {
@@ -44,7 +47,8 @@ public struct TwofoldRuntime: Sendable {
             store = try SQLiteStore(path: path, durability: configuration.sqliteDurability)
         case .postgres(let url):
             // The store runs its connection pool in a task of its own until close().
-            store = try await PostgresStore.connect(url: url, maximumConnections: configuration.postgresPoolSize, logger: logger)
+            store = try await PostgresStore.connect(url: url, maximumConnections: configuration.postgresPoolSize,
+                                                   keepsConnectionsOpen: serving, logger: logger)
         }
         do {
             let engine = try await TwofoldEngine.start(store: store, keyring: keyring, policy: configuration.policy,
