@@ -93,7 +93,7 @@ struct HardeningTests {
     func jsonLogHandler() throws {
         let written = LockedLines()
         var logger = Logger(label: "twofold.http") { label in
-            JSONLogHandler(label: label, write: { written.append($0) })
+            LineLogHandler(label: label, format: .json, write: { written.append($0) })
         }
         logger[metadataKey: "request_id"] = "abc"
         logger.info("request", metadata: ["status": "200", "nested": ["a": "b"]])

@@ -37,7 +37,7 @@ struct LogLineTests {
     @Test("a text line: time, level, label, message, then sorted metadata, quoted only when needed")
     func textLine() {
         let written = LockedLines()
-        var logger = Logger(label: "twofold.http") { label in TextLogHandler(label: label, write: { written.append($0) }) }
+        var logger = Logger(label: "twofold.http") { label in LineLogHandler(label: label, format: .text, write: { written.append($0) }) }
         logger[metadataKey: "request_id"] = "abc"
         logger.info("request", metadata: ["status": "200", "route": "/v1/users/{user_id}/verify", "note": "two words"])
         logger.debug("not at info")
@@ -51,7 +51,7 @@ struct LogLineTests {
     @Test("a message or value with a newline, quote or control character stays on one line")
     func textEscaping() {
         let written = LockedLines()
-        let logger = Logger(label: "x") { label in TextLogHandler(label: label, write: { written.append($0) }) }
+        let logger = Logger(label: "x") { label in LineLogHandler(label: label, format: .text, write: { written.append($0) }) }
         logger.warning("forged\ninfo x: admin logged in", metadata: ["value": "a\"b\\c\r\u{1}", "empty": ""])
         let line = written.lines[0]
         #expect(line.dropLast().contains("\n") == false)
@@ -61,7 +61,7 @@ struct LogLineTests {
     @Test("a JSON line parses, sorts its keys, escapes control characters and keeps the fixed fields")
     func jsonLine() throws {
         let written = LockedLines()
-        var logger = Logger(label: "twofold.http") { label in JSONLogHandler(label: label, write: { written.append($0) }) }
+        var logger = Logger(label: "twofold.http") { label in LineLogHandler(label: label, format: .json, write: { written.append($0) }) }
         logger[metadataKey: "zeta"] = "last"
         logger.error("bad\nthing \"quoted\" \u{7}", metadata: [
             "message": "a metadata field cannot replace the message", "alpha": ["b": "2", "a": ["1", "x\ty"]], "time": "no",

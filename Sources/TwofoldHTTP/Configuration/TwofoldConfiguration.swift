@@ -60,7 +60,7 @@ public struct TwofoldConfiguration: Sendable {
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable, CaseIterable {
-        /// One human-readable line per event, UTC times, sorted `key=value` metadata (``TextLogHandler``).
+        /// One human-readable line per event, UTC times, sorted `key=value` metadata (``LineLogHandler``).
         case text
         /// One JSON object per line, for log collectors.
         case json

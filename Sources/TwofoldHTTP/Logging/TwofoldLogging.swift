@@ -8,10 +8,7 @@ public enum TwofoldLogging {
         let level = configuration.logLevel
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = switch format {
-            case .json: JSONLogHandler(label: label)
-            case .text: TextLogHandler(label: label)
-            }
+            var handler = LineLogHandler(label: label, format: format)
             handler.logLevel = level
             return handler
         }
