@@ -97,8 +97,9 @@ public final class PostgresStore: Store {
     /// leased again. A cancelled sleep keeps its allocation until its deadline, so under load
     /// (hundreds of leases a second) tens of thousands of dead timers piled up (heaptrack: 5 MB
     /// of task allocations from 16,000 sleeps in 20 s, plus what they fragment). With these
-    /// settings the load benchmark's server peaks at 58 MB instead of 76 MB (52 MB with no
-    /// keep-alive at all, which would leave a dead idle connection to the next query). So a server
+    /// settings the load benchmark's server peaks at 60.5 MB instead of 69–79 MB (in 10 s runs:
+    /// 58 MB, and 52 MB with no keep-alive at all, which would leave a connection that died
+    /// while idle to fail the next query). So a server
     /// keeps its whole pool open (no idle timeouts: the minimum is the maximum), and the
     /// keep-alive runs after 10 s of idleness instead of 30 s, which bounds what lingers to a
     /// tenth of those timers and still finds a connection that died while idle before a

@@ -79,7 +79,8 @@ final class VerificationFixture: Sendable {
     static func postgres(url: String, users userCount: Int) async throws -> VerificationFixture {
         let directory = root.appendingPathComponent("postgres-\(userCount)")
         return try await load(directory: directory, userCount: userCount) { _ in
-            try await PostgresStore.connect(url: url, maximumConnections: 40)
+            // As `twofold serve` runs it: the whole pool open from the start (no idle timers).
+            try await PostgresStore.connect(url: url, maximumConnections: 40, keepsConnectionsOpen: true)
         }
     }
 
