@@ -15,7 +15,7 @@ struct LogLineTests {
     ])
     func knownTimes(seconds: Int64, nanoseconds: Int, expected: String) {
         let line = LogLine.text(time: UTCTime(secondsSinceEpoch: seconds, nanoseconds: nanoseconds), level: .info,
-                                label: "l", message: "m", fields: [], errorType: nil)
+                                label: "l", message: "m", fields: [:], errorType: nil)
         #expect(line.hasPrefix(expected + " "))
     }
 

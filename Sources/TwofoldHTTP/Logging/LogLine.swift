@@ -25,14 +25,14 @@ struct LogLine {
         text.reserveCapacity(256)
     }
 
-    /// The fields of an event, keys sorted, with the handler's, the provider's and the event's
-    /// metadata merged in that order (the later wins).
+    /// The metadata of an event: the handler's, the provider's and the event's, merged in that
+    /// order (the later wins).
     static func fields(_ handler: Logger.Metadata, _ provider: Logger.MetadataProvider?,
-                       _ event: Logger.Metadata?) -> [(key: String, value: Logger.Metadata.Value)] {
+                       _ event: Logger.Metadata?) -> Logger.Metadata {
         var merged = handler
         if let provided = provider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
         if let event, !event.isEmpty { merged.merge(event) { $1 } }
-        return merged.sorted { $0.key < $1.key }
+        return merged
     }
 
     // MARK: - Text: `TIME LEVEL LABEL: MESSAGE key=value …`
@@ -40,16 +40,16 @@ struct LogLine {
     /// `2026-12-06T02:40:01.123Z info twofold.http: request duration_ms=0.512 method=POST …`.
     /// A value with a space, `=`, a quote or a control character is quoted and escaped.
     static func text(time: UTCTime, level: Logger.Level, label: String, message: String,
-                     fields: [(key: String, value: Logger.Metadata.Value)], errorType: String?) -> String {
+                     fields: Logger.Metadata, errorType: String?) -> String {
         var line = LogLine()
-        line.appendTime(time)
+        line.text += time.text
         line.text += " "
         line.text += level.rawValue
         line.text += " "
         line.appendTextValue(label)
         line.text += ": "
         line.appendEscaped(message, quoteIfNeeded: false)
-        for (key, value) in fields {
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             line.text += " "
             line.appendTextValue(key)
             line.text += "="
@@ -83,34 +83,19 @@ struct LogLine {
 
     // MARK: - JSON: one object per line, keys sorted
 
-    /// `{"label":…,"level":…,"message":…,"time":…,…}` with metadata keys as top-level fields,
-    /// sorted; the fixed fields win over metadata of the same name.
+    /// `{"label":…,"level":…,"message":…,"time":…,…}`: the metadata with the fixed fields added
+    /// (they win over metadata of the same name), written as one object with its keys sorted.
     static func json(time: UTCTime, level: Logger.Level, label: String, message: String,
-                     fields: [(key: String, value: Logger.Metadata.Value)], errorType: String?) -> String {
-        var fixed: [(key: String, value: Logger.Metadata.Value)] = [
-            ("label", .string(label)), ("level", .string(level.rawValue)), ("message", .string(message)),
-        ]
-        if let errorType { fixed.append(("error_type", .string(errorType))) }
-        let fixedKeys = Set(fixed.map(\.key) + ["time"])
-        var all = fields.filter { !fixedKeys.contains($0.key) } + fixed
-        all.sort { $0.key < $1.key }
+                     fields: Logger.Metadata, errorType: String?) -> String {
+        var all = fields
+        all["label"] = .string(label)
+        all["level"] = .string(level.rawValue)
+        all["message"] = .string(message)
+        all["time"] = .string(time.text)
+        if let errorType { all["error_type"] = .string(errorType) }
         var line = LogLine()
-        line.text += "{"
-        var first = true
-        var timeWritten = false
-        for (key, value) in all {
-            if !timeWritten && key > "time" {
-                line.appendJSONMember("time", first: first) { $0.appendTimeString(time) }
-                first = false
-                timeWritten = true
-            }
-            line.appendJSONMember(key, first: first) { $0.appendJSON(value) }
-            first = false
-        }
-        if !timeWritten {
-            line.appendJSONMember("time", first: first) { $0.appendTimeString(time) }
-        }
-        line.text += "}\n"
+        line.appendJSON(.dictionary(all))
+        line.text += "\n"
         return line.text
     }
 
@@ -119,12 +104,6 @@ struct LogLine {
         appendJSONString(key)
         text += ":"
         value(&self)
-    }
-
-    private mutating func appendTimeString(_ time: UTCTime) {
-        text += "\""
-        appendTime(time)
-        text += "\""
     }
 
     private mutating func appendJSON(_ value: Logger.Metadata.Value) {
@@ -183,38 +162,6 @@ struct LogLine {
         }
         text.unicodeScalars.append(contentsOf: scalars[start..<scalars.endIndex])
     }
-
-    // MARK: - Time
-
-    /// `2026-12-06T02:40:01.123Z`: RFC 3339, UTC, milliseconds.
-    private mutating func appendTime(_ time: UTCTime) {
-        appendDigits(time.year, 4)
-        text += "-"
-        appendDigits(time.month, 2)
-        text += "-"
-        appendDigits(time.day, 2)
-        text += "T"
-        appendDigits(time.hour, 2)
-        text += ":"
-        appendDigits(time.minute, 2)
-        text += ":"
-        appendDigits(time.second, 2)
-        text += "."
-        appendDigits(time.millisecond, 3)
-        text += "Z"
-    }
-
-    private mutating func appendDigits(_ value: Int, _ width: Int) {
-        var digits: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            for position in stride(from: width - 1, through: 0, by: -1) {
-                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            text += String(decoding: buffer.prefix(width), as: UTF8.self)
-        }
-    }
 }
 
 /// A UTC calendar time from the system clock, computed without time zones or formatters.
@@ -248,6 +195,20 @@ struct UTCTime: Equatable {
         minute = secondOfDay % 3_600 / 60
         second = secondOfDay % 60
         millisecond = nanoseconds / 1_000_000
+    }
+
+    /// `2026-12-06T02:40:01.123Z`: RFC 3339, UTC, milliseconds, written into one buffer.
+    var text: String {
+        var bytes = Array("0000-00-00T00:00:00.000Z".utf8)
+        for (value, end, width) in [(year, 4, 4), (month, 7, 2), (day, 10, 2), (hour, 13, 2), (minute, 16, 2),
+                                    (second, 19, 2), (millisecond, 23, 3)] {
+            var rest = value
+            for position in stride(from: end - 1, through: end - width, by: -1) {
+                bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
