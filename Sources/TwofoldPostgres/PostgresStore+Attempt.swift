@@ -85,7 +85,9 @@ extension PostgresStore {
         var snapshot = AttemptSnapshot(factors: [], recoveryCodes: [], dataKey: nil)
         var hasState = false
         var failures = 0
-        var lockedUntil: Date?
+        /// The end of the user's lock as stored, milliseconds since the epoch.
+        var lockedUntilMilliseconds: Int64?
+        var lockedUntil: Date? { PostgresColumn.date(lockedUntilMilliseconds) }
         /// The shard of the user's latest audit event, where this attempt's event goes too.
         var shard: Int?
         /// Whether the request's API key exists unrevoked (read only when the request names one).
@@ -98,7 +100,7 @@ extension PostgresStore {
             case 0:
                 hasState = true
                 failures = Int(n1 ?? 0)
-                lockedUntil = PostgresColumn.date(n2)
+                lockedUntilMilliseconds = n2
             case 1:
                 if let t1, let b { snapshot.dataKey = PostgresStore.wrappedKey(t1, b) }
             case 2:
@@ -182,6 +184,22 @@ extension PostgresStore {
             lockedUntil = countsAsFailure
                 ? request.throttle.lockDuration(afterFailures: failures).map { request.now.addingTimeInterval($0) } : nil
             hasState = loaded.hasState
+        }
+
+        /// Whether its compare-and-set wins against the rows `snapshot` holds: the factor in the
+        /// status the decision expects, with an earlier step, or the recovery code unused. Under
+        /// the user's lock, that is what the write will find; without it, the write checks.
+        func wins(against snapshot: AttemptSnapshot) -> Bool {
+            switch decision {
+            case .acceptStep(let id, let step, _, let activate):
+                return snapshot.factors.contains {
+                    $0.id == id && $0.status == (activate ? .pending : .active) && ($0.lastAcceptedStep.map { $0 < step } ?? true)
+                }
+            case .acceptRecoveryCode(let index):
+                return snapshot.recoveryCodes.contains { $0.index == index && $0.usedAt == nil }
+            case .reject:
+                return false
+            }
         }
 
         func outcome(won: Bool) throws -> AttemptOutcome {

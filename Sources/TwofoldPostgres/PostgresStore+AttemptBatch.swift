@@ -3,36 +3,43 @@ import PostgresNIO
 import Synchronization
 import TwofoldCore
 
-/// Group commit for attempts: the attempts waiting at the same moment run together, in one
-/// transaction of seven round trips whatever their number, instead of six round trips each.
+/// Group commit for attempts: the attempts waiting at the same moment are read in one statement
+/// and written in one more, whatever their number, with one commit, instead of the six round trips
+/// of a transaction each.
 ///
 /// Why: an attempt's work in PostgreSQL is a few index lookups and row writes; what costs is
-/// everything around them: six round trips, six statements to parse and plan or bind, a commit,
-/// and the context switches between this process and a backend, on a machine whose cores both
-/// also run the other. A batch pays for those once.
+/// everything around them: round trips, statements to bind, a commit, and the context switches
+/// between this process and a backend, on a machine whose cores both also run the other. A batch
+/// pays for those once, and two round trips cost less than seven even for a batch of one.
 ///
-/// How (``PostgresStore/attemptBatch(_:)``): the users' advisory locks, taken in one statement
-/// in key order (so that two batches, on this node or another, never wait for each other in
-/// opposite orders); one snapshot statement for every attempt; `decide` for each; one statement
-/// doing every compare-and-set and throttle update; then the heads of the events' shards, locked
-/// in shard order in one statement, the events chained in Swift, and every event and new head
-/// written in one statement. Locks are taken in the same order as by one attempt: users, their
-/// rows, shard heads. The compare-and-set alone still refuses a replay.
+/// How (``PostgresStore/record(_:underLocks:)``), optimistically, without a transaction held
+/// open across the decision: one statement reads every attempt's snapshot and the heads of the
+/// shards their events go to; `decide` runs for each, and each event is chained onto its shard's
+/// head here; then one call of `twofold_record_attempts` (``PostgresMigration/recordAttempts``)
+/// takes the users' advisory locks and the heads' row locks in the usual order, checks that the
+/// throttle states and heads are still those read, and writes the compare-and-sets, throttle
+/// updates, events and heads, or nothing. The compare-and-set alone still refuses a replay: one
+/// that loses to another node rolls the call back. The read holds no lock, so nothing waits on a
+/// decision being made in this process.
 ///
-/// Scheduling (``PostgresStore/queueAttempt(_:closures:)``): each attempt belongs to one of
-/// ``PostgresStore/attemptDrains`` lanes, by the shard of its audit event. An attempt is queued,
-/// and its lane's drain starts if it is not running; a drain takes its lane's queued attempts
-/// (one per user per batch, in arrival order), runs them, and goes on while there are some. A
-/// lone attempt therefore runs at once, alone, through the single-attempt path; under load,
-/// batches grow by themselves, and the lanes' batches run side by side without contending for
-/// shard heads, so one batch's commit overlaps another's statements. No timer, no added latency.
+/// Scheduling (``PostgresStore/queueAttempt(_:closures:)``): an attempt is queued, and a drain
+/// starts if none runs; a drain takes the queued attempts (one per user per batch, in arrival
+/// order), runs them, and goes on while there are some. A lone attempt therefore runs at once;
+/// under load, batches grow by themselves. While many attempts wait, a second drain runs, and
+/// the two split the shards between them, so that one batch's commit overlaps the other's
+/// statements. No timer, no added latency.
 ///
-/// Failure: an attempt whose API key is revoked or whose `decide` throws fails alone, having
-/// written nothing. When the batch's transaction fails before its commit (a deadlock with a
-/// transaction outside Twofold's order, a doctored shard head, a missing head), it was rolled
-/// back, and each of its attempts runs again alone, so that one attempt's trouble is its own.
-/// When the commit itself fails, every attempt hears that error (whether it committed is not
-/// known).
+/// Change and failure: an attempt whose API key is revoked or whose `decide` throws fails alone,
+/// having written nothing. A batch that could not be written as read (another node or an admin
+/// changed one of its users or heads in between, or a shard has no head yet) runs again in a
+/// transaction that first takes all its locks, then reads, decides and writes the same way: two
+/// round trips more (BEGIN, the locks; the commit rides on COMMIT), but nothing can change under
+/// it, so a batch that keeps meeting another node's writes still makes progress. A batch that
+/// fails that way too (a request without ``AttemptRequest/auditShard``, a doctored head, a
+/// deadlock with a writer outside this order) runs each attempt alone
+/// (``PostgresStore/attemptInOwnTransaction(_:decide:audit:)``), so that one attempt's trouble is
+/// its own. Without a connection, or when a write fails (whether it committed is not known),
+/// every attempt of the batch hears that error.
 extension PostgresStore {
     /// One queued attempt.
     struct QueuedAttempt: Sendable {
@@ -41,8 +48,9 @@ extension PostgresStore {
         let continuation: CheckedContinuation<AttemptOutcome, any Error>
         /// The user's advisory lock key, which also tells one user from another.
         let userKey: String
-        /// The drain that runs it (see ``PostgresStore/queueAttempt(_:closures:)``).
-        let lane: Int
+        /// The audit shard its event goes to (``AttemptRequest/auditShard``, or a hash of the user
+        /// when not given): two batches running at once never hold attempts of one shard.
+        let shard: Int
     }
 
     /// The caller's `decide` and `audit`, which the caller borrows (`withoutActuallyEscaping`):
@@ -71,10 +79,13 @@ extension PostgresStore {
 
     struct AttemptQueue: Sendable {
         var waiting: [QueuedAttempt] = []
-        /// The lanes whose drain runs.
-        var draining: Set<Int> = []
+        /// Each running drain, by number, with the shards of the batch it runs.
+        var draining: [Int: Set<Int>] = [:]
         var batches = 0
         var largestBatch = 0
+        var recordedAsRead = 0
+        var recordedUnderLocks = 0
+        var runAlone = 0
     }
 
     /// What the attempt batches have done so far, for tests and diagnostics.
@@ -83,63 +94,101 @@ extension PostgresStore {
         var batches: Int
         /// The most attempts one batch held.
         var largestBatch: Int
+        /// Attempts written as first read, without locks held across the decision.
+        var recordedAsRead: Int
+        /// Attempts recorded in a batch that held its locks from the start, because written as
+        /// first read they were not.
+        var recordedUnderLocks: Int
+        /// Attempts run again alone, because their batch could not be recorded either way.
+        var runAlone: Int
     }
 
     var attemptBatchStatistics: AttemptBatchStatistics {
-        attemptQueue.withLock { AttemptBatchStatistics(batches: $0.batches, largestBatch: $0.largestBatch) }
+        attemptQueue.withLock {
+            AttemptBatchStatistics(batches: $0.batches, largestBatch: $0.largestBatch, recordedAsRead: $0.recordedAsRead,
+                                   recordedUnderLocks: $0.recordedUnderLocks, runAlone: $0.runAlone)
+        }
     }
 
-    /// Queues an attempt for its lane's next batch, and returns its outcome once that batch
-    /// committed. Lanes split the shards of the audit log (``AttemptRequest/auditShard``, or the
-    /// user when it is not given): batches of different lanes never wait for each other on a
-    /// shard's head on this node, and each user's attempts run in one lane, in arrival order.
+    /// Queues an attempt for the next batch, and returns its outcome once that batch committed.
+    ///
+    /// Drains split the shards of the audit log between them (drain `d` owns the shards `s` with
+    /// `s % attemptDrains == d`), but a drain running alone takes every shard's attempts: one
+    /// batch costs the same round trips whatever it holds, so while the load is light, one drain
+    /// makes the largest batches. The first attempt starts its shard's drain; the other starts
+    /// only when ``attemptsWaitingForSecondDrain`` attempts wait. While both run, each takes only
+    /// its own shards; a drain never takes a shard the other's batch holds, so the two never wait
+    /// for each other on a shard's head, nor find it moved by the other. Each user's attempts run
+    /// one after the other, in arrival order (one per user per batch).
     func queueAttempt(_ request: AttemptRequest, closures: AttemptClosures) async throws -> AttemptOutcome {
         let userKey = UserLockStatement(request.applicationID, request.userID).key
-        let lane = (request.auditShard ?? (userKey.hashValue & Int.max)) % attemptDrains
+        let shard = request.auditShard ?? (userKey.hashValue & Int.max)
         return try await withCheckedThrowingContinuation { continuation in
-            let startDrain = attemptQueue.withLock { queue in
+            let drain = attemptQueue.withLock { queue -> Int? in
                 queue.waiting.append(QueuedAttempt(request: request, closures: closures, continuation: continuation,
-                                                   userKey: userKey, lane: lane))
-                return queue.draining.insert(lane).inserted
+                                                   userKey: userKey, shard: shard))
+                let own = shard % attemptDrains
+                if queue.draining.isEmpty {
+                    queue.draining[own] = []
+                    return own
+                }
+                guard queue.draining.count < attemptDrains, queue.waiting.count >= Self.attemptsWaitingForSecondDrain,
+                      let idle = (0..<attemptDrains).first(where: { queue.draining[$0] == nil })
+                else { return nil }
+                queue.draining[idle] = []
+                return idle
             }
-            if startDrain {
-                Task { await drainAttempts(lane: lane) }
+            if let drain {
+                Task { await drainAttempts(drain) }
             }
         }
     }
 
-    /// Runs the lane's batches while it has attempts waiting.
-    private func drainAttempts(lane: Int) async {
+    /// Runs batches while there are attempts it may take (see ``queueAttempt(_:closures:)``);
+    /// ends when there are none: those left then belong to the other drain, which runs.
+    private func drainAttempts(_ drain: Int) async {
         while true {
             let batch = attemptQueue.withLock { queue -> [QueuedAttempt] in
+                queue.draining[drain] = []
+                let alone = queue.draining.count == 1
+                let busy = queue.draining.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
                 var batch: [QueuedAttempt] = []
                 var taken = Set<String>()
                 var left: [QueuedAttempt] = []
                 left.reserveCapacity(queue.waiting.count)
                 for attempt in queue.waiting {
                     // One attempt per user per batch; later ones wait for the next, in order.
-                    if attempt.lane == lane, batch.count < Self.largestAttemptBatch, taken.insert(attempt.userKey).inserted {
+                    if batch.count < Self.largestAttemptBatch, alone || attempt.shard % attemptDrains == drain,
+                       !busy.contains(attempt.shard), taken.insert(attempt.userKey).inserted {
                         batch.append(attempt)
                     } else {
-                        if attempt.lane == lane { taken.insert(attempt.userKey) }
+                        taken.insert(attempt.userKey)
                         left.append(attempt)
                     }
                 }
                 queue.waiting = left
                 if batch.isEmpty {
-                    queue.draining.remove(lane)
-                } else if batch.count > 1 {
-                    queue.batches += 1
-                    queue.largestBatch = max(queue.largestBatch, batch.count)
+                    queue.draining[drain] = nil
+                } else {
+                    queue.draining[drain] = Set(batch.map(\.shard))
+                    if batch.count > 1 {
+                        queue.batches += 1
+                        queue.largestBatch = max(queue.largestBatch, batch.count)
+                    }
                 }
                 return batch
             }
             if batch.isEmpty { return }
             let results: [Result<AttemptOutcome, any Error>]
-            if batch.count == 1 {
-                results = [await attemptAlone(batch[0].request, batch[0].closures)]
+            if let recorded = await record(batch, underLocks: false) {
+                attemptQueue.withLock { $0.recordedAsRead += batch.count }
+                results = recorded
+            } else if let recorded = await record(batch, underLocks: true) {
+                attemptQueue.withLock { $0.recordedUnderLocks += batch.count }
+                results = recorded
             } else {
-                results = await attemptBatch(batch)
+                attemptQueue.withLock { $0.runAlone += batch.count }
+                results = await attemptEachAlone(batch)
             }
             for (attempt, result) in zip(batch, results) {
                 attempt.closures.release()
@@ -148,36 +197,149 @@ extension PostgresStore {
         }
     }
 
-    /// The batch's attempts in one transaction (see above); falls back to one transaction each.
-    private func attemptBatch(_ batch: [QueuedAttempt]) async -> [Result<AttemptOutcome, any Error>] {
+    /// The batch's attempts read in one statement and written in another (see above), or nil
+    /// when nothing of them was written and they must run another way. Under locks, in a
+    /// transaction that takes them all first, so that nothing can change between the read and the
+    /// write; otherwise without (the write then checks that nothing did).
+    private func record(_ batch: [QueuedAttempt], underLocks: Bool) async -> [Result<AttemptOutcome, any Error>]? {
+        let shards = Set(batch.compactMap(\.request.auditShard)).sorted()
+        guard batch.allSatisfy({ $0.request.auditShard != nil }) else { return nil }
         let requests = batch.map(\.request)
         let closures = batch.map(\.closures)
-        enum Phase { case waitingForConnection, running, committing }
+        enum Phase { case waitingForConnection, running, writing }
         let phase = Mutex(Phase.waitingForConnection)
-        do {
-            return try await transaction("record a batch of verification attempts") { [self] connection in
-                phase.withLock { $0 = .running }
-                let results = try await attemptBatch(requests, closures, on: connection)
-                phase.withLock { $0 = .committing }
-                return results
+        let body: @Sendable (PostgresConnection) async throws -> [Result<AttemptOutcome, any Error>]? = { [self] connection in
+            phase.withLock { $0 = .running }
+            if underLocks {
+                try await connection.run(AttemptLocksStatement(
+                    userKeys: requests.map { UserLockStatement($0.applicationID, $0.userID).key }, shards: shards.map(Int32.init)),
+                                         logger: logger)
             }
+            let (statement, results) = try await recordStatement(requests, closures, shards: shards, underLocks: underLocks,
+                                                                 on: connection)
+            if statement.isEmpty { return results }
+            phase.withLock { $0 = .writing }
+            do {
+                guard try await connection.rows(statement, logger: logger).first == true else { return nil }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == RecordAttemptsStatement.lostCompareAndSet {
+                return nil
+            }
+            return results
+        }
+        do {
+            let results: [Result<AttemptOutcome, any Error>]?
+            if underLocks {
+                results = try await transaction("record verification attempts", body)
+            } else {
+                results = try await withConnection("record verification attempts", body)
+            }
+            return results
         } catch {
-            // Without a connection (or a store) alone would fail the same way; after the commit
-            // was sent, whether it took effect is unknown.
+            // Without a connection (or a store), any other way would fail the same; after the write
+            // was sent, whether it committed is unknown. In between, nothing was written (a
+            // transaction was rolled back): the attempts may run another way.
             if phase.withLock({ $0 }) != .running {
                 return Array(repeating: .failure(error), count: batch.count)
             }
-            logger.debug("a batch of attempts failed; running them one by one", metadata: ["error": "\(Self.describe(error))"])
-            return await withTaskGroup(of: (Int, Result<AttemptOutcome, any Error>).self) { group in
-                for (index, request) in requests.enumerated() {
-                    group.addTask { [self] in
-                        (index, await attemptAlone(request, closures[index]))
-                    }
-                }
-                var results = [Result<AttemptOutcome, any Error>](repeating: .failure(CancellationError()), count: batch.count)
-                for await (index, result) in group { results[index] = result }
-                return results
+            logger.debug("a batch of attempts failed before its write", metadata: ["error": "\(Self.describe(error))"])
+            return nil
+        }
+    }
+
+    /// Reads the batch's snapshots and heads, decides each attempt and chains its event: the
+    /// write that records them all, and each attempt's result if it succeeds. Throws when the
+    /// batch cannot be written as one (a failed read, a shard without a head, a doctored head);
+    /// under locks, it creates a head a shard lacks.
+    private func recordStatement(
+        _ requests: [AttemptRequest], _ closures: [AttemptClosures], shards: [Int], underLocks: Bool, on connection: PostgresConnection
+    ) async throws -> (statement: RecordAttemptsStatement, results: [Result<AttemptOutcome, any Error>]) {
+        var snapshotStatement = AttemptBatchSnapshotStatement()
+        for (index, request) in requests.enumerated() {
+            let (verifying, factorID) = request.purpose.snapshotScope
+            snapshotStatement.append(index, request.applicationID.rawValue, request.userID.rawValue, verifying: verifying,
+                                     factorID: factorID, apiKeyID: request.apiKeyID)
+        }
+        snapshotStatement.shards = shards.map(Int32.init)
+        var loaded = [LoadedAttempt](repeating: LoadedAttempt(), count: requests.count)
+        var seenHeads: [Int: AuditShardHead] = [:]
+        for (index, row, b2, b3) in try await connection.rows(snapshotStatement, logger: logger) {
+            if index == -1, row.kind == 6, let shard = row.n1, let headSequence = row.n2, let firstSequence = row.n3,
+               let headMAC = row.b, let b2, let b3 {
+                seenHeads[Int(shard)] = AuditShardHead(
+                    shard: Int(shard), headSequence: headSequence, headMAC: PostgresColumn.bytes(headMAC),
+                    firstSequence: firstSequence, firstPreviousMAC: PostgresColumn.bytes(b2), tag: PostgresColumn.bytes(b3))
+                continue
             }
+            guard loaded.indices.contains(index) else {
+                throw TwofoldError(.unavailable, "a batch's snapshot has a row of attempt \(index), which it does not hold")
+            }
+            try loaded[index].add(row, of: requests[index])
+        }
+
+        var statement = RecordAttemptsStatement()
+        var results = [Result<AttemptOutcome, any Error>](
+            repeating: .failure(TwofoldError(.unavailable, "an attempt of a batch was left without a result")), count: requests.count)
+        var heads = seenHeads
+        for (index, request) in requests.enumerated() {
+            let outcome: AttemptOutcome
+            let plan: AttemptPlan?
+            var wins = false
+            if request.apiKeyID != nil, !loaded[index].apiKeyActive {
+                results[index] = .failure(TwofoldError(.unauthorized, "the API key is unknown or revoked"))
+                continue
+            } else if let lockedUntil = loaded[index].lockedUntil, lockedUntil > request.now {
+                outcome = .locked(until: lockedUntil)
+                plan = nil
+            } else {
+                do {
+                    let decided = AttemptPlan(try closures[index].borrow().decide(loaded[index].snapshot), request, loaded[index])
+                    // The outcome the rows read give; if the write finds them changed, it writes nothing.
+                    wins = decided.wins(against: loaded[index].snapshot)
+                    outcome = try decided.outcome(won: wins)
+                    plan = decided
+                } catch {
+                    results[index] = .failure(error)
+                    continue
+                }
+            }
+            let append = try closures[index].borrow().audit(outcome)
+            if heads[append.shard] == nil, underLocks {
+                // A shard without events yet gets its head now (once in a store's life).
+                let created = try await lockAuditHead(for: append, on: connection)
+                seenHeads[append.shard] = created
+                heads[append.shard] = created
+            }
+            guard let head = heads[append.shard] else {
+                throw TwofoldError(.unavailable, "audit shard \(append.shard) has no head to chain a batch's event onto")
+            }
+            let (event, next) = try append.append(after: head)
+            heads[append.shard] = next
+            statement.append(index, request, plan, wins: wins, seen: loaded[index])
+            statement.append(event)
+            results[index] = .success(outcome)
+        }
+        for (shard, seen) in seenHeads.sorted(by: { $0.key < $1.key }) {
+            if let next = heads[shard], next.headSequence != seen.headSequence {
+                statement.append(head: seen, next: next)
+            }
+        }
+        return (statement, results)
+    }
+
+    /// Each attempt in its own transaction, side by side.
+    private func attemptEachAlone(_ batch: [QueuedAttempt]) async -> [Result<AttemptOutcome, any Error>] {
+        if batch.count == 1 {
+            return [await attemptAlone(batch[0].request, batch[0].closures)]
+        }
+        return await withTaskGroup(of: (Int, Result<AttemptOutcome, any Error>).self) { group in
+            for (index, attempt) in batch.enumerated() {
+                group.addTask { [self] in
+                    (index, await attemptAlone(attempt.request, attempt.closures))
+                }
+            }
+            var results = [Result<AttemptOutcome, any Error>](repeating: .failure(CancellationError()), count: batch.count)
+            for await (index, result) in group { results[index] = result }
+            return results
         }
     }
 
@@ -189,64 +351,4 @@ extension PostgresStore {
             return .failure(error)
         }
     }
-
-    /// The batch's statements, on a connection in a transaction. Throws (rolling the batch back)
-    /// only for what concerns the whole batch; an attempt's own failure is its result.
-    private func attemptBatch(
-        _ requests: [AttemptRequest], _ closures: [AttemptClosures], on connection: PostgresConnection
-    ) async throws -> [Result<AttemptOutcome, any Error>] {
-        try await connection.run(UserLocksStatement(keys: requests.map { UserLockStatement($0.applicationID, $0.userID).key }),
-                                 logger: logger)
-
-        var snapshotStatement = AttemptBatchSnapshotStatement()
-        for (index, request) in requests.enumerated() {
-            let (verifying, factorID) = request.purpose.snapshotScope
-            snapshotStatement.append(index, request.applicationID.rawValue, request.userID.rawValue, verifying: verifying,
-                                     factorID: factorID, apiKeyID: request.apiKeyID)
-        }
-        var loaded = [LoadedAttempt](repeating: LoadedAttempt(), count: requests.count)
-        for (index, row) in try await connection.rows(snapshotStatement, logger: logger) {
-            guard loaded.indices.contains(index) else {
-                throw TwofoldError(.unavailable, "a batch's snapshot has a row of attempt \(index), which it does not hold")
-            }
-            try loaded[index].add(row, of: requests[index])
-        }
-
-        var results = [Result<AttemptOutcome, any Error>?](repeating: nil, count: requests.count)
-        var plans = [AttemptPlan?](repeating: nil, count: requests.count)
-        var applyStatement = AttemptBatchApplyStatement()
-        for (index, request) in requests.enumerated() {
-            if request.apiKeyID != nil, !loaded[index].apiKeyActive {
-                results[index] = .failure(TwofoldError(.unauthorized, "the API key is unknown or revoked"))
-            } else if let lockedUntil = loaded[index].lockedUntil, lockedUntil > request.now {
-                results[index] = .success(.locked(until: lockedUntil))
-            } else {
-                do {
-                    let plan = AttemptPlan(try closures[index].borrow().decide(loaded[index].snapshot), request, loaded[index])
-                    plans[index] = plan
-                    applyStatement.append(index, request.applicationID.rawValue, request.userID.rawValue,
-                                          now: PostgresColumn.milliseconds(request.now), plan)
-                } catch {
-                    results[index] = .failure(error)
-                }
-            }
-        }
-        if !applyStatement.isEmpty {
-            let won = Set(try await connection.rows(applyStatement, logger: logger))
-            for (index, plan) in plans.enumerated() {
-                guard let plan else { continue }
-                results[index] = .success(try plan.outcome(won: won.contains(index)))
-            }
-        }
-
-        var appends: [AuditAppend] = []
-        for (index, result) in results.enumerated() {
-            if case .success(let outcome)? = result {
-                appends.append(try closures[index].borrow().audit(outcome))
-            }
-        }
-        try await appendAudit(appends, on: connection)
-        return results.map { $0 ?? .failure(TwofoldError(.unavailable, "an attempt of a batch was left without a result")) }
-    }
 }
-

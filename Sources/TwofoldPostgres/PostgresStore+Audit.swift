@@ -116,36 +116,6 @@ extension PostgresStore {
         return head
     }
 
-    /// Appends several events, in order, to their shards' chains: locks the heads of their shards
-    /// in shard order in one statement, chains the events here, and writes every event and new
-    /// head in one statement.
-    func appendAudit(_ appends: [AuditAppend], on connection: PostgresConnection) async throws {
-        guard !appends.isEmpty else { return }
-        let shards = Set(appends.map(\.shard)).sorted()
-        var heads: [Int: AuditShardHead] = [:]
-        for row in try await connection.rows(AuditHeadsLockStatement(shards: shards.map(Int32.init)), logger: logger) {
-            let head = try Self.auditHead(row)
-            heads[head.shard] = head
-        }
-        // A shard without a head yet (no event ever) gets one now, its lock taken out of shard
-        // order: this happens once per shard in a store's life, and a deadlock it might cause
-        // rolls the transaction back rather than hanging.
-        for append in appends where heads[append.shard] == nil {
-            heads[append.shard] = try await lockAuditHead(for: append, on: connection)
-        }
-        var events: [AuditEvent] = []
-        events.reserveCapacity(appends.count)
-        for append in appends {
-            guard let head = heads[append.shard] else {
-                throw TwofoldError(.unavailable, "audit shard \(append.shard) has no head row")
-            }
-            let (event, next) = try append.append(after: head)
-            events.append(event)
-            heads[append.shard] = next
-        }
-        try await connection.run(AuditBatchWriteStatement(events: events, heads: shards.compactMap { heads[$0] }), logger: logger)
-    }
-
     /// Locks and returns a shard's head, if it has one.
     func lockAuditHead(shard: Int, on connection: PostgresConnection) async throws -> AuditShardHead? {
         try await connection.rows("""

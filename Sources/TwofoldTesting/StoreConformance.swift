@@ -86,7 +86,8 @@ public struct StoreConformance: Sendable {
 
     func request(_ purpose: AttemptRequest.Purpose = .verify, user: UserID? = nil, at time: Date? = nil,
                  throttle: ThrottlePolicy = ThrottlePolicy()) -> AttemptRequest {
-        AttemptRequest(applicationID: app, userID: user ?? alice, purpose: purpose, now: time ?? start, throttle: throttle)
+        AttemptRequest(applicationID: app, userID: user ?? alice, purpose: purpose, now: time ?? start, throttle: throttle,
+                       auditShard: chain.shard(applicationID: app, userID: user ?? alice))
     }
 
     func attempt(_ store: any Store, _ request: AttemptRequest, _ decision: AttemptDecision) async throws -> AttemptOutcome {

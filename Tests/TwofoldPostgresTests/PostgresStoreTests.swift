@@ -28,7 +28,7 @@ struct PostgresStoreTests {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore()
             try await store.migrate()
-            #expect(try await versions(database) == [1])
+            #expect(try await versions(database) == PostgresMigration.all.map(\.version))
             #expect(try await store.applications().isEmpty)
         }
     }
@@ -46,7 +46,7 @@ struct PostgresStoreTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await versions(database) == [1])
+            #expect(try await versions(database) == PostgresMigration.all.map(\.version))
             for store in stores {
                 try await store.migrate()
                 #expect(try await store.applications().isEmpty)

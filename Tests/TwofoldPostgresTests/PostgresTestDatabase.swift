@@ -97,7 +97,12 @@ final class PostgresTestDatabase: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            return try await body(client)
+            do {
+                return try await body(client)
+            } catch let error as PSQLError {
+                // PSQLError's own description hides the server's message; a test's failure needs it.
+                throw TwofoldError(.unavailable, "test database \(parsed.database): \(String(reflecting: error))")
+            }
         }
     }
 }

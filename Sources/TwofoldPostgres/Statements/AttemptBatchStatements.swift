@@ -1,34 +1,21 @@
 import PostgresNIO
+import TwofoldCore
 
-// The statements of a batch of attempts (``PostgresStore/attemptBatch(_:)``). Each takes one array
-// per column, element `i` describing the batch's attempt `i`; arrays cannot hold NULL here, so
-// "none" is written as a sentinel the columns never hold ('' for an id, -1 for an index or a time).
-
-/// Takes the advisory locks of several users (see ``UserLockStatement``) in the order of their
-/// lock keys, so that two batches sharing users never wait for each other in opposite orders.
-/// The sorted subquery is fenced (`OFFSET 0`) so the locks are taken row by row in that order.
-struct UserLocksStatement: PostgresPreparedStatement {
-    static let sql = """
-        SELECT pg_advisory_xact_lock(k)
-        FROM (SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::TEXT[]) AS x ORDER BY 1 OFFSET 0) AS keys
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.textArray]
-    typealias Row = ()
-
-    /// Each user's ``UserLockStatement/key``.
-    let keys: [String]
-
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(keys)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row {}
-}
+// The statements of a batch of attempts (``PostgresStore/record(_:underLocks:)``). Each takes
+// one array per column, element `i` describing the batch's attempt `i`; arrays cannot hold NULL
+// here, so "none" is written as a sentinel the columns never hold ('' for an id, -1 for an index
+// or a time, U+0001 for an event's text).
 
 /// ``AttemptSnapshotStatement`` for several attempts at once: the same rows (but the shard of the
-/// latest event, which a batch does not need), each preceded by the index of its attempt.
+/// latest event, which a batch does not need), each preceded by the index of its attempt, then
+/// the heads of the shards `shards` as rows of kind 6 and index -1 (n1 shard, n2 head_seq,
+/// n3 first_seq; b head_mac, b2 first_prev_mac, b3 tag). Two columns more than the single
+/// attempt's rows, b2 and b3, hold a head's other MACs.
+///
+/// Each table is read in a LATERAL subquery fenced with `OFFSET 0`, so that it is looked up by
+/// its index once per attempt: prepared, the statement runs a generic plan, which does not know
+/// how many attempts the arrays hold (it guesses 100), and would otherwise hash whole tables of a
+/// few thousand rows to join them with a batch of one.
 struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     static let sql = """
         WITH r AS (
@@ -37,26 +24,38 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
         )
         SELECT r.i, 0, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT,
                s.failures::BIGINT, s.locked_until, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT,
-               NULL::BYTEA
-        FROM r JOIN user_state s ON s.app_id = r.app AND s.user_id = r.usr
+               NULL::BYTEA, NULL::BYTEA, NULL::BYTEA
+        FROM r CROSS JOIN LATERAL (
+            SELECT failures, locked_until FROM user_state WHERE app_id = r.app AND user_id = r.usr OFFSET 0) AS s
         UNION ALL
-        SELECT r.i, 1, d.key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.wrapped
-        FROM r JOIN data_keys d ON d.app_id = r.app AND d.user_id = r.usr
+        SELECT r.i, 1, d.key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.wrapped, NULL, NULL
+        FROM r CROSS JOIN LATERAL (
+            SELECT key_id, wrapped FROM data_keys WHERE app_id = r.app AND user_id = r.usr OFFSET 0) AS d
         UNION ALL
         SELECT r.i, 2, f.id, f.type, f.status, f.label, f.issuer, f.algorithm,
-               f.created_at, f.activated_at, f.expires_at, f.last_step, f.digits, f.period, f.drift, f.sealed_secret
-        FROM r JOIN factors f ON f.app_id = r.app AND f.user_id = r.usr
-                             AND CASE WHEN r.verifying THEN f.status = 'active' ELSE f.id = r.fid END
+               f.created_at, f.activated_at, f.expires_at, f.last_step, f.digits, f.period, f.drift, f.sealed_secret, NULL, NULL
+        FROM r CROSS JOIN LATERAL (
+            SELECT * FROM factors
+            WHERE app_id = r.app AND user_id = r.usr AND CASE WHEN r.verifying THEN status = 'active' ELSE id = r.fid END
+            OFFSET 0) AS f
         UNION ALL
-        SELECT r.i, 3, NULL, NULL, NULL, NULL, NULL, NULL, c.idx, c.created_at, c.used_at, NULL, NULL, NULL, NULL, c.hash
-        FROM r JOIN recovery_codes c ON r.verifying AND c.app_id = r.app AND c.user_id = r.usr AND c.used_at IS NULL
+        SELECT r.i, 3, NULL, NULL, NULL, NULL, NULL, NULL, c.idx, c.created_at, c.used_at, NULL, NULL, NULL, NULL, c.hash, NULL, NULL
+        FROM r CROSS JOIN LATERAL (
+            SELECT idx, created_at, used_at, hash FROM recovery_codes
+            WHERE r.verifying AND app_id = r.app AND user_id = r.usr AND used_at IS NULL OFFSET 0) AS c
         UNION ALL
-        SELECT r.i, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-        FROM r JOIN api_keys k ON k.id = r.key AND k.revoked_at IS NULL
+        SELECT r.i, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM r CROSS JOIN LATERAL (SELECT FROM api_keys WHERE id = r.key AND revoked_at IS NULL OFFSET 0) AS k
+        UNION ALL
+        SELECT -1, 6, NULL, NULL, NULL, NULL, NULL, NULL, h.shard, h.head_seq, h.first_seq, NULL, NULL, NULL, NULL,
+               h.head_mac, h.first_prev_mac, h.tag
+        FROM audit_shards h WHERE h.shard = ANY($7::INT[])
         ORDER BY 1, 2, 9, 3
         """
-    static let bindingDataTypes: [PostgresDataType] = [.int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray]
-    typealias Row = (index: Int, row: AttemptSnapshotStatement.Row)
+    static let bindingDataTypes: [PostgresDataType] = [
+        .int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray, .int4Array,
+    ]
+    typealias Row = (index: Int, row: AttemptSnapshotStatement.Row, b2: ByteBuffer?, b3: ByteBuffer?)
 
     var indices: [Int32] = []
     var applicationIDs: [String] = []
@@ -66,6 +65,8 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     var factorIDs: [String] = []
     /// The API key to check, or ''.
     var apiKeyIDs: [String] = []
+    /// The shards whose heads to read.
+    var shards: [Int32] = []
 
     mutating func append(_ index: Int, _ applicationID: String, _ userID: String, verifying: Bool, factorID: String?, apiKeyID: String?) {
         indices.append(Int32(index))
@@ -77,101 +78,108 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     }
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 6)
+        var bindings = PostgresBindings(capacity: 7)
         bindings.append(indices)
         bindings.append(applicationIDs)
         bindings.append(userIDs)
         bindings.append(verifying)
         bindings.append(factorIDs)
         bindings.append(apiKeyIDs)
+        bindings.append(shards)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (i, kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) = try row.decode(
+        let (i, kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b, b2, b3) = try row.decode(
             (Int, Int, String?, String?, String?, String?, String?, String?,
-             Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, ByteBuffer?).self)
-        return (i, (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b))
+             Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, ByteBuffer?, ByteBuffer?, ByteBuffer?).self)
+        return (i, (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b), b2, b3)
     }
 }
 
-/// ``AttemptApplyStatement`` for several attempts at once, without the head's lock: the
-/// compare-and-sets, then the throttle of each attempt. Its rows: the indices of the attempts
-/// whose compare-and-set won.
-struct AttemptBatchApplyStatement: PostgresPreparedStatement {
+
+/// Calls `twofold_record_attempts` (``PostgresMigration/recordAttempts``): writes a batch's
+/// attempts, events and shard heads if what they were decided on is unchanged. Its one row: true
+/// when written, false when something changed (nothing written); SQLSTATE TF001 when a
+/// compare-and-set expected to win lost (nothing written either).
+struct RecordAttemptsStatement: PostgresPreparedStatement {
     static let sql = """
-        WITH r AS (
-            SELECT * FROM unnest($1::INT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::BIGINT[],
-                                 $8::BOOLEAN[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], $12::BOOLEAN[], $13::BOOLEAN[])
-                AS r (i, app, usr, now, fid, step, drift, activate, code, failures, locked_until, counts, has_state)
-        ), step AS (
-            UPDATE factors AS f
-            SET last_step = r.step, drift = r.drift, status = 'active',
-                activated_at = CASE WHEN r.activate THEN r.now ELSE f.activated_at END,
-                expires_at = CASE WHEN r.activate THEN NULL ELSE f.expires_at END
-            FROM r
-            WHERE r.fid <> '' AND f.id = r.fid AND f.app_id = r.app AND f.user_id = r.usr
-              AND f.status = CASE WHEN r.activate THEN 'pending' ELSE 'active' END
-              AND (f.last_step IS NULL OR f.last_step < r.step)
-            RETURNING r.i
-        ), code AS (
-            UPDATE recovery_codes AS c SET used_at = r.now
-            FROM r
-            WHERE r.code >= 0 AND c.app_id = r.app AND c.user_id = r.usr AND c.idx = r.code AND c.used_at IS NULL
-            RETURNING r.i
-        ), won AS (
-            SELECT i FROM step UNION ALL SELECT i FROM code
-        ), failed AS (
-            INSERT INTO user_state (app_id, user_id, failures, locked_until)
-            SELECT r.app, r.usr, r.failures, NULLIF(r.locked_until, -1) FROM r
-            WHERE r.counts AND r.i NOT IN (SELECT i FROM won)
-            ON CONFLICT (app_id, user_id) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until
-        ), cleared AS (
-            DELETE FROM user_state AS s USING r
-            WHERE r.has_state AND s.app_id = r.app AND s.user_id = r.usr AND r.i IN (SELECT i FROM won)
-        )
-        SELECT i FROM won
+        SELECT twofold_record_attempts(
+            $1::INT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[],
+            $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], $12::BOOLEAN[], $13::BOOLEAN[], $14::BIGINT[], $15::BIGINT[],
+            $16::INT[], $17::BIGINT[], $18::BIGINT[], $19::TEXT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::TEXT[],
+            $24::TEXT[], $25::TEXT[], $26::TEXT[], $27::TEXT[], $28::BYTEA[], $29::BYTEA[],
+            $30::INT[], $31::BIGINT[], $32::BYTEA[], $33::BYTEA[], $34::BIGINT[], $35::BYTEA[])
         """
     static let bindingDataTypes: [PostgresDataType] = [
-        .int4Array, .textArray, .textArray, .int8Array, .textArray, .int8Array, .int8Array,
-        .boolArray, .int8Array, .int8Array, .int8Array, .boolArray, .boolArray,
+        .int4Array, .textArray, .textArray, .int8Array, .textArray, .int8Array, .int8Array, .boolArray,
+        .int8Array, .int8Array, .int8Array, .boolArray, .boolArray, .int8Array, .int8Array,
+        .int4Array, .int8Array, .int8Array, .textArray, .textArray, .textArray, .textArray, .textArray,
+        .textArray, .textArray, .textArray, .textArray, .byteaArray, .byteaArray,
+        .int4Array, .int8Array, .byteaArray, .byteaArray, .int8Array, .byteaArray,
     ]
-    typealias Row = Int
+    typealias Row = Bool
 
-    var indices: [Int32] = []
-    var applicationIDs: [String] = []
-    var userIDs: [String] = []
-    var nows: [Int64] = []
-    var factorIDs: [String] = []
-    var steps: [Int64] = []
-    var drifts: [Int64] = []
-    var activates: [Bool] = []
-    var codeIndices: [Int64] = []
-    var failures: [Int64] = []
-    var lockedUntils: [Int64] = []
-    var countsAsFailure: [Bool] = []
-    var hasState: [Bool] = []
+    /// The SQLSTATE of a compare-and-set that lost.
+    static let lostCompareAndSet = "TF001"
+    /// An event's missing text.
+    static let none = "\u{1}"
 
+    private var indices: [Int32] = []
+    private var applicationIDs: [String] = []
+    private var userIDs: [String] = []
+    private var nows: [Int64] = []
+    private var factorIDs: [String] = []
+    private var steps: [Int64] = []
+    private var drifts: [Int64] = []
+    private var activates: [Bool] = []
+    private var codeIndices: [Int64] = []
+    private var failures: [Int64] = []
+    private var lockedUntils: [Int64] = []
+    private var countsAsFailure: [Bool] = []
+    private var hasState: [Bool] = []
+    private var seenFailures: [Int64] = []
+    private var seenLockedUntils: [Int64] = []
+    private var events: [AuditEvent] = []
+    /// Per shard written: the head read and the head after the batch's events.
+    private var heads: [(seen: AuditShardHead, next: AuditShardHead)] = []
+
+    /// Whether no attempt is to be written (each failed alone).
     var isEmpty: Bool { indices.isEmpty }
 
-    mutating func append(_ index: Int, _ applicationID: String, _ userID: String, now: Int64, _ plan: PostgresStore.AttemptPlan) {
+    /// An attempt to write: its plan, or none for a locked user (nothing but its event then);
+    /// whether its compare-and-set is to win (when not, the write makes none, and counts the
+    /// failure); and the throttle state it was decided on.
+    mutating func append(_ index: Int, _ request: AttemptRequest, _ plan: PostgresStore.AttemptPlan?, wins: Bool,
+                         seen loaded: PostgresStore.LoadedAttempt) {
         indices.append(Int32(index))
-        applicationIDs.append(applicationID)
-        userIDs.append(userID)
-        nows.append(now)
-        factorIDs.append(plan.factorID ?? "")
-        steps.append(plan.step ?? 0)
-        drifts.append(plan.drift ?? 0)
-        activates.append(plan.activate)
-        codeIndices.append(plan.codeIndex ?? -1)
-        failures.append(plan.failures)
-        lockedUntils.append(plan.lockedUntil.map(PostgresColumn.milliseconds) ?? -1)
-        countsAsFailure.append(plan.countsAsFailure)
-        hasState.append(plan.hasState)
+        applicationIDs.append(request.applicationID.rawValue)
+        userIDs.append(request.userID.rawValue)
+        nows.append(PostgresColumn.milliseconds(request.now))
+        factorIDs.append(wins ? plan?.factorID ?? "" : "")
+        steps.append(plan?.step ?? 0)
+        drifts.append(plan?.drift ?? 0)
+        activates.append(plan?.activate ?? false)
+        codeIndices.append(wins ? plan?.codeIndex ?? -1 : -1)
+        failures.append(plan?.failures ?? 0)
+        lockedUntils.append(plan?.lockedUntil.map(PostgresColumn.milliseconds) ?? -1)
+        countsAsFailure.append(plan?.countsAsFailure ?? false)
+        hasState.append(loaded.hasState)
+        seenFailures.append(loaded.hasState ? Int64(loaded.failures) : -1)
+        seenLockedUntils.append(loaded.lockedUntilMilliseconds ?? -1)
+    }
+
+    mutating func append(_ event: AuditEvent) {
+        events.append(event)
+    }
+
+    /// A shard the events go to: the head read, and the head after them.
+    mutating func append(head seen: AuditShardHead, next: AuditShardHead) {
+        heads.append((seen, next))
     }
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 13)
+        var bindings = PostgresBindings(capacity: 35)
         bindings.append(indices)
         bindings.append(applicationIDs)
         bindings.append(userIDs)
@@ -185,30 +193,54 @@ struct AttemptBatchApplyStatement: PostgresPreparedStatement {
         bindings.append(lockedUntils)
         bindings.append(countsAsFailure)
         bindings.append(hasState)
+        bindings.append(seenFailures)
+        bindings.append(seenLockedUntils)
+        bindings.append(events.map { Int32($0.shard) })
+        bindings.append(events.map(\.sequence))
+        bindings.append(events.map(\.timeMilliseconds))
+        bindings.append(events.map { $0.applicationID ?? Self.none })
+        bindings.append(events.map { $0.userID ?? Self.none })
+        bindings.append(events.map { $0.userReference ?? Self.none })
+        bindings.append(events.map(\.actor))
+        bindings.append(events.map(\.action))
+        bindings.append(events.map(\.outcome))
+        bindings.append(events.map { $0.reason ?? Self.none })
+        bindings.append(events.map { $0.factorID ?? Self.none })
+        bindings.append(events.map(\.details))
+        bindings.append(events.map { PostgresColumn.bytes($0.previousMAC) })
+        bindings.append(events.map { PostgresColumn.bytes($0.mac) })
+        bindings.append(heads.map { Int32($0.next.shard) })
+        bindings.append(heads.map(\.next.headSequence))
+        bindings.append(heads.map { PostgresColumn.bytes($0.next.headMAC) })
+        bindings.append(heads.map { PostgresColumn.bytes($0.next.tag) })
+        bindings.append(heads.map(\.seen.headSequence))
+        bindings.append(heads.map { PostgresColumn.bytes($0.seen.tag) })
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        try row.decode(Int.self)
+        try row.decode(Bool.self)
     }
 }
 
-/// Locks the heads of several shards, in shard order.
-struct AuditHeadsLockStatement: PostgresPreparedStatement {
-    static let sql = """
-        SELECT shard, head_seq, head_mac, first_seq, first_prev_mac, tag FROM audit_shards
-        WHERE shard = ANY($1::INT[]) ORDER BY shard FOR UPDATE
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.int4Array]
-    typealias Row = PostgresRow
+/// Takes a batch's locks in the order every writer takes them: the users' advisory locks (see
+/// ``UserLockStatement``) in key order, then the heads of the shards, in shard order
+/// (`twofold_lock_attempts`, ``PostgresMigration/recordAttempts``).
+struct AttemptLocksStatement: PostgresPreparedStatement {
+    static let sql = "SELECT twofold_lock_attempts($1::TEXT[], $2::INT[])"
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .int4Array]
+    typealias Row = ()
 
+    /// Each user's ``UserLockStatement/key``.
+    let userKeys: [String]
     let shards: [Int32]
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(userKeys)
         bindings.append(shards)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { row }
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
 }
