@@ -3,8 +3,9 @@ import PostgresNIO
 import TwofoldCore
 
 extension PostgresStore {
-    /// Attempts that arrive together run in one transaction (see ``queueAttempt(_:closures:)``);
-    /// a lone attempt runs alone, in ``attemptInOwnTransaction(_:decide:audit:)``.
+    /// Queued for the next batch of attempts (see ``queueAttempt(_:closures:)``), which reads and
+    /// writes them in two round trips; an attempt whose batch cannot be recorded that way runs
+    /// alone, in ``attemptInOwnTransaction(_:decide:audit:)``.
     public func attempt(
         _ request: AttemptRequest,
         decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
@@ -20,7 +21,8 @@ extension PostgresStore {
         }
     }
 
-    /// One attempt in one READ COMMITTED transaction of six round trips:
+    /// One attempt in one READ COMMITTED transaction of six round trips (the way of an attempt
+    /// whose batch could not be recorded otherwise):
     /// 1. BEGIN;
     /// 2. the user's advisory lock, which serialises attempts of one user (and the other calls that
     ///    change what an attempt reads), so the snapshot and the throttle update are consistent;

@@ -19,10 +19,11 @@ import TwofoldCore
 /// minute before failing, and a verification must fail closed, and soon. State that must change
 /// once changes in one conditional statement; a method that takes an `AuditAppend` writes its
 /// change and the event in the same transaction, locking only the event's shard head (one of
-/// 64). Attempts of one user are serialised by a transaction-scoped advisory lock on that user
-/// (see ``attempt(_:decide:audit:)``); attempts of different users wait for each other only on
-/// the head of a shard they share, from their last statements to their commits. Attempts that
-/// arrive together run in one transaction (group commit, see `PostgresStore+AttemptBatch.swift`).
+/// 64). Writes to one user's rows hold a transaction-scoped advisory lock on that user. Attempts
+/// that arrive together are read in one statement, decided here, and written in one call that
+/// checks nothing changed since the read and commits them all at once (group commit, see
+/// `PostgresStore+AttemptBatch.swift`); attempts of different users wait for each other only on
+/// the head of a shard they share, for the length of that call.
 ///
 /// To run the pool under swift-service-lifecycle, declare `extension PostgresStore: Service {}`
 /// where ServiceLifecycle is a dependency (``run()`` has the signature `Service` asks for), and
