@@ -30,6 +30,11 @@ struct PostgresStoreTests {
             try await store.migrate()
             #expect(try await versions(database) == PostgresMigration.all.map(\.version))
             #expect(try await store.applications().isEmpty)
+            // Migration 3: room on each page of factors for updates in place.
+            let options = try await database.query("SELECT reloptions::TEXT FROM pg_class WHERE relname = 'factors'") {
+                try $0.decode(String?.self)
+            }
+            #expect(options == ["{fillfactor=80}"])
         }
     }
 
