@@ -105,13 +105,13 @@ struct PostgresStoreTests {
 
     // MARK: Batches of attempts
 
-    @Test("attempts of many users arriving together share transactions and each get their own outcome")
+    @Test("attempts of many users arriving together are read and written together, and each get their own outcome")
     func attemptsOfManyUsersAreBatched() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 4)
             try await StoreConformance(makeStore: { store }).manyUsersAtOnce(on: store)
             let statistics = store.attemptBatchStatistics
-            #expect(statistics.batches > 0, "no two attempts ever shared a transaction")
+            #expect(statistics.batches > 0, "no two attempts were ever recorded together")
             #expect(statistics.largestBatch > 1)
         }
     }
