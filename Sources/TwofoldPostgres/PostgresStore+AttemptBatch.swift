@@ -218,8 +218,8 @@ extension PostgresStore {
     /// transaction that takes them all first, so that nothing can change between the read and the
     /// write; otherwise without (the write then checks that nothing did).
     private func record(_ batch: [QueuedAttempt], underLocks: Bool) async -> [Result<AttemptOutcome, any Error>]? {
-        let shards = Set(batch.compactMap(\.request.auditShard)).sorted()
         guard batch.allSatisfy({ $0.request.auditShard != nil }) else { return nil }
+        let shards = Set(batch.compactMap(\.request.auditShard)).sorted()
         let requests = batch.map(\.request)
         let closures = batch.map(\.closures)
         enum Phase { case waitingForConnection, running, writing }
@@ -243,13 +243,9 @@ extension PostgresStore {
             return results
         }
         do {
-            let results: [Result<AttemptOutcome, any Error>]?
-            if underLocks {
-                results = try await transaction("record verification attempts", body)
-            } else {
-                results = try await withConnection("record verification attempts", body)
-            }
-            return results
+            return underLocks
+                ? try await transaction("record verification attempts", body)
+                : try await withConnection("record verification attempts", body)
         } catch {
             // Without a connection (or a store), any other way would fail the same; after the write
             // was sent, whether it committed is unknown. In between, nothing was written (a

@@ -101,7 +101,7 @@ struct PostgresAttemptRecordingTests {
     }
 
     @Test("attempts whose rows changed between their read and their write are recorded again under locks, with the right answers")
-    func changedBatchesRunAgainAlone() async throws {
+    func changedBatchesRunAgainUnderLocks() async throws {
         try await PostgresTestDatabase.with { database in
             // Two pools on one database: their batches for one user race, and each loser runs again under locks.
             let first = try await database.makeStore(maximumConnections: 4)
