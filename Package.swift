@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "TwofoldCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .target(
@@ -119,7 +120,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TwofoldSQLiteTests",
-            dependencies: ["TwofoldSQLite", "TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
+            dependencies: [
+                "TwofoldSQLite", "TwofoldCore", "TwofoldOTP", "TwofoldTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "TwofoldPostgresTests",

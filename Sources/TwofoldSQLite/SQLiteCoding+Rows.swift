@@ -13,25 +13,20 @@ extension SQLiteCoding {
         try row.decode(Int64?.self, forColumn: column).map { date(milliseconds: $0) }
     }
 
-    static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
-        Array(try row.decode(Data.self, atIndex: index))
-    }
-
-    static func optionalDate(_ row: Row, _ index: Int) throws -> Date? {
-        try row.decode(Int64?.self, atIndex: index).map { date(milliseconds: $0) }
+    static func optionalDate(_ row: DirectRow, _ column: Int32) throws -> Date? {
+        try row.optionalInt64(column).map { date(milliseconds: $0) }
     }
 
     /// A string-backed value (an identifier, a factor type or status, an OTP algorithm).
-    static func rawValue<Value: RawRepresentable>(_ row: Row, _ index: Int, _ what: String) throws -> Value
+    static func rawValue<Value: RawRepresentable>(_ row: DirectRow, _ column: Int32, _ what: String) throws -> Value
     where Value.RawValue == String {
-        let text = try row.decode(String.self, atIndex: index)
+        let text = try row.text(column)
         guard let value = Value(rawValue: text) else { throw invalid(what, text) }
         return value
     }
 
     // The rows every attempt reads (factors, recovery codes, the data key, the audit shard head)
-    // are selected with these column lists and decoded by position: a lookup by name is a
-    // case-insensitive search of the column names for every value, and it ran on the one writer.
+    // are selected with these column lists and read by position from a ``DirectRow``.
 
     static let factorColumns = "id, app_id, user_id, type, status, created_at, activated_at, expires_at, label, issuer, "
         + "algorithm, digits, period, sealed_secret, last_step, drift"
@@ -75,36 +70,36 @@ extension SQLiteCoding {
     }
 
     /// A row of ``wrappedKeyColumns``.
-    static func wrappedKey(_ row: Row) throws -> WrappedKey {
-        WrappedKey(keyID: try row.decode(String.self, atIndex: 0), bytes: try bytes(row, 1))
+    static func wrappedKey(_ row: DirectRow) throws -> WrappedKey {
+        WrappedKey(keyID: try row.text(0), bytes: try row.bytes(1))
     }
 
     /// A row of ``factorColumns``.
-    static func factor(_ row: Row) throws -> FactorRecord {
+    static func factor(_ row: DirectRow) throws -> FactorRecord {
         FactorRecord(
             id: try rawValue(row, 0, "factor id"),
-            applicationID: try applicationID(try row.decode(String.self, atIndex: 1)),
-            userID: try userID(try row.decode(String.self, atIndex: 2)),
+            applicationID: try applicationID(try row.text(1)),
+            userID: try userID(try row.text(2)),
             type: try rawValue(row, 3, "factor type"),
             status: try rawValue(row, 4, "factor status"),
-            createdAt: date(milliseconds: try row.decode(Int64.self, atIndex: 5)),
+            createdAt: date(milliseconds: try row.int64(5)),
             activatedAt: try optionalDate(row, 6),
             expiresAt: try optionalDate(row, 7),
-            label: try row.decode(String.self, atIndex: 8),
-            issuer: try row.decode(String?.self, atIndex: 9),
+            label: try row.text(8),
+            issuer: try row.optionalText(9),
             algorithm: try rawValue(row, 10, "OTP algorithm"),
-            digits: try row.decode(Int.self, atIndex: 11),
-            period: try row.decode(Int.self, atIndex: 12),
-            sealedSecret: try bytes(row, 13),
-            lastAcceptedStep: try row.decode(Int64?.self, atIndex: 14).map { step(stored: $0) },
-            drift: try row.decode(Int.self, atIndex: 15))
+            digits: try row.int(11),
+            period: try row.int(12),
+            sealedSecret: try row.bytes(13),
+            lastAcceptedStep: try row.optionalInt64(14).map { step(stored: $0) },
+            drift: try row.int(15))
     }
 
     /// A row of ``recoveryCodeColumns``.
-    static func recoveryCode(_ row: Row) throws -> RecoveryCodeRecord {
-        RecoveryCodeRecord(index: try row.decode(Int.self, atIndex: 0),
-                           hash: try bytes(row, 1),
-                           createdAt: date(milliseconds: try row.decode(Int64.self, atIndex: 2)),
+    static func recoveryCode(_ row: DirectRow) throws -> RecoveryCodeRecord {
+        RecoveryCodeRecord(index: try row.int(0),
+                           hash: try row.bytes(1),
+                           createdAt: date(milliseconds: try row.int64(2)),
                            usedAt: try optionalDate(row, 3))
     }
 
@@ -128,12 +123,12 @@ extension SQLiteCoding {
     }
 
     /// A row of ``headColumns``.
-    static func head(_ row: Row) throws -> AuditShardHead {
-        AuditShardHead(shard: try row.decode(Int.self, atIndex: 0),
-                       headSequence: try row.decode(Int64.self, atIndex: 1),
-                       headMAC: try bytes(row, 2),
-                       firstSequence: try row.decode(Int64.self, atIndex: 3),
-                       firstPreviousMAC: try bytes(row, 4),
-                       tag: try bytes(row, 5))
+    static func head(_ row: DirectRow) throws -> AuditShardHead {
+        AuditShardHead(shard: try row.int(0),
+                       headSequence: try row.int64(1),
+                       headMAC: try row.bytes(2),
+                       firstSequence: try row.int64(3),
+                       firstPreviousMAC: try row.bytes(4),
+                       tag: try row.bytes(5))
     }
 }

@@ -24,14 +24,16 @@ extension SQLiteStore {
         _ db: Database
     ) throws -> AttemptOutcome {
         if let keyID = request.apiKeyID {
-            let active = try db.fetchRow(sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", arguments: [keyID]) != nil
+            let active = try db.directFetchOne("SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", [.text(keyID)]) { _ in true } != nil
             guard active else { throw TwofoldError(.unauthorized, "the API key is unknown or revoked") }
         }
         let now = SQLiteCoding.milliseconds(request.now)
-        let state = try db.fetchRow(sql: "SELECT failures, locked_until FROM user_state WHERE app_id = ? AND user_id = ?",
-                                     arguments: [request.applicationID.rawValue, request.userID.rawValue])
-        let failures = try state.map { try $0.decode(Int.self, atIndex: 0) } ?? 0
-        let lockedUntil = try state.flatMap { try $0.decode(Int64?.self, atIndex: 1) }
+        let state = try db.directFetchOne("SELECT failures, locked_until FROM user_state WHERE app_id = ? AND user_id = ?",
+                                          [.text(request.applicationID.rawValue), .text(request.userID.rawValue)]) { row in
+            (failures: try row.int(0), lockedUntil: try row.optionalInt64(1))
+        }
+        let failures = state?.failures ?? 0
+        let lockedUntil = state?.lockedUntil
 
         // 1. A locked user's code is never evaluated.
         if let lockedUntil, lockedUntil > now {
@@ -59,9 +61,9 @@ extension SQLiteStore {
                 outcome = try countFailure(.replayed, request, failures: failures, now: now, db)
             }
         case .acceptRecoveryCode(let index):
-            try db.run(sql: """
+            try db.directRun("""
                 UPDATE recovery_codes SET used_at = ? WHERE app_id = ? AND user_id = ? AND idx = ? AND used_at IS NULL
-                """, arguments: [now, request.applicationID.rawValue, request.userID.rawValue, index])
+                """, [.integer(now), .text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(index)])
             if db.changesCount == 1 {
                 outcome = .accepted(decision)
             } else {
@@ -76,8 +78,8 @@ extension SQLiteStore {
             }
         }
         if case .accepted = outcome, state != nil {
-            try db.run(sql: "DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
-                           arguments: [request.applicationID.rawValue, request.userID.rawValue])
+            try db.directRun("DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
+                             [.text(request.applicationID.rawValue), .text(request.userID.rawValue)])
         }
 
         // 5. The audit event, in the same transaction.
@@ -88,21 +90,21 @@ extension SQLiteStore {
     /// `.verify`: the active factors, the unused recovery codes and the data key.
     /// `.activate` and `.resynchronize`: the named factor of this user, whatever its status, and the data key.
     private static func snapshot(for request: AttemptRequest, _ db: Database) throws -> AttemptSnapshot {
-        let app = request.applicationID.rawValue
-        let user = request.userID.rawValue
+        let app = SQLiteValue.text(request.applicationID.rawValue)
+        let user = SQLiteValue.text(request.userID.rawValue)
         let dataKey = try dataKey(request.applicationID, request.userID, db)
         switch request.purpose {
         case .verify:
-            let factors = try db.fetchRows(sql: """
+            let factors = try db.directFetchAll("""
                 SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, rowid
-                """, arguments: [app, user]).map(SQLiteCoding.factor)
-            let codes = try db.fetchRows(sql: """
+                """, [app, user], SQLiteCoding.factor)
+            let codes = try db.directFetchAll("""
                 SELECT \(SQLiteCoding.recoveryCodeColumns) FROM recovery_codes WHERE app_id = ? AND user_id = ? AND used_at IS NULL ORDER BY idx
-                """, arguments: [app, user]).map(SQLiteCoding.recoveryCode)
+                """, [app, user], SQLiteCoding.recoveryCode)
             return AttemptSnapshot(factors: factors, recoveryCodes: codes, dataKey: dataKey)
         case .activate(let factorID), .resynchronize(let factorID):
-            let factors = try db.fetchRows(sql: "SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
-                                           arguments: [factorID.rawValue, app, user]).map(SQLiteCoding.factor)
+            let factors = try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
+                                                [.text(factorID.rawValue), app, user], SQLiteCoding.factor)
             return AttemptSnapshot(factors: factors, recoveryCodes: [], dataKey: dataKey)
         }
     }
@@ -115,18 +117,19 @@ extension SQLiteStore {
     /// of a random page of a second index on every accepted code.
     private static func consumeStep(_ request: AttemptRequest, _ factorID: FactorID, step: UInt64, drift: Int, activate: Bool,
                                     now: Int64, _ db: Database) throws -> Bool {
-        let stored = SQLiteCoding.storedStep(step)
+        let stored = SQLiteValue.integer(SQLiteCoding.storedStep(step))
+        let factor: [SQLiteValue] = [.text(factorID.rawValue), .text(request.applicationID.rawValue), .text(request.userID.rawValue)]
         if activate {
-            try db.run(sql: """
+            try db.directRun("""
                 UPDATE factors INDEXED BY factors_by_user
                 SET last_step = ?, drift = ?, status = 'active', activated_at = ?, expires_at = NULL
                 WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'pending'
-                """, arguments: [stored, drift, now, factorID.rawValue, request.applicationID.rawValue, request.userID.rawValue, stored])
+                """, [stored, .integer(drift), .integer(now)] + factor + [stored])
         } else {
-            try db.run(sql: """
+            try db.directRun("""
                 UPDATE factors INDEXED BY factors_by_user SET last_step = ?, drift = ?
                 WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
-                """, arguments: [stored, drift, factorID.rawValue, request.applicationID.rawValue, request.userID.rawValue, stored])
+                """, [stored, .integer(drift)] + factor + [stored])
         }
         return db.changesCount == 1
     }
@@ -137,10 +140,10 @@ extension SQLiteStore {
                                      _ db: Database) throws -> AttemptOutcome {
         let count = failures + 1
         let lockedUntil = request.throttle.lockDuration(afterFailures: count).map { SQLiteCoding.milliseconds(now, plus: $0) }
-        try db.run(sql: """
+        try db.directRun("""
             INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (?, ?, ?, ?)
             ON CONFLICT (app_id, user_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
-            """, arguments: [request.applicationID.rawValue, request.userID.rawValue, count, lockedUntil])
+            """, [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(count), .optional(lockedUntil)])
         return .denied(reason, lockedUntil: lockedUntil.map { SQLiteCoding.date(milliseconds: $0) })
     }
 }

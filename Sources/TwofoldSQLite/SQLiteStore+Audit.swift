@@ -40,7 +40,7 @@ extension SQLiteStore {
 
     public func auditShardHeads() async throws -> [AuditShardHead] {
         try await read("read audit shard heads") { db in
-            try db.fetchRows(sql: "SELECT \(SQLiteCoding.headColumns) FROM audit_shards ORDER BY shard").map(SQLiteCoding.head)
+            try db.directFetchAll("SELECT \(SQLiteCoding.headColumns) FROM audit_shards ORDER BY shard", [], SQLiteCoding.head)
         }
     }
 
@@ -72,8 +72,8 @@ extension SQLiteStore {
     /// Deletes the longest run of events older than `cutoff` at the start of the shard's chain,
     /// then anchors the chain at the first event left (or, when none is left, just after the head).
     private static func purge(shard: Int, before cutoff: Int64, chain: AuditChain, _ db: Database) throws -> Int {
-        guard let head = try db.fetchRow(sql: "SELECT \(SQLiteCoding.headColumns) FROM audit_shards WHERE shard = ?", arguments: [shard])
-            .map(SQLiteCoding.head) else { return 0 }
+        guard let head = try db.directFetchOne("SELECT \(SQLiteCoding.headColumns) FROM audit_shards WHERE shard = ?", [.integer(shard)],
+                                               SQLiteCoding.head) else { return 0 }
         let end = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM audit_events WHERE shard = ? AND seq >= ? AND time >= ?",
                                      arguments: [shard, head.firstSequence, cutoff])
         try db.run(sql: "DELETE FROM audit_events WHERE shard = ? AND seq >= ? AND seq < ?",

@@ -31,8 +31,8 @@ extension SQLiteStore {
     /// Oldest first (creation time, then insertion order).
     public func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord] {
         try await read("list factors") { db in
-            try db.fetchRows(sql: "SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? ORDER BY created_at, rowid",
-                             arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.factor)
+            try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? ORDER BY created_at, rowid",
+                                  [.text(applicationID.rawValue), .text(userID.rawValue)], SQLiteCoding.factor)
         }
     }
 
@@ -74,8 +74,8 @@ extension SQLiteStore {
 
     public func recoveryCodes(applicationID: ApplicationID, userID: UserID) async throws -> [RecoveryCodeRecord] {
         try await read("list recovery codes") { db in
-            try db.fetchRows(sql: "SELECT \(SQLiteCoding.recoveryCodeColumns) FROM recovery_codes WHERE app_id = ? AND user_id = ? ORDER BY idx",
-                             arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.recoveryCode)
+            try db.directFetchAll("SELECT \(SQLiteCoding.recoveryCodeColumns) FROM recovery_codes WHERE app_id = ? AND user_id = ? ORDER BY idx",
+                                  [.text(applicationID.rawValue), .text(userID.rawValue)], SQLiteCoding.recoveryCode)
         }
     }
 }

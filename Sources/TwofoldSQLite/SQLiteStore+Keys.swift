@@ -10,8 +10,8 @@ extension SQLiteStore {
     }
 
     static func dataKey(_ applicationID: ApplicationID, _ userID: UserID, _ db: Database) throws -> WrappedKey? {
-        try db.fetchRow(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns) FROM data_keys WHERE app_id = ? AND user_id = ?",
-                         arguments: [applicationID.rawValue, userID.rawValue]).map(SQLiteCoding.wrappedKey)
+        try db.directFetchOne("SELECT \(SQLiteCoding.wrappedKeyColumns) FROM data_keys WHERE app_id = ? AND user_id = ?",
+                              [.text(applicationID.rawValue), .text(userID.rawValue)], SQLiteCoding.wrappedKey)
     }
 
     public func insertDataKeyIfAbsent(applicationID: ApplicationID, userID: UserID, key: WrappedKey) async throws -> WrappedKey {
@@ -36,8 +36,8 @@ extension SQLiteStore {
     }
 
     static func systemKey(_ name: String, _ db: Database) throws -> WrappedKey? {
-        try db.fetchRow(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns) FROM system_keys WHERE name = ?", arguments: [name])
-            .map(SQLiteCoding.wrappedKey)
+        try db.directFetchOne("SELECT \(SQLiteCoding.wrappedKeyColumns) FROM system_keys WHERE name = ?", [.text(name)],
+                              SQLiteCoding.wrappedKey)
     }
 
     public func insertSystemKeyIfAbsent(named name: String, key: WrappedKey) async throws -> WrappedKey {
@@ -55,17 +55,16 @@ extension SQLiteStore {
     public func keysNotWrapped(by keyID: String, limit: Int) async throws -> [StoredKey] {
         guard limit > 0 else { return [] }
         return try await read("list keys to re-wrap") { db in
-            var keys = try db.fetchRows(sql: """
+            var keys = try db.directFetchAll("""
                 SELECT \(SQLiteCoding.wrappedKeyColumns), app_id, user_id FROM data_keys WHERE key_id <> ? ORDER BY app_id, user_id LIMIT ?
-                """, arguments: [keyID, limit]).map { row in
-                StoredKey(owner: .user(try SQLiteCoding.applicationID(try row.decode(String.self, forColumn: "app_id")),
-                                       try SQLiteCoding.userID(try row.decode(String.self, forColumn: "user_id"))),
+                """, [.text(keyID), .integer(limit)]) { row in
+                StoredKey(owner: .user(try SQLiteCoding.applicationID(try row.text(2)), try SQLiteCoding.userID(try row.text(3))),
                           key: try SQLiteCoding.wrappedKey(row))
             }
             if keys.count < limit {
-                keys += try db.fetchRows(sql: "SELECT \(SQLiteCoding.wrappedKeyColumns), name FROM system_keys WHERE key_id <> ? ORDER BY name LIMIT ?",
-                                         arguments: [keyID, limit - keys.count]).map { row in
-                    StoredKey(owner: .system(try row.decode(String.self, forColumn: "name")), key: try SQLiteCoding.wrappedKey(row))
+                keys += try db.directFetchAll("SELECT \(SQLiteCoding.wrappedKeyColumns), name FROM system_keys WHERE key_id <> ? ORDER BY name LIMIT ?",
+                                              [.text(keyID), .integer(limit - keys.count)]) { row in
+                    StoredKey(owner: .system(try row.text(2)), key: try SQLiteCoding.wrappedKey(row))
                 }
             }
             return keys

@@ -226,31 +226,28 @@ public final class SQLiteStore: Store {
     /// starts the shard), inserts the event, stores the new head.
     static func appendAudit(_ audit: AuditAppend, _ db: Database) throws {
         let shard = audit.shard
-        let head = try db.fetchRow(sql: "SELECT \(SQLiteCoding.headColumns) FROM audit_shards WHERE shard = ?", arguments: [shard])
-            .map(SQLiteCoding.head) ?? audit.emptyHead()
+        let head = try db.directFetchOne("SELECT \(SQLiteCoding.headColumns) FROM audit_shards WHERE shard = ?", [.integer(shard)],
+                                         SQLiteCoding.head) ?? audit.emptyHead()
         let (event, next) = try audit.append(after: head)
-        try db.run(
-            sql: """
-                INSERT INTO audit_events (shard, seq, time, app_id, user_id, user_ref, actor, action, outcome, reason,
-                                          factor_id, details, prev_mac, mac)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [event.shard, event.sequence, event.timeMilliseconds, event.applicationID, event.userID,
-                        event.userReference, event.actor, event.action, event.outcome, event.reason, event.factorID,
-                        event.details, SQLiteCoding.blob(event.previousMAC), SQLiteCoding.blob(event.mac)])
+        try db.directRun("""
+            INSERT INTO audit_events (shard, seq, time, app_id, user_id, user_ref, actor, action, outcome, reason,
+                                      factor_id, details, prev_mac, mac)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.integer(event.shard), .integer(event.sequence), .integer(event.timeMilliseconds), .optional(event.applicationID),
+                  .optional(event.userID), .optional(event.userReference), .text(event.actor), .text(event.action),
+                  .text(event.outcome), .optional(event.reason), .optional(event.factorID), .text(event.details),
+                  .blob(event.previousMAC), .blob(event.mac)])
         try storeHead(next, db)
     }
 
     static func storeHead(_ head: AuditShardHead, _ db: Database) throws {
-        try db.run(
-            sql: """
-                INSERT INTO audit_shards (shard, head_seq, head_mac, first_seq, first_prev_mac, tag)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (shard) DO UPDATE SET
-                    head_seq = excluded.head_seq, head_mac = excluded.head_mac, first_seq = excluded.first_seq,
-                    first_prev_mac = excluded.first_prev_mac, tag = excluded.tag
-                """,
-            arguments: [head.shard, head.headSequence, SQLiteCoding.blob(head.headMAC), head.firstSequence,
-                        SQLiteCoding.blob(head.firstPreviousMAC), SQLiteCoding.blob(head.tag)])
+        try db.directRun("""
+            INSERT INTO audit_shards (shard, head_seq, head_mac, first_seq, first_prev_mac, tag)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (shard) DO UPDATE SET
+                head_seq = excluded.head_seq, head_mac = excluded.head_mac, first_seq = excluded.first_seq,
+                first_prev_mac = excluded.first_prev_mac, tag = excluded.tag
+            """, [.integer(head.shard), .integer(head.headSequence), .blob(head.headMAC), .integer(head.firstSequence),
+                  .blob(head.firstPreviousMAC), .blob(head.tag)])
     }
 }

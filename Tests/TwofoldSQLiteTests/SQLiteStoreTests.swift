@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TwofoldCore
 import TwofoldOTP
@@ -126,6 +127,29 @@ struct SQLiteStoreTests {
                 return error.code == .unavailable && error.message.contains("list applications")
             }
             await #expect { try await store.appendAudit(Fixtures.audit(.verification, nil)) } throws: { error in
+                (error as? TwofoldError)?.code == .unavailable
+            }
+        }
+    }
+
+    // The tables are STRICT, so a value of the wrong type cannot be stored; these are values of
+    // the right type that Twofold never writes.
+    @Test("a stored value Twofold never writes is an unavailable store, not a crash or a guess",
+          arguments: ["UPDATE factors SET status = 'bogus'", "UPDATE factors SET algorithm = 'md5'",
+                      "UPDATE factors SET type = 'pigeon'", "UPDATE factors SET id = 'not-an-id'"])
+    func damagedValuesAreUnavailable(damage: String) async throws {
+        try await TemporaryStores.with { stores in
+            let store = try stores.open()
+            try await store.migrate()
+            let alice = Fixtures.user(0)
+            try await store.insertFactor(Fixtures.factor(0, user: alice), audit: Fixtures.audit(.factorEnrolled, alice))
+            let editor = try DatabaseQueue(path: stores.path())
+            try await editor.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+                try db.execute(sql: damage)
+            }
+            try editor.close()
+            await #expect { try await store.factors(applicationID: Fixtures.app, userID: alice) } throws: { error in
                 (error as? TwofoldError)?.code == .unavailable
             }
         }
