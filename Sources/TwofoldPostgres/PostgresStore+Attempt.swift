@@ -4,8 +4,8 @@ import TwofoldCore
 
 extension PostgresStore {
     /// Queued for the next batch of attempts (see ``queueAttempt(_:closures:)``), which reads and
-    /// writes them in two round trips; an attempt whose batch cannot be recorded that way runs
-    /// alone, in ``attemptInOwnTransaction(_:decide:audit:)``.
+    /// writes them in two round trips (`PostgresStore+AttemptBatch.swift` tells what happens to a
+    /// batch that cannot be recorded that way).
     public func attempt(
         _ request: AttemptRequest,
         decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
@@ -21,68 +21,7 @@ extension PostgresStore {
         }
     }
 
-    /// One attempt in one READ COMMITTED transaction of six round trips (the way of an attempt
-    /// whose batch could not be recorded otherwise):
-    /// 1. BEGIN;
-    /// 2. the user's advisory lock, which serialises attempts of one user (and the other calls that
-    ///    change what an attempt reads), so the snapshot and the throttle update are consistent;
-    /// 3. one statement reading the throttle state, the data key, the factors, the unused recovery
-    ///    codes, the shard of the user's latest audit event and, when the request names an API
-    ///    key, whether it is still unrevoked (``AttemptSnapshotStatement``);
-    /// 4. after `decide`, one statement doing the compare-and-set, the throttle's update and the
-    ///    lock of that shard's head (``AttemptApplyStatement``); for a locked user, the head's lock;
-    /// 5. one statement writing the event and the new head (``AuditWriteStatement``);
-    /// 6. COMMIT.
-    /// A user without events yet, whose shard may have no head, costs a statement or two more.
-    /// The three statements are prepared once per connection.
-    ///
-    /// The compare-and-set alone refuses a replay, whatever the locks. Only this user's rows and
-    /// the user's shard head are locked, in one order (user, rows, head) as in every other method,
-    /// so attempts neither deadlock with them nor wait for other users' attempts, but on the head
-    /// of a shard they share, from step 4 to the commit.
-    func attemptInOwnTransaction(
-        _ request: AttemptRequest,
-        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
-        audit: @Sendable (AttemptOutcome) -> AuditAppend
-    ) async throws -> AttemptOutcome {
-        // The transaction runs in a child task that ends before this call returns, so the
-        // closures never outlive it.
-        try await withoutActuallyEscaping(decide) { decide in
-            try await withoutActuallyEscaping(audit) { audit in
-                try await transaction("record a verification attempt") { [self] connection in
-                    try await lockUser(request.applicationID, request.userID, on: connection)
-                    let loaded = try await loadAttempt(request, on: connection)
-                    if request.apiKeyID != nil, !loaded.apiKeyActive {
-                        throw TwofoldError(.unauthorized, "the API key is unknown or revoked")
-                    }
-                    let outcome: AttemptOutcome
-                    let head: AuditShardHead?
-                    if let lockedUntil = loaded.lockedUntil, lockedUntil > request.now {
-                        outcome = .locked(until: lockedUntil)
-                        head = nil
-                    } else {
-                        let decision: AttemptDecision
-                        do {
-                            decision = try decide(loaded.snapshot)
-                        } catch {
-                            throw DecisionError(underlying: error)
-                        }
-                        (outcome, head) = try await apply(decision, request, loaded, on: connection)
-                    }
-                    // The head `apply` locked is the shard of the user's earlier events: the one this
-                    // event goes to, unless the user has none yet (or the rows were tampered with).
-                    let append = audit(outcome)
-                    if let head, head.shard == append.shard {
-                        try await writeAudit(append, after: head, on: connection)
-                    } else {
-                        try await appendAudit(append, on: connection)
-                    }
-                    return outcome
-                }
-            }
-        }
-    }
-
+    /// What one attempt of a batch read (``AttemptBatchSnapshotStatement``).
     struct LoadedAttempt {
         var snapshot = AttemptSnapshot(factors: [], recoveryCodes: [], dataKey: nil)
         var hasState = false
@@ -90,13 +29,11 @@ extension PostgresStore {
         /// The end of the user's lock as stored, milliseconds since the epoch.
         var lockedUntilMilliseconds: Int64?
         var lockedUntil: Date? { PostgresColumn.date(lockedUntilMilliseconds) }
-        /// The shard of the user's latest audit event, where this attempt's event goes too.
-        var shard: Int?
         /// Whether the request's API key exists unrevoked (read only when the request names one).
         var apiKeyActive = false
 
-        /// Takes in one row of a snapshot statement (``AttemptSnapshotStatement`` describes the kinds).
-        mutating func add(_ row: AttemptSnapshotStatement.Row, of request: AttemptRequest) throws {
+        /// Takes in one row of the snapshot (``AttemptBatchSnapshotStatement`` describes the kinds).
+        mutating func add(_ row: AttemptBatchSnapshotStatement.AttemptRow, of request: AttemptRequest) throws {
             let (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) = row
             switch kind {
             case 0:
@@ -123,27 +60,12 @@ extension PostgresStore {
                 }
                 snapshot.recoveryCodes.append(RecoveryCodeRecord(
                     index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3)))
-            case 4:
-                shard = n1.map(Int.init)
             case 5:
                 apiKeyActive = true
             default:
                 throw TwofoldError(.unavailable, "the attempt's snapshot has a row of unknown kind \(kind)")
             }
         }
-    }
-
-    /// Everything the attempt reads, in one statement (see ``AttemptSnapshotStatement``).
-    private func loadAttempt(_ request: AttemptRequest, on connection: PostgresConnection) async throws -> LoadedAttempt {
-        let (verifying, factorID) = request.purpose.snapshotScope
-        var loaded = LoadedAttempt()
-        let statement = AttemptSnapshotStatement(
-            applicationID: request.applicationID.rawValue, userID: request.userID.rawValue, verifying: verifying,
-            factorID: factorID, apiKeyID: request.apiKeyID)
-        for row in try await connection.rows(statement, logger: logger) {
-            try loaded.add(row, of: request)
-        }
-        return loaded
     }
 
     /// What applying a decision writes, and what it means when its compare-and-set wins or loses.
@@ -211,39 +133,6 @@ extension PostgresStore {
             }
             return .accepted(decision)
         }
-    }
-
-    /// Applies `decision` in one statement (see ``AttemptApplyStatement``): the compare-and-set (of
-    /// a factor's step, or of a recovery code), the throttle (a lost compare-and-set or a rejection
-    /// counts a failure, except `no_factors`; a success deletes the user's state), and the lock of
-    /// the head of the shard of the user's earlier events. Returns the outcome and that head, if any.
-    private func apply(
-        _ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt, on connection: PostgresConnection
-    ) async throws -> (AttemptOutcome, AuditShardHead?) {
-        let plan = AttemptPlan(decision, request, loaded)
-        var statement = AttemptApplyStatement(
-            applicationID: request.applicationID.rawValue, userID: request.userID.rawValue, now: PostgresColumn.milliseconds(request.now))
-        statement.factorID = plan.factorID
-        statement.step = plan.step
-        statement.drift = plan.drift
-        statement.activate = plan.activate
-        statement.codeIndex = plan.codeIndex
-        statement.countsAsFailure = plan.countsAsFailure
-        statement.failures = plan.failures
-        statement.lockedUntil = plan.lockedUntil.map(PostgresColumn.milliseconds)
-        statement.hasState = plan.hasState
-        statement.shard = loaded.shard.map(Int64.init)
-        guard let row = try await connection.rows(statement, logger: logger).first else {
-            throw TwofoldError(.unavailable, "applying an attempt returned no row")
-        }
-        var head: AuditShardHead?
-        if let shard = row.shard, let headSequence = row.headSequence, let headMAC = row.headMAC,
-           let firstSequence = row.firstSequence, let firstPreviousMAC = row.firstPreviousMAC, let tag = row.tag {
-            head = AuditShardHead(
-                shard: shard, headSequence: headSequence, headMAC: PostgresColumn.bytes(headMAC), firstSequence: firstSequence,
-                firstPreviousMAC: PostgresColumn.bytes(firstPreviousMAC), tag: PostgresColumn.bytes(tag))
-        }
-        return (try plan.outcome(won: row.won == 1), head)
     }
 }
 

@@ -4,8 +4,8 @@ import Synchronization
 import TwofoldCore
 
 /// Group commit for attempts: the attempts waiting at the same moment are read in one statement
-/// and written in one more, whatever their number, with one commit, instead of the six round trips
-/// of a transaction each.
+/// and written in one more, whatever their number, with one commit, instead of a transaction of
+/// several round trips each.
 ///
 /// Why: an attempt's work in PostgreSQL is a few index lookups and row writes; what costs is
 /// everything around them: round trips, statements to bind, a commit, and the context switches
@@ -37,9 +37,9 @@ import TwofoldCore
 /// keeps meeting another node's writes still makes progress; and for a second after that, the
 /// batches take their locks first (``PostgresStore/locksFirstAfterChange``). A batch that
 /// fails that way too (a request without ``AttemptRequest/auditShard``, a doctored head, a
-/// deadlock with a writer outside this order) runs each attempt alone
-/// (``PostgresStore/attemptInOwnTransaction(_:decide:audit:)``), so that one attempt's trouble is
-/// its own. Without a connection, or when a write fails (whether it committed is not known),
+/// deadlock with a writer outside this order) is recorded again one attempt at a time, each as a
+/// batch of its own under locks, so that one attempt's trouble is its own: its error is then its
+/// answer. Without a connection, or when a write fails (whether it committed is not known),
 /// every attempt of the batch hears that error.
 extension PostgresStore {
     /// One queued attempt.
@@ -89,7 +89,7 @@ extension PostgresStore {
         var largestBatch = 0
         var recordedAsRead = 0
         var recordedUnderLocks = 0
-        var runAlone = 0
+        var recordedAlone = 0
     }
 
     /// What the attempt batches have done so far, for tests and diagnostics.
@@ -103,14 +103,14 @@ extension PostgresStore {
         /// Attempts recorded in a batch that held its locks from the start, because written as
         /// first read they were not.
         var recordedUnderLocks: Int
-        /// Attempts run again alone, because their batch could not be recorded either way.
-        var runAlone: Int
+        /// Attempts recorded again one at a time, because their batch could not be recorded either way.
+        var recordedAlone: Int
     }
 
     var attemptBatchStatistics: AttemptBatchStatistics {
         attemptQueue.withLock {
             AttemptBatchStatistics(batches: $0.batches, largestBatch: $0.largestBatch, recordedAsRead: $0.recordedAsRead,
-                                   recordedUnderLocks: $0.recordedUnderLocks, runAlone: $0.runAlone)
+                                   recordedUnderLocks: $0.recordedUnderLocks, recordedAlone: $0.recordedAlone)
         }
     }
 
@@ -203,8 +203,8 @@ extension PostgresStore {
                 }
                 results = recorded
             } else {
-                attemptQueue.withLock { $0.runAlone += batch.count }
-                results = await attemptEachAlone(batch)
+                attemptQueue.withLock { $0.recordedAlone += batch.count }
+                results = await recordEachAlone(batch)
             }
             for (attempt, result) in zip(batch, results) {
                 attempt.closures.release()
@@ -217,8 +217,13 @@ extension PostgresStore {
     /// when nothing of them was written and they must run another way. Under locks, in a
     /// transaction that takes them all first, so that nothing can change between the read and the
     /// write; otherwise without (the write then checks that nothing did).
-    private func record(_ batch: [QueuedAttempt], underLocks: Bool) async -> [Result<AttemptOutcome, any Error>]? {
-        guard batch.allSatisfy({ $0.request.auditShard != nil }) else { return nil }
+    ///
+    /// `alone`: the last way, for a batch of one attempt under locks, whose failure is its answer
+    /// (never nil). Its shard may be unknown (no ``AttemptRequest/auditShard``): the head is then
+    /// locked once its event is known, after the user's lock, which is the order of every writer.
+    private func record(_ batch: [QueuedAttempt], underLocks: Bool, alone: Bool = false) async -> [Result<AttemptOutcome, any Error>]? {
+        precondition(!alone || (underLocks && batch.count == 1), "only a batch of one under locks is recorded alone")
+        guard alone || batch.allSatisfy({ $0.request.auditShard != nil }) else { return nil }
         let shards = Set(batch.compactMap(\.request.auditShard)).sorted()
         let requests = batch.map(\.request)
         let closures = batch.map(\.closures)
@@ -236,8 +241,12 @@ extension PostgresStore {
             if statement.isEmpty { return results }
             phase.withLock { $0 = .writing }
             do {
-                guard try await connection.rows(statement, logger: logger).first == true else { return nil }
+                guard try await connection.rows(statement, logger: logger).first == true else {
+                    if alone { throw Self.changedUnderLocks }
+                    return nil
+                }
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == RecordAttemptsStatement.lostCompareAndSet {
+                if alone { throw Self.changedUnderLocks }
                 return nil
             }
             return results
@@ -250,7 +259,7 @@ extension PostgresStore {
             // Without a connection (or a store), any other way would fail the same; after the write
             // was sent, whether it committed is unknown. In between, nothing was written (a
             // transaction was rolled back): the attempts may run another way.
-            if phase.withLock({ $0 }) != .running {
+            if alone || phase.withLock({ $0 }) != .running {
                 return Array(repeating: .failure(error), count: batch.count)
             }
             logger.debug("a batch of attempts failed before its write", metadata: ["error": "\(Self.describe(error))"])
@@ -338,15 +347,12 @@ extension PostgresStore {
         return (statement, results)
     }
 
-    /// Each attempt in its own transaction, side by side.
-    private func attemptEachAlone(_ batch: [QueuedAttempt]) async -> [Result<AttemptOutcome, any Error>] {
-        if batch.count == 1 {
-            return [await attemptAlone(batch[0].request, batch[0].closures)]
-        }
-        return await withTaskGroup(of: (Int, Result<AttemptOutcome, any Error>).self) { group in
+    /// Each attempt recorded as a batch of its own under locks, side by side.
+    private func recordEachAlone(_ batch: [QueuedAttempt]) async -> [Result<AttemptOutcome, any Error>] {
+        await withTaskGroup(of: (Int, Result<AttemptOutcome, any Error>).self) { group in
             for (index, attempt) in batch.enumerated() {
                 group.addTask { [self] in
-                    (index, await attemptAlone(attempt.request, attempt.closures))
+                    (index, await record([attempt], underLocks: true, alone: true)?.first ?? .failure(Self.changedUnderLocks))
                 }
             }
             var results = [Result<AttemptOutcome, any Error>](repeating: .failure(CancellationError()), count: batch.count)
@@ -355,12 +361,8 @@ extension PostgresStore {
         }
     }
 
-    private func attemptAlone(_ request: AttemptRequest, _ closures: AttemptClosures) async -> Result<AttemptOutcome, any Error> {
-        do {
-            let (decide, audit) = try closures.borrow()
-            return .success(try await attemptInOwnTransaction(request, decide: decide, audit: audit))
-        } catch {
-            return .failure(error)
-        }
-    }
+    /// What holding every lock should rule out: rows that changed between the read and the write.
+    /// Another writer that does not take the user's lock (a hand-made change) can cause it.
+    static let changedUnderLocks = TwofoldError(
+        .unavailable, "an attempt's rows changed while its locks were held; nothing of it was recorded")
 }

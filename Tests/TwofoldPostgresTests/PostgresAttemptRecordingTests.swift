@@ -9,12 +9,7 @@ import TwofoldTesting
 /// (see `PostgresStore+AttemptBatch.swift`): it writes everything when nothing changed since that
 /// read, and nothing at all when a head, a throttle state or a step did.
 @Suite("PostgreSQL: recording attempts decided on an earlier read")
-struct PostgresAttemptRecordingTests {
-    let app = ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!
-    let alice = try! UserID("alice@example.com")
-    let start = Date(timeIntervalSince1970: 1_700_000_000)
-    let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
-
+struct PostgresAttemptRecordingTests: PostgresFixtures {
     /// What happens between the read and the write.
     enum Change: String, CaseIterable {
         case nothing
@@ -144,7 +139,7 @@ struct PostgresAttemptRecordingTests {
             let statistics = [first.attemptBatchStatistics, second.attemptBatchStatistics]
             #expect(statistics.map(\.recordedAsRead).reduce(0, +) > 0, "no attempt was written as its batch read it")
             // Two pools racing for one user's rows and shard head: some batches always find them changed.
-            #expect(statistics.map { $0.recordedUnderLocks + $0.runAlone }.reduce(0, +) > 0, "no batch met a change")
+            #expect(statistics.map { $0.recordedUnderLocks + $0.recordedAlone }.reduce(0, +) > 0, "no batch met a change")
         }
     }
 

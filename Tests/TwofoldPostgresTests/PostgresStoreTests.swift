@@ -9,12 +9,7 @@ import TwofoldTesting
 /// What only the PostgreSQL store has to show: migrations racing across nodes, compare-and-set
 /// across connection pools, what reaches a dump, and its connection lifecycle.
 @Suite("PostgreSQL store")
-struct PostgresStoreTests {
-    let app = ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!
-    let alice = try! UserID("alice@example.com")
-    let start = Date(timeIntervalSince1970: 1_700_000_000)
-    let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
-
+struct PostgresStoreTests: PostgresFixtures {
     static let pgDump = ExternalTool(name: "pg_dump", installHint: "apt-get install postgresql-client-15") {
         ExternalProcess.which(pgDumpPath) != nil
     }

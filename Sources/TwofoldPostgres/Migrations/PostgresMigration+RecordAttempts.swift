@@ -18,7 +18,7 @@ extension PostgresMigration {
     ///    (`a_seen_failures`/`a_seen_locked_until`, -1 for no state or no lock);
     /// 3. returns false when a head is not the one seen (its sequence and tag, a keyed MAC of
     ///    every field of the head);
-    /// 4. the compare-and-sets and throttle updates, as a batch of the single attempt's ``AttemptApplyStatement``; when one
+    /// 4. the compare-and-sets and throttle updates; when one
     ///    compare-and-set the caller expected to win loses (another node took the step), raises
     ///    SQLSTATE TF001, which rolls the whole statement back;
     /// 5. the events, in order, and the new heads; returns true.

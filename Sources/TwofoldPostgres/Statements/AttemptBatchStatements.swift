@@ -6,11 +6,18 @@ import TwofoldCore
 // here, so "none" is written as a sentinel the columns never hold ('' for an id, -1 for an index
 // or a time, U+0001 for an event's text).
 
-/// ``AttemptSnapshotStatement`` for several attempts at once: the same rows (but the shard of the
-/// latest event, which a batch does not need), each preceded by the index of its attempt, then
-/// the heads of the shards `shards` as rows of kind 6 and index -1 (n1 shard, n2 head_seq,
-/// n3 first_seq; b head_mac, b2 first_prev_mac, b3 tag). Two columns more than the single
-/// attempt's rows, b2 and b3, hold a head's other MACs.
+/// Everything the attempts of a batch read, in one statement of rows padded to one shape: the
+/// index of the attempt, the kind of row, text columns t1…t6, BIGINT n1…n7, BYTEA b, b2, b3:
+/// - 0, the throttle state: n1 failures, n2 locked_until;
+/// - 1, the data key: t1 key_id, b wrapped;
+/// - 2, each factor (the active ones when verifying, else the named one): t1…t6 id, type, status,
+///   label, issuer, algorithm; n1…n7 created_at, activated_at, expires_at, last_step, digits,
+///   period, drift; b sealed_secret;
+/// - 3, each unused recovery code (verification only): n1…n3 idx, created_at, used_at; b hash;
+/// - 5, when an API key id is given and that key exists unrevoked: one row, no values;
+/// - 6, index -1, the head of each shard of `shards`: n1 shard, n2 head_seq, n3 first_seq;
+///   b head_mac, b2 first_prev_mac, b3 tag.
+/// Factors come oldest first, codes by index.
 ///
 /// Each table is read in a LATERAL subquery fenced with `OFFSET 0`, so that it is looked up by
 /// its index once per attempt: prepared, the statement runs a generic plan, which does not know
@@ -55,7 +62,12 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     static let bindingDataTypes: [PostgresDataType] = [
         .int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray, .int4Array,
     ]
-    typealias Row = (index: Int, row: AttemptSnapshotStatement.Row, b2: ByteBuffer?, b3: ByteBuffer?)
+    /// A row of one attempt (kinds 0 to 5), without the index and the head's extra columns.
+    typealias AttemptRow = (
+        kind: Int, t1: String?, t2: String?, t3: String?, t4: String?, t5: String?, t6: String?,
+        n1: Int64?, n2: Int64?, n3: Int64?, n4: Int64?, n5: Int64?, n6: Int64?, n7: Int64?, b: ByteBuffer?
+    )
+    typealias Row = (index: Int, row: AttemptRow, b2: ByteBuffer?, b3: ByteBuffer?)
 
     var indices: [Int32] = []
     var applicationIDs: [String] = []

@@ -1,0 +1,19 @@
+import Foundation
+import TwofoldCore
+
+/// The application, user, time and audit keys the PostgreSQL store's own suites share.
+protocol PostgresFixtures {}
+
+extension PostgresFixtures {
+    var app: ApplicationID { PostgresFixtureValues.app }
+    var alice: UserID { PostgresFixtureValues.alice }
+    var start: Date { PostgresFixtureValues.start }
+    var chain: AuditChain { PostgresFixtureValues.chain }
+}
+
+private enum PostgresFixtureValues {
+    static let app = ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!
+    static let alice = try! UserID("alice@example.com")
+    static let start = Date(timeIntervalSince1970: 1_700_000_000)
+    static let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
+}
