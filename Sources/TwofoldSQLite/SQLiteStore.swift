@@ -27,6 +27,8 @@ public final class SQLiteStore: Store {
     public let durability: SQLiteDurability
     let pool: DatabasePool
     let batcher: SQLiteWriteBatcher
+    /// Checkpoints the WAL off the writer (``WALCheckpointer``).
+    let checkpointer: WALCheckpointer
 
     /// How much of the file each connection reads through memory mapping instead of `pread`.
     ///
@@ -55,8 +57,14 @@ public final class SQLiteStore: Store {
     ///   - durability: When commits reach stable storage; ``SQLiteDurability/full`` unless
     ///     you have decided otherwise.
     /// - Throws: `unavailable` when the directory or file cannot be created or opened.
-    public init(path: String, durability: SQLiteDurability = .full) throws {
+    public convenience init(path: String, durability: SQLiteDurability = .full) throws {
+        try self.init(path: path, durability: durability, checkpointer: WALCheckpointer(databasePath: path))
+    }
+
+    /// With the checkpointer's thresholds chosen (tests use small ones).
+    init(path: String, durability: SQLiteDurability, checkpointer: WALCheckpointer) throws {
         self.path = path
+        self.checkpointer = checkpointer
         self.durability = durability
         try SQLiteFile.createIfAbsent(path)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -81,6 +89,7 @@ public final class SQLiteStore: Store {
                 // Deleted rows (an erased user's data key, purged events) are overwritten, not left
                 // in free pages.
                 try db.execute(sql: "PRAGMA secure_delete = ON")
+                if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
         } catch {
             throw TwofoldError(.unavailable, "cannot open the SQLite database \(path): \(Self.describe(error))")
@@ -129,6 +138,7 @@ public final class SQLiteStore: Store {
         guard batcher.close() else { return }
         let pool = self.pool
         let flusher = batcher.flusher
+        let checkpointer = self.checkpointer
         do {
             // `DatabasePool.close()` blocks until the writer queue is idle: not on a task's thread.
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -137,8 +147,12 @@ public final class SQLiteStore: Store {
                         // Fold the WAL back into the main file, so a stopped node leaves one
                         // self-contained file. Another process still using the database keeps
                         // the WAL busy; then it stays, which SQLite handles, and that is fine.
+                        checkpointer.close()
                         do {
-                            _ = try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+                            _ = try pool.writeWithoutTransaction { db in
+                                if let connection = db.sqliteConnection { checkpointer.uninstall(from: connection) }
+                                return try db.checkpoint(.truncate)
+                            }
                         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                         }
                         // The writer is idle now: let the last syncs end and their callers go.
