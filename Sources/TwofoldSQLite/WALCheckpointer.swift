@@ -69,20 +69,22 @@ final class WALCheckpointer: Sendable {
         state.withLock { Statistics(background: $0.background, onWriter: $0.onWriter, failures: $0.failures) }
     }
 
-    /// Installs the WAL hook on the writer connection. Call on the writer's queue; this object
-    /// must outlive the connection or ``uninstall(from:)`` must run first.
+    /// Installs the WAL hook on the writer connection, once. Call on the writer's queue. The hook
+    /// holds this object until ``uninstall(from:)``, so it never outlives it.
     func install(on writer: OpaquePointer) {
         sqlite3_wal_hook(writer, { context, connection, _, frames in
             guard let context, let connection else { return SQLITE_OK }
             Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames), on: connection)
             return SQLITE_OK
-        }, Unmanaged.passUnretained(self).toOpaque())
+        }, Unmanaged.passRetained(self).toOpaque())
     }
 
-    /// Removes the hook (SQLite no longer checkpoints by itself either; closing the last
-    /// connection still folds the WAL into the file). Call on the writer's queue.
+    /// Removes the hook and lets go of this object (SQLite no longer checkpoints by itself either;
+    /// closing the last connection still folds the WAL into the file). Call on the writer's queue.
     func uninstall(from writer: OpaquePointer) {
-        sqlite3_wal_hook(writer, nil, nil)
+        if let context = sqlite3_wal_hook(writer, nil, nil), context == Unmanaged.passUnretained(self).toOpaque() {
+            Unmanaged<WALCheckpointer>.fromOpaque(context).release()
+        }
     }
 
     /// Waits for a running checkpoint, then closes this checkpointer's connection for good.
@@ -121,17 +123,19 @@ final class WALCheckpointer: Sendable {
     }
 
     /// On the queue, which alone opens, uses and closes the connection.
+    /// Until it ends, commits ask for no other (``State/scheduled``); from then on, a commit asks
+    /// once ``backgroundFrames`` more are in the WAL.
     private func checkpoint() {
-        let (known, closed) = state.withLock { state in
-            // From here on, a later commit asks for the next checkpoint.
-            state.scheduled = false
-            return (state.connection, state.closed)
+        let (known, closed) = state.withLock { ($0.connection, $0.closed) }
+        guard !closed, let connection = known ?? open() else {
+            state.withLock { $0.scheduled = false }
+            return
         }
-        guard !closed, let connection = known ?? open() else { return }
         var copied: Int32 = 0
         let code = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
         // SQLITE_BUSY: the writer's own checkpoint is running; the next commit asks again.
         state.withLock { state in
+            state.scheduled = false
             guard code == SQLITE_OK else { return state.failures += 1 }
             state.background += 1
             state.checkpointed = Int(copied)
