@@ -53,12 +53,15 @@ extension Database {
 /// One use of a cached statement: bound on creation, reset when it ends, so the next use starts
 /// clean whatever happened in this one.
 private struct DirectStatement: ~Copyable {
+    /// Held so that the handle stays valid whatever happens to GRDB's cache meanwhile.
+    private let statement: Statement
     private let handle: OpaquePointer
     private let connection: OpaquePointer?
     private let sql: String
 
     init(_ db: Database, _ sql: String, _ values: [SQLiteValue]) throws {
-        let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        let statement = try db.cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
         // A cached statement may still hold the last use's bindings and position.
         sqlite3_reset(handle)
         do {
@@ -68,6 +71,7 @@ private struct DirectStatement: ~Copyable {
                 ? DatabaseError(resultCode: .SQLITE_RANGE, message: "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters", sql: sql)
                 : Self.error(error.code, db.sqliteConnection, sql)
         }
+        self.statement = statement
         self.handle = handle
         connection = db.sqliteConnection
         self.sql = sql
@@ -107,6 +111,9 @@ private struct DirectStatement: ~Copyable {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
+        // GRDB interrupts a connection whose reading task was cancelled, and answers its own
+        // statements with a cancellation: so do these.
+        case SQLITE_INTERRUPT: throw CancellationError()
         case let code: throw Self.error(code, connection, sql)
         }
     }

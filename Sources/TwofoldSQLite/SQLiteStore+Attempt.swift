@@ -96,15 +96,16 @@ extension SQLiteStore {
         switch request.purpose {
         case .verify:
             let factors = try db.directFetchAll("""
-                SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, rowid
+                SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active' ORDER BY created_at, seq
                 """, [app, user], SQLiteCoding.factor)
             let codes = try db.directFetchAll("""
                 SELECT \(SQLiteCoding.recoveryCodeColumns) FROM recovery_codes WHERE app_id = ? AND user_id = ? AND used_at IS NULL ORDER BY idx
                 """, [app, user], SQLiteCoding.recoveryCode)
             return AttemptSnapshot(factors: factors, recoveryCodes: codes, dataKey: dataKey)
         case .activate(let factorID), .resynchronize(let factorID):
-            let factors = try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
-                                                [.text(factorID.rawValue), app, user], SQLiteCoding.factor)
+            // `+id`: through the table's own key (the user's rows), not the index on ids.
+            let factors = try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? AND +id = ?",
+                                                [app, user, .text(factorID.rawValue)], SQLiteCoding.factor)
             return AttemptSnapshot(factors: factors, recoveryCodes: [], dataKey: dataKey)
         }
     }
@@ -112,23 +113,23 @@ extension SQLiteStore {
     /// The replay compare-and-set: moves the factor's last accepted step forward only if it is
     /// still below `step` (and, when activating, only if the factor is still pending).
     ///
-    /// Through `factors_by_user`, whose page the snapshot has just read, rather than the primary
-    /// key's index, which SQLite would pick for `id = ?`: with a million users that saves a read
-    /// of a random page of a second index on every accepted code.
+    /// Through the table's own key (the user's rows, whose page the snapshot has just read) rather
+    /// than the index on factor ids, which SQLite would pick for `id = ?` (`+id` keeps it off it):
+    /// with a million users that saves a read of a random page of a second B-tree on every
+    /// accepted code.
     private static func consumeStep(_ request: AttemptRequest, _ factorID: FactorID, step: UInt64, drift: Int, activate: Bool,
                                     now: Int64, _ db: Database) throws -> Bool {
         let stored = SQLiteValue.integer(SQLiteCoding.storedStep(step))
-        let factor: [SQLiteValue] = [.text(factorID.rawValue), .text(request.applicationID.rawValue), .text(request.userID.rawValue)]
+        let factor: [SQLiteValue] = [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .text(factorID.rawValue)]
         if activate {
             try db.directRun("""
-                UPDATE factors INDEXED BY factors_by_user
-                SET last_step = ?, drift = ?, status = 'active', activated_at = ?, expires_at = NULL
-                WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'pending'
+                UPDATE factors SET last_step = ?, drift = ?, status = 'active', activated_at = ?, expires_at = NULL
+                WHERE app_id = ? AND user_id = ? AND +id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'pending'
                 """, [stored, .integer(drift), .integer(now)] + factor + [stored])
         } else {
             try db.directRun("""
-                UPDATE factors INDEXED BY factors_by_user SET last_step = ?, drift = ?
-                WHERE id = ? AND app_id = ? AND user_id = ? AND (last_step IS NULL OR last_step < ?)
+                UPDATE factors SET last_step = ?, drift = ?
+                WHERE app_id = ? AND user_id = ? AND +id = ? AND (last_step IS NULL OR last_step < ?)
                 """, [stored, .integer(drift)] + factor + [stored])
         }
         return db.changesCount == 1

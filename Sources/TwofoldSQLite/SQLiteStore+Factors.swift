@@ -10,8 +10,9 @@ extension SQLiteStore {
                 try db.run(
                     sql: """
                         INSERT INTO factors (id, app_id, user_id, type, status, created_at, activated_at, expires_at, label,
-                                             issuer, algorithm, digits, period, sealed_secret, last_step, drift)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             issuer, algorithm, digits, period, sealed_secret, last_step, drift, seq)
+                        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                                (SELECT COALESCE(MAX(seq), 0) + 1 FROM factors WHERE app_id = ?2 AND user_id = ?3))
                         """,
                     arguments: [
                         factor.id.rawValue, factor.applicationID.rawValue, factor.userID.rawValue, factor.type.rawValue,
@@ -21,7 +22,8 @@ extension SQLiteStore {
                         SQLiteCoding.blob(factor.sealedSecret), factor.lastAcceptedStep.map(SQLiteCoding.storedStep),
                         factor.drift,
                     ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            } catch let error as DatabaseError
+                        where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw TwofoldError(.conflict, "a factor with id \(factor.id) exists")
             }
             try Self.appendAudit(audit, db)
@@ -31,7 +33,7 @@ extension SQLiteStore {
     /// Oldest first (creation time, then insertion order).
     public func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord] {
         try await read("list factors") { db in
-            try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? ORDER BY created_at, rowid",
+            try db.directFetchAll("SELECT \(SQLiteCoding.factorColumns) FROM factors WHERE app_id = ? AND user_id = ? ORDER BY created_at, seq",
                                   [.text(applicationID.rawValue), .text(userID.rawValue)], SQLiteCoding.factor)
         }
     }

@@ -69,25 +69,39 @@ final class WALCheckpointer: Sendable {
         state.withLock { Statistics(background: $0.background, onWriter: $0.onWriter, failures: $0.failures) }
     }
 
-    /// Installs the WAL hook on the writer connection, once. Call on the writer's queue. The hook
-    /// holds this object until ``uninstall(from:)``, so it never outlives it.
+    /// What the WAL hook holds: a weak reference, so that a store dropped without being closed
+    /// still frees its checkpointer (and its connection); the box itself is released by
+    /// ``uninstall(from:)``.
+    private final class HookContext {
+        weak var checkpointer: WALCheckpointer?
+        init(_ checkpointer: WALCheckpointer) { self.checkpointer = checkpointer }
+    }
+
+    /// Installs the WAL hook on the writer connection, once. Call on the writer's queue.
     func install(on writer: OpaquePointer) {
         sqlite3_wal_hook(writer, { context, connection, _, frames in
             guard let context, let connection else { return SQLITE_OK }
-            Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames), on: connection)
+            Unmanaged<HookContext>.fromOpaque(context).takeUnretainedValue().checkpointer?.committed(frames: Int(frames), on: connection)
             return SQLITE_OK
-        }, Unmanaged.passRetained(self).toOpaque())
+        }, Unmanaged.passRetained(HookContext(self)).toOpaque())
     }
 
-    /// Removes the hook and lets go of this object (SQLite no longer checkpoints by itself either;
-    /// closing the last connection still folds the WAL into the file). Call on the writer's queue.
+    /// Removes the hook (SQLite no longer checkpoints by itself either; closing the last
+    /// connection still folds the WAL into the file). Call on the writer's queue.
     func uninstall(from writer: OpaquePointer) {
-        if let context = sqlite3_wal_hook(writer, nil, nil), context == Unmanaged.passUnretained(self).toOpaque() {
-            Unmanaged<WALCheckpointer>.fromOpaque(context).release()
+        if let context = sqlite3_wal_hook(writer, nil, nil) {
+            let box = Unmanaged<HookContext>.fromOpaque(context)
+            if box.takeUnretainedValue().checkpointer === self { box.release() }
         }
     }
 
+    deinit {
+        // Nothing is queued any more (a queued checkpoint holds this object).
+        if let connection = state.withLock({ $0.connection }) { sqlite3_close_v2(connection.handle) }
+    }
+
     /// Waits for a running checkpoint, then closes this checkpointer's connection for good.
+    /// (`SQLITE_BUSY` in ``Statistics/failures`` is mostly a checkpoint that met the other one.)
     func close() {
         state.withLock { $0.closed = true }
         queue.sync {
@@ -134,9 +148,17 @@ final class WALCheckpointer: Sendable {
         var copied: Int32 = 0
         let code = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
         // SQLITE_BUSY: the writer's own checkpoint is running; the next commit asks again.
+        // A negative count: the connection could not read the WAL, so it is opened afresh.
         state.withLock { state in
             state.scheduled = false
-            guard code == SQLITE_OK else { return state.failures += 1 }
+            guard code == SQLITE_OK, copied >= 0 else {
+                state.failures += 1
+                if code == SQLITE_OK {
+                    sqlite3_close_v2(connection.handle)
+                    state.connection = nil
+                }
+                return
+            }
             state.background += 1
             state.checkpointed = Int(copied)
         }
@@ -152,8 +174,14 @@ final class WALCheckpointer: Sendable {
             return nil
         }
         // FULL syncs at every checkpoint (as NORMAL would); F_FULLFSYNC where a plain sync is not
-        // durable (Apple platforms; ignored elsewhere).
-        sqlite3_exec(connection, "PRAGMA synchronous = FULL; PRAGMA fullfsync = ON", nil, nil, nil)
+        // durable (Apple platforms; ignored elsewhere). Reading the schema also checks that the
+        // connection can read the file.
+        guard sqlite3_exec(connection, "PRAGMA synchronous = FULL; PRAGMA fullfsync = ON; SELECT count(*) FROM sqlite_schema",
+                           nil, nil, nil) == SQLITE_OK else {
+            sqlite3_close_v2(connection)
+            state.withLock { $0.failures += 1 }
+            return nil
+        }
         state.withLock { $0.connection = Connection(handle: connection) }
         return Connection(handle: connection)
     }

@@ -50,4 +50,48 @@ struct SQLiteMigrationTests {
             try check.close()
         }
     }
+
+    @Test("v3 keeps every factor in the order it was added, clusters factors by user, and ids stay unique")
+    func clusteredFactors() async throws {
+        try await TemporaryStores.with { stores in
+            let path = stores.path("v2.sqlite")
+            try FileManager.default.createDirectory(at: stores.directory, withIntermediateDirectories: true)
+            let alice = Fixtures.user(0), bob = Fixtures.user(1)
+            // Added in this order, all at the same instant: bob's, alice's second id first, then her first.
+            let added = [Fixtures.factor(7, user: bob), Fixtures.factor(2, user: alice), Fixtures.factor(1, user: alice)]
+            let v2 = try DatabaseQueue(path: path)
+            try SQLiteMigrations.migrator.migrate(v2, upTo: "v2-clustered-user-rows")
+            try await v2.write { db in
+                for factor in added {
+                    try db.execute(sql: """
+                        INSERT INTO factors (id, app_id, user_id, type, status, created_at, label, issuer, algorithm, digits,
+                                             period, sealed_secret, last_step, drift)
+                        VALUES (?, ?, ?, 'totp', 'active', ?, ?, 'ACME', 'sha1', 6, 30, ?, ?, 0)
+                        """, arguments: [factor.id.rawValue, factor.applicationID.rawValue, factor.userID.rawValue,
+                                         SQLiteCoding.milliseconds(factor.createdAt), factor.label, Data(factor.sealedSecret),
+                                         SQLiteCoding.storedStep(41)])
+                }
+            }
+            try v2.close()
+
+            let store = try SQLiteStore(path: path)
+            try await store.migrate()
+            let aliceFactors = try await store.factors(applicationID: Fixtures.app, userID: alice)
+            #expect(aliceFactors.map(\.id) == [added[1].id, added[2].id])
+            #expect(aliceFactors.allSatisfy { $0.lastAcceptedStep == 41 && $0.sealedSecret == Array("opaque".utf8) })
+            #expect(try await store.factors(applicationID: Fixtures.app, userID: bob).map(\.id) == [added[0].id])
+            // A factor added after the migration comes after the migrated ones; a taken id is a conflict.
+            let third = Fixtures.factor(3, user: alice)
+            try await store.insertFactor(third, audit: Fixtures.audit(.factorEnrolled, alice))
+            #expect(try await store.factors(applicationID: Fixtures.app, userID: alice).map(\.id) == [added[1].id, added[2].id, third.id])
+            await #expect { try await store.insertFactor(Fixtures.factor(7, user: alice), audit: Fixtures.audit(.factorEnrolled, alice)) }
+                throws: { ($0 as? TwofoldError)?.code == .conflict }
+            try await store.close()
+
+            let check = try DatabaseQueue(path: path)
+            let selectable = (try? await check.read { db in try db.execute(sql: "SELECT rowid FROM factors") }) != nil
+            #expect(!selectable, "factors still has a rowid")
+            try check.close()
+        }
+    }
 }

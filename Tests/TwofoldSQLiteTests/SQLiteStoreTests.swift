@@ -155,6 +155,33 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a direct row reads each type it is asked for and refuses every other, naming the column")
+    func directRowTypes() throws {
+        let queue = try DatabaseQueue()
+        try queue.read { db in
+            let read: Void? = try db.directFetchOne("SELECT 7 AS n, 'text' AS t, x'0102' AS b, x'' AS e, NULL AS z, 1.5 AS r",
+                                                    []) { (row: DirectRow) throws -> Void in
+                #expect(try row.int64(0) == 7)
+                #expect(try row.int(0) == 7)
+                #expect(try row.text(1) == "text")
+                #expect(try row.bytes(2) == [1, 2])
+                #expect(try row.bytes(3) == [])
+                #expect(try row.optionalInt64(4) == nil)
+                #expect(try row.optionalText(4) == nil)
+                for wrongType in [{ _ = try row.int64(1) }, { _ = try row.text(0) }, { _ = try row.bytes(1) }, { _ = try row.int64(4) },
+                             { _ = try row.text(4) }, { _ = try row.bytes(4) }, { _ = try row.int64(5) }, { _ = try row.text(2) }] {
+                    #expect { try wrongType() } throws: { ($0 as? TwofoldError)?.code == .unavailable }
+                }
+                #expect { _ = try row.bytes(1) } throws: { ($0 as? TwofoldError)?.message.contains("column t") == true }
+            }
+            #expect(read != nil)
+            // An empty blob goes in as an empty blob, not NULL, and a value count that does not
+            // match the parameters is refused.
+            #expect(try db.directFetchOne("SELECT typeof(?)", [.blob([])]) { try $0.text(0) } == "blob")
+            #expect(throws: DatabaseError.self) { try db.directRun("SELECT ?", []) }
+        }
+    }
+
     @Test("a path that cannot be a database is refused as unavailable")
     func unusablePath() throws {
         try #require(throws: TwofoldError.self) {

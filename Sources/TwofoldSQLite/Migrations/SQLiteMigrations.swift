@@ -21,6 +21,9 @@ enum SQLiteMigrations {
         register("v2-clustered-user-rows", in: &migrator) { db in
             try db.execute(sql: clusteredUserRows)
         }
+        register("v3-clustered-factors", in: &migrator) { db in
+            try db.execute(sql: clusteredFactors)
+        }
         return migrator
     }()
 
@@ -88,6 +91,43 @@ enum SQLiteMigrations {
             SELECT app_id, user_id, failures, locked_until FROM user_state;
         DROP TABLE user_state;
         ALTER TABLE user_state_clustered RENAME TO user_state;
+        """
+
+    /// Factors become a `WITHOUT ROWID` table clustered on (application, user, `seq`), like the
+    /// tables of v2: the verification's read of a user's factors and its compare-and-set are one
+    /// B-tree descent each instead of two (`factors_by_user`, then the row by rowid), which with a
+    /// million users is a random page less per read. `seq` keeps the order factors were added in
+    /// (it was the rowid); the factor id stays unique through an index of its own, which the
+    /// verification path does not use.
+    private static let clusteredFactors = """
+        CREATE TABLE factors_clustered (
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'active')),
+            created_at INTEGER NOT NULL,
+            activated_at INTEGER,
+            expires_at INTEGER,
+            label TEXT NOT NULL,
+            issuer TEXT,
+            algorithm TEXT NOT NULL,
+            digits INTEGER NOT NULL,
+            period INTEGER NOT NULL,
+            sealed_secret BLOB NOT NULL,
+            last_step INTEGER,
+            drift INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (app_id, user_id, seq)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO factors_clustered (app_id, user_id, seq, id, type, status, created_at, activated_at, expires_at, label,
+                                       issuer, algorithm, digits, period, sealed_secret, last_step, drift)
+            SELECT app_id, user_id, rowid, id, type, status, created_at, activated_at, expires_at, label,
+                   issuer, algorithm, digits, period, sealed_secret, last_step, drift
+            FROM factors ORDER BY app_id, user_id, rowid;
+        DROP TABLE factors;
+        ALTER TABLE factors_clustered RENAME TO factors;
+        CREATE INDEX factors_pending_by_expiry ON factors (expires_at) WHERE status = 'pending';
         """
 
     private static let schemaV1 = """
