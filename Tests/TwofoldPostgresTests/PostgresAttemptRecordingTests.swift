@@ -22,10 +22,7 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
     func writesOnlyWhatWasRead(_ change: Change) async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 2)
-            let factor = FactorRecord(
-                id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 26))!, applicationID: app, userID: alice, type: .totp,
-                status: .active, createdAt: start, label: "alice", issuer: nil, algorithm: .sha1, digits: 6, period: 30,
-                sealedSecret: [1, 2, 3], lastAcceptedStep: 41)
+            let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit("enrolled"))
             let shard = chain.shard(applicationID: app, userID: alice)
             let seen = try #require(try await store.auditShardHeads().first { $0.shard == shard })
@@ -101,10 +98,7 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
             // Two pools on one database: their batches for one user race, and each loser runs again under locks.
             let first = try await database.makeStore(maximumConnections: 4)
             let second = try await database.makeStore(maximumConnections: 4)
-            let factor = FactorRecord(
-                id: FactorID(rawValue: "fac_" + String(repeating: "b", count: 26))!, applicationID: app, userID: alice, type: .hotp,
-                status: .active, createdAt: start, label: "alice", issuer: nil, algorithm: .sha1, digits: 6, period: 30,
-                sealedSecret: [1], lastAcceptedStep: 0)
+            let factor = aliceFactor("b", type: .hotp, sealedSecret: [1], lastAcceptedStep: 0)
             try await first.insertFactor(factor, audit: audit("enrolled"))
             let shard = chain.shard(applicationID: app, userID: alice)
             // Counters 1...40, each sent twice (once per pool): each is accepted exactly once.

@@ -9,6 +9,15 @@ extension PostgresFixtures {
     var alice: UserID { PostgresFixtureValues.alice }
     var start: Date { PostgresFixtureValues.start }
     var chain: AuditChain { PostgresFixtureValues.chain }
+
+    /// An active factor of alice's whose id is `fac_` and 26 × `letter`.
+    func aliceFactor(_ letter: Character, type: FactorType = .totp, sealedSecret: [UInt8] = [1, 2, 3],
+                     lastAcceptedStep: UInt64) -> FactorRecord {
+        FactorRecord(
+            id: FactorID(rawValue: "fac_" + String(repeating: letter, count: 26))!, applicationID: app, userID: alice, type: type,
+            status: .active, createdAt: start, label: "alice", issuer: nil, algorithm: .sha1, digits: 6, period: 30,
+            sealedSecret: sealedSecret, lastAcceptedStep: lastAcceptedStep)
+    }
 }
 
 private enum PostgresFixtureValues {

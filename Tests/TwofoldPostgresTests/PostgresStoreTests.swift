@@ -65,10 +65,7 @@ struct PostgresStoreTests: PostgresFixtures {
         try await PostgresTestDatabase.with { database in
             let first = try await database.makeStore(maximumConnections: 10)
             let second = try await database.makeStore(maximumConnections: 10)
-            let factor = FactorRecord(
-                id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 26))!, applicationID: app, userID: alice, type: .totp,
-                status: .active, createdAt: start, label: "alice", issuer: nil, algorithm: .sha1, digits: 6, period: 30,
-                sealedSecret: [1, 2, 3], lastAcceptedStep: 41)
+            let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await first.insertFactor(factor, audit: audit(.factorEnrolled))
             let decision = AttemptDecision.acceptStep(factor.id, step: 42, drift: 0, activate: false)
             let request = AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
