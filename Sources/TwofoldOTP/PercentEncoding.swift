@@ -1,5 +1,6 @@
-/// Percent-encoding (RFC 3986 §2.1) for the label and query of `otpauth://` URIs.
-enum PercentEncoding {
+/// Percent-encoding (RFC 3986 §2.1) for the label and query of `otpauth://` URIs, and for the
+/// path segments of the HTTP API.
+public enum PercentEncoding {
     /// Encodes every byte but the unreserved characters (RFC 3986 §2.3) and `extra`.
     static func encode(_ text: String, keeping extra: Set<UInt8> = []) -> String {
         var output: [UInt8] = []
@@ -29,8 +30,12 @@ enum PercentEncoding {
     }
 
     /// Decodes `%XX` escapes; with `plusAsSpace`, `+` means a space as in form-encoded queries.
+    /// Text with nothing to decode (nearly every path segment) comes back as it is, unallocated.
     /// - Returns: `nil` for a truncated or non-hex escape, or bytes that are not UTF-8.
-    static func decode(_ text: Substring, plusAsSpace: Bool) -> String? {
+    public static func decode(_ text: Substring, plusAsSpace: Bool) -> String? {
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(text)
+        }
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()
