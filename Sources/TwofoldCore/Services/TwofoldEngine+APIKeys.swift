@@ -61,13 +61,24 @@ public struct APIKeyToken: Sendable {
     /// Nil when `text` (without surrounding spaces and tabs) does not have the shape of a
     /// Twofold API key.
     public init?(_ text: Substring) {
-        let parts = APIKeyRecord.trimmed(text).split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "tf", parts[1] == "key", parts[2].utf8.count == 16, parts[3].utf8.count == 52 else {
-            return nil
-        }
-        keyID = "key_" + parts[2]
-        secret = Substring(parts[3])
+        // By byte offsets rather than `split`: this runs on every authenticated request.
+        let token = APIKeyRecord.trimmed(text)
+        let bytes = token.utf8
+        guard bytes.count == Self.length, bytes.starts(with: Self.prefix.utf8) else { return nil }
+        let idStart = bytes.index(bytes.startIndex, offsetBy: Self.prefix.utf8.count)
+        let idEnd = bytes.index(idStart, offsetBy: 16)
+        guard bytes[idEnd] == UInt8(ascii: "_") else { return nil }
+        let secretStart = bytes.index(after: idEnd)
+        // ASCII only (so these byte offsets are character offsets too), and no other `_`.
+        let isPart = { (byte: UInt8) in byte < 0x80 && byte != UInt8(ascii: "_") }
+        guard bytes[idStart..<idEnd].allSatisfy(isPart), bytes[secretStart...].allSatisfy(isPart) else { return nil }
+        keyID = "key_" + token[idStart..<idEnd]
+        secret = token[secretStart...]
     }
+
+    private static let prefix = "tf_key_"
+    /// `tf_key_`, the id's 16 characters, `_`, the secret's 52.
+    private static let length = 7 + 16 + 1 + 52
 
     /// Whether this token's secret is `record`'s (constant time), and `record` is the key it names.
     /// Says nothing about revocation.
