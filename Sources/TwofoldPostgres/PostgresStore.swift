@@ -8,10 +8,10 @@ import TwofoldCore
 ///
 /// Built on PostgresNIO's `PostgresClient`, a connection pool that only works while its `run()`
 /// method runs. Two ways to own that:
-/// - ``connect(url:maximumConnections:connectionWait:logger:)`` checks that the server takes the
+/// - ``connect(url:maximumConnections:keepsConnectionsOpen:connectionWait:drainLinger:logger:)`` checks that the server takes the
 ///   URL's credentials, starts the pool in a task the store owns, and ``close()`` stops it. The
 ///   simple choice, for the CLI and tests.
-/// - ``init(url:maximumConnections:connectionWait:logger:)`` then ``run()`` in a long-running task
+/// - ``init(url:maximumConnections:keepsConnectionsOpen:connectionWait:drainLinger:logger:)`` then ``run()`` in a long-running task
 ///   of your own (a service group), which returns when ``close()`` is called or the task is cancelled.
 ///
 /// Every method takes a pooled connection for one statement or one transaction, waiting at most
@@ -35,8 +35,8 @@ public final class PostgresStore: Store {
     public let url: PostgresURL
     /// How long a call waits for a pooled connection before failing with `unavailable`.
     public let connectionWait: Duration
-    /// Where the timers of ``connectionWait`` run.
-    private let timerLoop: any EventLoop = PostgresClient.defaultEventLoopGroup.any()
+    /// Where the timers of ``connectionWait`` and of ``drainLinger`` run.
+    let timerLoop: any EventLoop = PostgresClient.defaultEventLoopGroup.any()
     private let lifecycle = Mutex(Lifecycle())
     /// Attempts waiting for a batch (see ``queueAttempt(_:closures:)``).
     let attemptQueue = Mutex(AttemptQueue())
@@ -49,6 +49,8 @@ public final class PostgresStore: Store {
     /// one drain 8.0–10.4 ms, two always 10.9–15.9 ms, four 16–24 ms; the store benchmark with a
     /// million users: one drain 6,135 verifications/s, two 7,463).
     let attemptDrains: Int
+    /// How long a drain keeps its connection after its last batch (see ``defaultDrainLinger``).
+    let drainLinger: TimeAmount
     /// How many attempts must be waiting for a second drain to start.
     static let attemptsWaitingForSecondDrain = 16
     static let largestAttemptBatch = 64
@@ -58,7 +60,7 @@ public final class PostgresStore: Store {
     private struct Lifecycle {
         var running = false
         var closed = false
-        /// The task running the pool, when ``connect(url:maximumConnections:connectionWait:logger:)`` started it.
+        /// The task running the pool, when ``connect(url:maximumConnections:keepsConnectionsOpen:connectionWait:drainLinger:logger:)`` started it.
         var runner: Task<Void, Never>?
         /// Set just before the pool's `run()` is entered.
         var poolStarted = false
@@ -74,10 +76,12 @@ public final class PostgresStore: Store {
     ///     or a test). See ``poolOptions(maximumConnections:keepsConnectionsOpen:)``.
     ///   - connectionWait: How long a call waits for a connection (the server unreachable, or
     ///     every connection busy) before failing with `unavailable`.
+    ///   - drainLinger: How long the verification attempts' batching keeps a connection after
+    ///     its last batch, for the next attempt (see ``defaultDrainLinger``).
     /// - Throws: `configuration` for a URL that does not parse or a pool size below 1.
     public init(
         url: String, maximumConnections: Int = 20, keepsConnectionsOpen: Bool = false, connectionWait: Duration = .seconds(10),
-        logger: Logger = Logger(label: "twofold.postgres")
+        drainLinger: Duration = PostgresStore.defaultDrainLinger, logger: Logger = Logger(label: "twofold.postgres")
     ) throws(TwofoldError) {
         guard maximumConnections >= 1 else {
             throw TwofoldError(.configuration, "the PostgreSQL pool needs at least 1 connection, not \(maximumConnections)")
@@ -91,6 +95,7 @@ public final class PostgresStore: Store {
         self.url = url
         self.connectionWait = connectionWait
         self.attemptDrains = min(2, maximumConnections)
+        self.drainLinger = TimeAmount(drainLinger)
         self.logger = logger
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
@@ -127,10 +132,10 @@ public final class PostgresStore: Store {
     ///   server's reason (unreachable, authentication failed, no such database).
     public static func connect(
         url: String, maximumConnections: Int = 20, keepsConnectionsOpen: Bool = false, connectionWait: Duration = .seconds(10),
-        logger: Logger = Logger(label: "twofold.postgres")
+        drainLinger: Duration = PostgresStore.defaultDrainLinger, logger: Logger = Logger(label: "twofold.postgres")
     ) async throws -> PostgresStore {
         let store = try PostgresStore(url: url, maximumConnections: maximumConnections, keepsConnectionsOpen: keepsConnectionsOpen,
-                                      connectionWait: connectionWait, logger: logger)
+                                      connectionWait: connectionWait, drainLinger: drainLinger, logger: logger)
         try await store.probe()
         store.lifecycle.withLock { state in
             state.runner = Task { await store.run() }
@@ -253,27 +258,35 @@ public final class PostgresStore: Store {
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection(what) { connection in
-            try await connection.run("BEGIN", logger: self.logger)
-            let result: Result
-            do {
-                result = try await body(connection)
-            } catch {
-                do {
-                    try await connection.run("ROLLBACK", logger: self.logger)
-                } catch let rollbackError {
-                    // The connection's state is unknown: never hand it out again.
-                    self.logger.error("ROLLBACK failed; closing the connection", metadata: ["error": "\(Self.describe(rollbackError))"])
-                    do {
-                        try await connection.close()
-                    } catch let closeError {
-                        self.logger.error("closing the connection failed", metadata: ["error": "\(Self.describe(closeError))"])
-                    }
-                }
-                throw error
-            }
-            try await connection.run("COMMIT", logger: self.logger)
-            return result
+            try await self.inTransaction(on: connection, body)
         }
+    }
+
+    /// Runs `body` in a READ COMMITTED transaction on `connection`: committed when it returns,
+    /// rolled back when it throws (and the connection closed if even that fails).
+    func inTransaction<Result: Sendable>(
+        on connection: PostgresConnection, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await connection.run("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(connection)
+        } catch {
+            do {
+                try await connection.run("ROLLBACK", logger: logger)
+            } catch let rollbackError {
+                // The connection's state is unknown: never hand it out again.
+                logger.error("ROLLBACK failed; closing the connection", metadata: ["error": "\(Self.describe(rollbackError))"])
+                do {
+                    try await connection.close()
+                } catch let closeError {
+                    logger.error("closing the connection failed", metadata: ["error": "\(Self.describe(closeError))"])
+                }
+            }
+            throw error
+        }
+        try await connection.run("COMMIT", logger: logger)
+        return result
     }
 
     /// One call's wait for a connection and its result: resumes the caller once, with the

@@ -108,6 +108,58 @@ struct PostgresStoreTests: PostgresFixtures {
         }
     }
 
+    @Test("a drain keeps its connection for the attempts that follow within its linger, and gives it back after")
+    func drainKeepsItsConnectionWhileAttemptsFollow() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .milliseconds(300))
+            var step: UInt64 = 41
+            let factor = aliceFactor("a", lastAcceptedStep: step)
+            try await store.insertFactor(factor, audit: audit(.factorEnrolled))
+            func verify() async throws -> AttemptOutcome {
+                step += 1
+                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
+                return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
+                                                              throttle: ThrottlePolicy(),
+                                                              auditShard: chain.shard(applicationID: app, userID: alice)),
+                                               decide: { _ in decision }, audit: { _ in audit(.verification) })
+            }
+            for _ in 0..<5 {
+                #expect(try await verify() == .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false)))
+            }
+            #expect(store.attemptBatchStatistics.connectionsLeased == 1, "each attempt took a connection of its own")
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await verify() == .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false)))
+            #expect(store.attemptBatchStatistics.connectionsLeased == 2, "the drain kept its connection past its linger")
+        }
+    }
+
+    @Test("an attempt after the held connection died is recorded on another one")
+    func attemptAfterHeldConnectionDied() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .seconds(5))
+            let factor = aliceFactor("a", lastAcceptedStep: 41)
+            try await store.insertFactor(factor, audit: audit(.factorEnrolled))
+            func verify(_ step: UInt64) async throws -> AttemptOutcome {
+                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
+                return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
+                                                              throttle: ThrottlePolicy(),
+                                                              auditShard: chain.shard(applicationID: app, userID: alice)),
+                                               decide: { _ in decision }, audit: { _ in audit(.verification) })
+            }
+            #expect(try await verify(42) == .accepted(.acceptStep(factor.id, step: 42, drift: 0, activate: false)))
+            // The drain now waits on the connection that recorded the attempt: end its backend.
+            let ended = try await database.query("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%twofold_record_attempts%'
+                """) { try $0.decode(Bool.self) }
+            #expect(ended == [true])
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await verify(43) == .accepted(.acceptStep(factor.id, step: 43, drift: 0, activate: false)))
+            #expect(store.attemptBatchStatistics.connectionsLeased == 2)
+            #expect(try await store.factors(applicationID: app, userID: alice).first?.lastAcceptedStep == 43)
+        }
+    }
+
     @Test("a batch whose shard head was doctored runs its attempts one by one: only that shard's attempts fail")
     func doctoredHeadFailsOnlyItsShard() async throws {
         try await PostgresTestDatabase.with { database in

@@ -56,9 +56,10 @@ final class PostgresTestDatabase: Sendable {
     }
 
     /// A store on this database, its pool running, migrated unless told otherwise. Closed when the test ends.
-    func makeStore(maximumConnections: Int = 10, keepsConnectionsOpen: Bool = false, migrated: Bool = true) async throws -> PostgresStore {
+    func makeStore(maximumConnections: Int = 10, keepsConnectionsOpen: Bool = false, migrated: Bool = true,
+                   drainLinger: Duration = PostgresStore.defaultDrainLinger) async throws -> PostgresStore {
         let store = try await PostgresStore.connect(url: url, maximumConnections: maximumConnections,
-                                                    keepsConnectionsOpen: keepsConnectionsOpen)
+                                                    keepsConnectionsOpen: keepsConnectionsOpen, drainLinger: drainLinger)
         stores.withLock { $0.append(store) }
         if migrated {
             try await store.migrate()
