@@ -27,12 +27,10 @@ import TwofoldCore
 /// order), runs them, and goes on while there are some. A lone attempt therefore runs at once;
 /// under load, batches grow by themselves. While many attempts wait, a second drain runs, and
 /// the two split the shards between them, so that one batch's commit overlaps the other's
-/// statements. No added latency. A drain holds one pooled connection for as long as batches keep
-/// coming, and for ``PostgresStore/defaultDrainLinger`` after its last one, where an attempt that
-/// arrives wakes it: every return of a connection to the pool starts a keep-alive timer there (a
-/// `Task.sleep`, cancelled at the next lease but fired anyway at its deadline) and every lease a
-/// wait timer here, so at a steady 2,000 verifications/s, a lease per batch cost a tenth of the
-/// server's CPU and doubled the p99 (see ``PostgresStore/defaultDrainLinger``).
+/// statements. No added latency. Where the pool has a connection to spare, a drain holds one for
+/// as long as batches keep coming, and for ``PostgresStore/defaultDrainLinger`` after its last
+/// one, woken by the first attempt it may take: leasing a connection per batch started two timers
+/// each time, which at a steady 2,000 verifications/s cost 13 % of the server's CPU.
 ///
 /// Change and failure: an attempt whose API key is revoked or whose `decide` throws fails alone,
 /// having written nothing. A batch that could not be written as read (another node or an admin
@@ -85,7 +83,8 @@ extension PostgresStore {
 
     struct AttemptQueue: Sendable {
         var waiting: [QueuedAttempt] = []
-        /// Each running drain, by number, with the shards of the batch it runs.
+        /// Each running drain, by number, with the shards of the batch it runs (none while it
+        /// lingers or picks its next batch).
         var draining: [Int: Set<Int>] = [:]
         /// Drains waiting for attempts on the connection they hold (see ``drainLinger``), with
         /// when they began to.
@@ -147,20 +146,20 @@ extension PostgresStore {
     /// only when ``attemptsWaitingForSecondDrain`` attempts wait. While both run, each takes only
     /// its own shards; a drain never takes a shard the other's batch holds, so the two never wait
     /// for each other on a shard's head, nor find it moved by the other. Each user's attempts run
-    /// one after the other, in arrival order (one per user per batch).
+    /// one after the other, in arrival order (one per user per batch). A drain that lingers (see
+    /// ``defaultDrainLinger``) is woken as soon as there is an attempt it may take: when one
+    /// arrives, when the other drain's batch gives back its shards, or when the other drain ends.
     func queueAttempt(_ request: AttemptRequest, closures: AttemptClosures) async throws -> AttemptOutcome {
         let userKey = UserLockStatement(request.applicationID, request.userID).key
         let shard = request.auditShard ?? (userKey.hashValue & Int.max)
         return try await withCheckedThrowingContinuation { continuation in
-            enum Next { case none, start(Int), wake(CheckedContinuation<Bool, Never>) }
+            enum Next { case none, start(Int), wake([CheckedContinuation<Bool, Never>]) }
             let next = attemptQueue.withLock { queue -> Next in
                 queue.waiting.append(QueuedAttempt(request: request, closures: closures, continuation: continuation,
                                                    userKey: userKey, shard: shard))
                 let own = shard % attemptDrains
-                if let drain = queue.lingering[own] != nil ? own : queue.lingering.keys.first,
-                   let lingering = queue.lingering.removeValue(forKey: drain) {
-                    return .wake(lingering.continuation)
-                }
+                let woken = Self.lingeringDrainsWithWork(in: &queue, drains: attemptDrains)
+                if !woken.isEmpty { return .wake(woken) }
                 if queue.draining.isEmpty {
                     queue.draining[own] = []
                     return .start(own)
@@ -174,16 +173,16 @@ extension PostgresStore {
             switch next {
             case .none: break
             case .start(let drain): Task { await drainAttempts(drain) }
-            case .wake(let lingering): lingering.resume(returning: true)
+            case .wake(let woken): for lingering in woken { lingering.resume(returning: true) }
             }
         }
     }
 
-    /// Runs batches while there are attempts it may take (see ``queueAttempt(_:closures:)``),
-    /// on one connection while it lasts; ends when none came during ``drainLinger``: those left
-    /// then belong to the other drain, which runs.
+    /// Runs batches while there are attempts it may take (see ``queueAttempt(_:closures:)``), on
+    /// one connection while it lasts; ends when none came during its linger (or at once, without
+    /// one), waking the other drain if it lingers and may now take what is left.
     private func drainAttempts(_ drain: Int) async {
-        var batch = attemptQueue.withLock { Self.takeBatch(for: drain, from: &$0, drains: attemptDrains, endingIfEmpty: true) }
+        var batch = takeBatchOrEnd(drain)
         while !batch.isEmpty {
             let first = batch
             let started = Mutex(false)
@@ -201,14 +200,15 @@ extension PostgresStore {
                         attempt.continuation.resume(throwing: error)
                     }
                 }
-                batch = attemptQueue.withLock { Self.takeBatch(for: drain, from: &$0, drains: attemptDrains, endingIfEmpty: true) }
+                batch = takeBatchOrEnd(drain)
             }
         }
     }
 
-    /// Runs `first`, then the batches that follow, on `connection`, answering each attempt.
-    /// - Returns: the batch to run on another connection, because this one closed before it was
-    ///   recorded; empty when the drain ended.
+    /// Runs `first`, then (when the store lingers) the batches that follow, on `connection`,
+    /// answering each attempt.
+    /// - Returns: the batch to run on another connection (one that could not run on this one,
+    ///   which closed, or the next one when the store does not linger); empty when the drain ended.
     private func runAttempts(_ drain: Int, first: [QueuedAttempt], on connection: PostgresConnection) async -> [QueuedAttempt] {
         var batch = first
         while true {
@@ -220,78 +220,118 @@ extension PostgresStore {
                 attempt.closures.release()
                 attempt.continuation.resume(with: result)
             }
-            if connection.isClosed {
-                return attemptQueue.withLock { Self.takeBatch(for: drain, from: &$0, drains: attemptDrains, endingIfEmpty: true) }
-            }
-            batch = await nextBatch(for: drain)
+            guard let drainLinger, !connection.isClosed else { return takeBatchOrEnd(drain) }
+            batch = await nextBatch(for: drain, linger: drainLinger)
             if batch.isEmpty { return [] }
         }
     }
 
-    /// The drain's next batch, waiting up to ``drainLinger`` for one; empty when none came (the
-    /// drain has then ended).
-    private func nextBatch(for drain: Int) async -> [QueuedAttempt] {
+    /// The drain's next batch, or, with none, empty after ending the drain (waking the other
+    /// one if it lingers and now has attempts to take).
+    private func takeBatchOrEnd(_ drain: Int) -> [QueuedAttempt] {
+        let (batch, woken) = attemptQueue.withLock { queue -> ([QueuedAttempt], [CheckedContinuation<Bool, Never>]) in
+            let batch = Self.takeBatch(for: drain, from: &queue, drains: attemptDrains)
+            if !batch.isEmpty { return (batch, []) }
+            queue.draining[drain] = nil
+            return (batch, Self.lingeringDrainsWithWork(in: &queue, drains: attemptDrains))
+        }
+        for lingering in woken { lingering.resume(returning: true) }
+        return batch
+    }
+
+    /// The drain's next batch, waiting up to `linger` for one; empty when none came (the drain
+    /// has then ended).
+    private func nextBatch(for drain: Int, linger: TimeAmount) async -> [QueuedAttempt] {
         while true {
             let woken = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 enum Next { case work, wait, waitWithTimer }
                 let now = NIODeadline.now()
-                let next = attemptQueue.withLock { queue -> Next in
-                    if !Self.takeBatch(for: drain, from: &queue, drains: attemptDrains, endingIfEmpty: false, dryRun: true).isEmpty {
-                        return .work
-                    }
+                let (next, others) = attemptQueue.withLock { queue -> (Next, [CheckedContinuation<Bool, Never>]) in
+                    // The last batch is answered: its shards are free again, for the other drain too.
+                    queue.draining[drain] = []
+                    if Self.hasAttempts(for: drain, in: queue, drains: attemptDrains) { return (.work, []) }
                     queue.lingering[drain] = (now, continuation)
-                    return queue.lingerTimers.insert(drain).inserted ? .waitWithTimer : .wait
+                    let others = Self.lingeringDrainsWithWork(in: &queue, drains: attemptDrains)
+                    return (queue.lingerTimers.insert(drain).inserted ? .waitWithTimer : .wait, others)
                 }
+                for other in others { other.resume(returning: true) }
                 switch next {
                 case .work: continuation.resume(returning: true)
                 case .wait: break
-                case .waitWithTimer: scheduleLingerTimer(for: drain, at: now + drainLinger)
+                case .waitWithTimer: scheduleLingerTimer(for: drain, at: now + linger, linger: linger)
                 }
             }
             guard woken else { return [] }
-            let batch = attemptQueue.withLock { Self.takeBatch(for: drain, from: &$0, drains: attemptDrains, endingIfEmpty: false) }
+            let batch = attemptQueue.withLock { Self.takeBatch(for: drain, from: &$0, drains: attemptDrains) }
             if !batch.isEmpty { return batch }
         }
     }
 
-    /// Ends the drain's linger if it has lasted ``drainLinger`` by `deadline`; moves the timer on
-    /// to the end of a linger that began later.
-    private func scheduleLingerTimer(for drain: Int, at deadline: NIODeadline) {
+    /// Ends the drain's linger if it has lasted `linger` by `deadline`; moves the timer on to the
+    /// end of a linger that began later.
+    private func scheduleLingerTimer(for drain: Int, at deadline: NIODeadline, linger: TimeAmount) {
         timerLoop.scheduleTask(deadline: deadline) { [self] in
-            enum Next { case none, end(CheckedContinuation<Bool, Never>), reschedule(NIODeadline) }
+            enum Next { case none, end(CheckedContinuation<Bool, Never>, work: Bool, others: [CheckedContinuation<Bool, Never>]),
+                        reschedule(NIODeadline) }
             let next = attemptQueue.withLock { queue -> Next in
                 guard let lingering = queue.lingering[drain] else {
                     queue.lingerTimers.remove(drain)
                     return .none
                 }
-                let end = lingering.since + drainLinger
+                let end = lingering.since + linger
                 if end > NIODeadline.now() { return .reschedule(end) }
                 queue.lingering[drain] = nil
-                queue.draining[drain] = nil
                 queue.lingerTimers.remove(drain)
-                return .end(lingering.continuation)
+                // Every change that gives a drain work wakes it; should one have been missed, the
+                // drain goes on rather than leave those attempts waiting.
+                if Self.hasAttempts(for: drain, in: queue, drains: attemptDrains) { return .end(lingering.continuation, work: true, others: []) }
+                queue.draining[drain] = nil
+                // The other drain, alone now, may take every shard.
+                return .end(lingering.continuation, work: false, others: Self.lingeringDrainsWithWork(in: &queue, drains: attemptDrains))
             }
             switch next {
             case .none: break
-            case .end(let continuation): continuation.resume(returning: false)
-            case .reschedule(let end): scheduleLingerTimer(for: drain, at: end)
+            case .end(let continuation, let work, let others):
+                continuation.resume(returning: work)
+                for other in others { other.resume(returning: true) }
+            case .reschedule(let end): scheduleLingerTimer(for: drain, at: end, linger: linger)
             }
         }
     }
 
     /// How long a drain keeps its connection after its last batch, waiting for another attempt,
-    /// unless a store is made with another.
-    /// Measured at a steady 2,000 verification requests/s over HTTP (three alternating pairs):
-    /// without the pool's keep-alive timers CPU per verification fell from 386–391 to
-    /// 347–356 µs and p99 from 13.5–21.3 to 9.2–11.3 ms. Far longer than the gaps between
-    /// attempts under load, far shorter than anything a person waits for.
+    /// unless a store is made with another. Only where the pool has a connection more than the
+    /// drains can hold, so that everything else still finds one.
+    ///
+    /// Why: each lease of a pooled connection cost a wait timer here, and each return a
+    /// keep-alive timer in PostgresNIO's pool (a `Task.sleep`, cancelled at the next lease but
+    /// fired at its deadline anyway): at a steady 2,000 verification requests/s with a batch or two
+    /// in flight, the timers' thread alone took 13 % of the server's CPU (perf), 2.8 % with the
+    /// linger. Far longer than the gaps between attempts under load, far shorter than anything a
+    /// person waits for.
     public static let defaultDrainLinger: Duration = .milliseconds(5)
 
+    /// The lingering drains that may now take attempts, taken out of `lingering`: resume each
+    /// (with `true`) once the lock is released.
+    private static func lingeringDrainsWithWork(in queue: inout AttemptQueue, drains: Int) -> [CheckedContinuation<Bool, Never>] {
+        var woken: [CheckedContinuation<Bool, Never>] = []
+        for drain in queue.lingering.keys.sorted() where hasAttempts(for: drain, in: queue, drains: drains) {
+            if let lingering = queue.lingering.removeValue(forKey: drain) { woken.append(lingering.continuation) }
+        }
+        return woken
+    }
+
+    /// Whether ``takeBatch(for:from:drains:)`` would find anything for `drain`.
+    private static func hasAttempts(for drain: Int, in queue: AttemptQueue, drains: Int) -> Bool {
+        var queue = queue
+        return !takeBatch(for: drain, from: &queue, drains: drains).isEmpty
+    }
+
     /// Takes the next batch of `drain` out of `queue` (one attempt per user, in arrival order, of
-    /// the shards the drain may take) and records its shards as busy. With none, the drain ends
-    /// when `endingIfEmpty`, and otherwise stays registered (it lingers). `dryRun` only looks.
-    private static func takeBatch(for drain: Int, from queue: inout AttemptQueue, drains: Int, endingIfEmpty: Bool,
-                                  dryRun: Bool = false) -> [QueuedAttempt] {
+    /// the shards the drain may take: its own, or every one while no other drain is registered;
+    /// never one another drain's batch holds) and records its shards as busy. With none, the
+    /// drain stays registered, holding no shard.
+    private static func takeBatch(for drain: Int, from queue: inout AttemptQueue, drains: Int) -> [QueuedAttempt] {
         queue.draining[drain] = []
         let alone = queue.draining.count == 1
         let busy = queue.draining.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
@@ -304,17 +344,13 @@ extension PostgresStore {
             if batch.count < largestAttemptBatch, alone || attempt.shard % drains == drain,
                !busy.contains(attempt.shard), taken.insert(attempt.userKey).inserted {
                 batch.append(attempt)
-                if dryRun { return batch }
             } else {
                 taken.insert(attempt.userKey)
                 left.append(attempt)
             }
         }
-        if dryRun { return [] }
         queue.waiting = left
-        if batch.isEmpty {
-            if endingIfEmpty { queue.draining[drain] = nil }
-        } else {
+        if !batch.isEmpty {
             queue.draining[drain] = Set(batch.map(\.shard))
             if batch.count > 1 {
                 queue.batches += 1

@@ -14,7 +14,8 @@ import TwofoldCore
 /// - ``init(url:maximumConnections:keepsConnectionsOpen:connectionWait:drainLinger:logger:)`` then ``run()`` in a long-running task
 ///   of your own (a service group), which returns when ``close()`` is called or the task is cancelled.
 ///
-/// Every method takes a pooled connection for one statement or one transaction, waiting at most
+/// Every method takes a pooled connection for one statement or one transaction (the batching of
+/// attempts keeps one across batches while they keep coming), waiting at most
 /// `connectionWait` for one: the pool itself would retry a server that does not answer for a
 /// minute before failing, and a verification must fail closed, and soon. State that must change
 /// once changes in one conditional statement; a method that takes an `AuditAppend` writes its
@@ -49,8 +50,9 @@ public final class PostgresStore: Store {
     /// one drain 8.0–10.4 ms, two always 10.9–15.9 ms, four 16–24 ms; the store benchmark with a
     /// million users: one drain 6,135 verifications/s, two 7,463).
     let attemptDrains: Int
-    /// How long a drain keeps its connection after its last batch (see ``defaultDrainLinger``).
-    let drainLinger: TimeAmount
+    /// How long a drain keeps its connection after its last batch (see ``defaultDrainLinger``);
+    /// nil where the pool has no connection to spare for that, and each batch takes one.
+    let drainLinger: TimeAmount?
     /// How many attempts must be waiting for a second drain to start.
     static let attemptsWaitingForSecondDrain = 16
     static let largestAttemptBatch = 64
@@ -95,7 +97,7 @@ public final class PostgresStore: Store {
         self.url = url
         self.connectionWait = connectionWait
         self.attemptDrains = min(2, maximumConnections)
-        self.drainLinger = TimeAmount(drainLinger)
+        self.drainLinger = maximumConnections > attemptDrains ? TimeAmount(drainLinger) : nil
         self.logger = logger
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()

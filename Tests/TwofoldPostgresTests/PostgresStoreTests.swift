@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 import Testing
 import TwofoldCore
 import TwofoldOTP
@@ -130,6 +131,177 @@ struct PostgresStoreTests: PostgresFixtures {
             try await Task.sleep(for: .milliseconds(600))
             #expect(try await verify() == .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false)))
             #expect(store.attemptBatchStatistics.connectionsLeased == 2, "the drain kept its connection past its linger")
+        }
+    }
+
+    @Test("where the pool has no connection to spare, each batch takes one and gives it back")
+    func smallPoolLeasesPerBatch() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 2, drainLinger: .seconds(30))
+            let factor = aliceFactor("a", lastAcceptedStep: 41)
+            try await store.insertFactor(factor, audit: audit(.factorEnrolled))
+            for step in UInt64(42)...44 {
+                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
+                let outcome = try await store.attempt(
+                    AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start, throttle: ThrottlePolicy(),
+                                   auditShard: chain.shard(applicationID: app, userID: alice)),
+                    decide: { _ in decision }, audit: { _ in audit(.verification) })
+                #expect(outcome == .accepted(decision))
+            }
+            #expect(store.attemptBatchStatistics.connectionsLeased == 3)
+            // Nothing holds a connection between attempts: both are free for anything else.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask { try await store.withConnection("hold a connection") { _ in try await Task.sleep(for: .milliseconds(200)) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("with two drains and their lingers, every attempt of many rounds of many users is answered")
+    func twoDrainsAnswerEveryAttempt() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .milliseconds(20))
+            var factors: [FactorRecord] = []
+            for number in 0..<64 {
+                let user = try UserID("user-\(number)")
+                let factor = FactorRecord(
+                    id: FactorID(rawValue: "fac_" + String(repeating: "b", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26)))
+                                 + String(UnicodeScalar(UInt8(97 + number % 26))))!,
+                    applicationID: app, userID: user, type: .totp, status: .active, createdAt: start, label: user.rawValue, issuer: nil,
+                    algorithm: .sha1, digits: 6, period: 30, sealedSecret: [1], lastAcceptedStep: 10)
+                try await store.insertFactor(factor, audit: AuditAppend(
+                    AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
+                    chain: chain))
+                factors.append(factor)
+            }
+            for round in 1...20 {
+                // Unstructured tasks, counted through a stream: an attempt no drain ever takes must
+                // fail this test, not hang it.
+                let (answers, answered) = AsyncStream<Bool>.makeStream()
+                for factor in factors {
+                    let decision = AttemptDecision.acceptStep(factor.id, step: UInt64(10 + round), drift: 0, activate: false)
+                    let request = AttemptRequest(applicationID: app, userID: factor.userID, purpose: .verify, now: start,
+                                                 throttle: ThrottlePolicy(),
+                                                 auditShard: chain.shard(applicationID: app, userID: factor.userID))
+                    Task {
+                        let outcome = try? await store.attempt(request, decide: { _ in decision }, audit: { _ in
+                            AuditAppend(AuditDraft(time: start, applicationID: app, userID: factor.userID, actor: "test",
+                                                   action: .verification, outcome: "success"), chain: chain)
+                        })
+                        answered.yield(outcome == .accepted(decision))
+                    }
+                }
+                let total = factors.count
+                let accepted = await withTaskGroup(of: Int?.self) { group in
+                    group.addTask {
+                        var count = 0
+                        for await accepted in answers where accepted {
+                            count += 1
+                            if count == total { break }
+                        }
+                        return count
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(20))
+                        return nil
+                    }
+                    let first = await group.next() ?? nil
+                    group.cancelAll()
+                    return first
+                }
+                #expect(accepted == factors.count, "round \(round): not every attempt was answered with its acceptance in 20 s")
+                if accepted != factors.count { return }
+            }
+            #expect(store.attemptBatchStatistics.largestBatch > 1)
+        }
+    }
+
+    @Test("a drain whose batch gives back a shard wakes the other, lingering drain, whose attempt of that shard waited")
+    func freedShardWakesTheOtherDrain() async throws {
+        try await PostgresTestDatabase.with { database in
+            // Lingers far longer than the test waits: only a wake-up can answer the attempt.
+            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .seconds(30))
+            func shard(_ user: UserID) -> Int { chain.shard(applicationID: app, userID: user) }
+            let candidates = try (0..<400).map { try UserID("user-\($0)") }
+            // p starts drain d; y's shard belongs to the other drain, and x shares it; 16 more
+            // users elsewhere make the other drain start.
+            let p = candidates[0]
+            let drain = shard(p) % 2
+            let y = try #require(candidates.first { shard($0) % 2 != drain && shard($0) != shard(p) })
+            let x = try #require(candidates.first { $0 != y && shard($0) == shard(y) })
+            let others = Array(candidates.filter { ![shard(p), shard(y)].contains(shard($0)) }.prefix(16))
+            let ofTheOtherDrain = others.filter { shard($0) % 2 != drain }
+            let yAndOthers = [y] + others
+            var factors: [UserID: FactorRecord] = [:]
+            for (number, user) in ([p, y, x] + others).enumerated() {
+                let factor = FactorRecord(
+                    id: FactorID(rawValue: "fac_" + String(repeating: "c", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26)))
+                                 + String(UnicodeScalar(UInt8(97 + number % 26))))!,
+                    applicationID: app, userID: user, type: .totp, status: .active, createdAt: start, label: user.rawValue, issuer: nil,
+                    algorithm: .sha1, digits: 6, period: 30, sealedSecret: [1], lastAcceptedStep: 10)
+                try await store.insertFactor(factor, audit: AuditAppend(
+                    AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
+                    chain: chain))
+                factors[user] = factor
+            }
+            let answers = AcceptedUsers()
+            let factorOf = factors
+            func verify(_ user: UserID) {
+                let factor = factorOf[user]!
+                let decision = AttemptDecision.acceptStep(factor.id, step: 11, drift: 0, activate: false)
+                let request = AttemptRequest(applicationID: app, userID: user, purpose: .verify, now: start, throttle: ThrottlePolicy(),
+                                             auditShard: shard(user))
+                Task {
+                    let outcome = try? await store.attempt(request, decide: { _ in decision }, audit: { _ in
+                        AuditAppend(AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .verification,
+                                               outcome: "success"), chain: chain)
+                    })
+                    if outcome == .accepted(decision) { answers.users.withLock { _ = $0.insert(user) } }
+                }
+            }
+            /// Whether every one of `users` was accepted within `time` (unstructured tasks and
+            /// polling: an attempt that is never answered must fail this test, not hang it).
+            func accepted(_ users: [UserID], within time: Duration) async -> Bool {
+                let deadline = ContinuousClock.now + time
+                while !Set(users).isSubset(of: answers.users.withLock { $0 }) {
+                    guard ContinuousClock.now < deadline else { return false }
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                return true
+            }
+            // Each head held in a transaction of its own, so that batches wait on them.
+            let logger = Logger(label: "test")
+            let configuration = try PostgresURL(database.url).connectionConfiguration()
+            var holders: [PostgresConnection] = []
+            for (id, held) in [shard(p), shard(y)].enumerated() {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 100 + id, logger: logger)
+                try await connection.run("BEGIN", logger: logger)
+                try await connection.run("SELECT 1 FROM audit_shards WHERE shard = \(held) FOR UPDATE", logger: logger)
+                holders.append(connection)
+            }
+            verify(p)                                  // drain d takes p's batch, which waits on p's head
+            try await Task.sleep(for: .milliseconds(300))
+            verify(y)                                  // queued behind it
+            try await Task.sleep(for: .milliseconds(300))
+            try await holders[0].run("COMMIT", logger: logger)
+            #expect(await accepted([p], within: .seconds(5)))
+            try await Task.sleep(for: .milliseconds(300))   // drain d, alone, took y: it waits on y's head
+            #expect(!answers.users.withLock { $0.contains(y) })
+            verify(x)
+            for user in others { verify(user) }        // the other drain starts, and skips x: y's batch holds its shard
+            guard !ofTheOtherDrain.isEmpty else {
+                Issue.record("none of the 16 users' shards belongs to the other drain")
+                return
+            }
+            #expect(await accepted(ofTheOtherDrain, within: .seconds(5)))
+            #expect(!answers.users.withLock { $0.contains(x) })
+            try await holders[1].run("COMMIT", logger: logger)
+            #expect(await accepted(yAndOthers, within: .seconds(5)))
+            // Now only a wake-up of the lingering drain answers x.
+            #expect(await accepted([x], within: .seconds(5)), "x's attempt waited with both drains lingering")
+            for holder in holders { try await holder.close() }
         }
     }
 
@@ -403,4 +575,9 @@ struct PostgresStoreTests: PostgresFixtures {
         AuditAppend(AuditDraft(time: start, applicationID: app, userID: alice, actor: "test", action: action, outcome: "success"),
                     chain: chain)
     }
+}
+
+/// The users whose attempts were accepted so far, filled in by unstructured tasks.
+private final class AcceptedUsers: Sendable {
+    let users = Mutex<Set<UserID>>([])
 }
