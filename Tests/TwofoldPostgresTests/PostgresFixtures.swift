@@ -20,6 +20,27 @@ extension PostgresFixtures {
     }
 }
 
+extension PostgresFixtures {
+    /// Enrolls an active TOTP factor for each of `users` (its id `fac_`, 24 × `letter`, then the
+    /// user's place in `users` in two letters), each with its enrollment event in the audit log.
+    func enrollFactors(_ users: [UserID], letter: Character, lastAcceptedStep: UInt64,
+                       in store: any Store) async throws -> [UserID: FactorRecord] {
+        var factors: [UserID: FactorRecord] = [:]
+        for (number, user) in users.enumerated() {
+            let place = String(UnicodeScalar(UInt8(97 + number / 26))) + String(UnicodeScalar(UInt8(97 + number % 26)))
+            let factor = FactorRecord(
+                id: FactorID(rawValue: "fac_" + String(repeating: letter, count: 24) + place)!, applicationID: app, userID: user,
+                type: .totp, status: .active, createdAt: start, label: user.rawValue, issuer: nil, algorithm: .sha1, digits: 6,
+                period: 30, sealedSecret: [1], lastAcceptedStep: lastAcceptedStep)
+            try await store.insertFactor(factor, audit: AuditAppend(
+                AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
+                chain: chain))
+            factors[user] = factor
+        }
+        return factors
+    }
+}
+
 private enum PostgresFixtureValues {
     static let app = ApplicationID(rawValue: "app_aaaaaaaaaaaaaaaaaaaaaaaaaa")!
     static let alice = try! UserID("alice@example.com")

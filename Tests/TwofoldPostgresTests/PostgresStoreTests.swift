@@ -163,19 +163,9 @@ struct PostgresStoreTests: PostgresFixtures {
     func twoDrainsAnswerEveryAttempt() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 4, drainLinger: .milliseconds(20))
-            var factors: [FactorRecord] = []
-            for number in 0..<64 {
-                let user = try UserID("user-\(number)")
-                let factor = FactorRecord(
-                    id: FactorID(rawValue: "fac_" + String(repeating: "b", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26)))
-                                 + String(UnicodeScalar(UInt8(97 + number % 26))))!,
-                    applicationID: app, userID: user, type: .totp, status: .active, createdAt: start, label: user.rawValue, issuer: nil,
-                    algorithm: .sha1, digits: 6, period: 30, sealedSecret: [1], lastAcceptedStep: 10)
-                try await store.insertFactor(factor, audit: AuditAppend(
-                    AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
-                    chain: chain))
-                factors.append(factor)
-            }
+            let users = try (0..<64).map { try UserID("user-\($0)") }
+            let enrolled = try await enrollFactors(users, letter: "b", lastAcceptedStep: 10, in: store)
+            let factors = users.map { enrolled[$0]! }
             for round in 1...20 {
                 // Unstructured tasks, counted through a stream: an attempt no drain ever takes must
                 // fail this test, not hang it.
@@ -234,6 +224,8 @@ struct PostgresStoreTests: PostgresFixtures {
             let others = Array(candidates.filter { ![shard(p), shard(y)].contains(shard($0)) }.prefix(16))
             let ofTheOtherDrain = others.filter { shard($0) % 2 != drain }
             let yAndOthers = [y] + others
+            // Enrolled here rather than through `enrollFactors`: calling it from this closure
+            // crashes Swift 6.3.1's SendNonSendable pass (std::out_of_range).
             var factors: [UserID: FactorRecord] = [:]
             for (number, user) in ([p, y, x] + others).enumerated() {
                 let factor = FactorRecord(
@@ -337,17 +329,7 @@ struct PostgresStoreTests: PostgresFixtures {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 2)
             let users = try (0..<40).map { try UserID("user-\($0)") }
-            var factors: [UserID: FactorRecord] = [:]
-            for (number, user) in users.enumerated() {
-                let f = FactorRecord(
-                    id: FactorID(rawValue: "fac_" + String(repeating: "a", count: 24) + String(UnicodeScalar(UInt8(97 + number / 26))) + String(UnicodeScalar(UInt8(97 + number % 26))))!, applicationID: app, userID: user, type: .totp,
-                    status: .active, createdAt: start, label: user.rawValue, issuer: nil, algorithm: .sha1, digits: 6, period: 30,
-                    sealedSecret: [1], lastAcceptedStep: 1)
-                try await store.insertFactor(f, audit: AuditAppend(
-                    AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .factorEnrolled, outcome: "success"),
-                    chain: chain))
-                factors[user] = f
-            }
+            let factors = try await enrollFactors(users, letter: "a", lastAcceptedStep: 1, in: store)
             let doctored = chain.shard(applicationID: app, userID: users[0])
             _ = try await database.query("UPDATE audit_shards SET tag = '\\x00' WHERE shard = \(doctored)") { _ in () }
             let tampered = Set(users.filter { chain.shard(applicationID: app, userID: $0) == doctored })
