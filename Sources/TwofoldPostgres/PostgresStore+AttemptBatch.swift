@@ -321,28 +321,38 @@ extension PostgresStore {
         return woken
     }
 
-    /// Whether ``takeBatch(for:from:drains:)`` would find anything for `drain`.
+    /// Whether ``takeBatch(for:from:drains:)`` would find anything for `drain` (without copying
+    /// the queue: this runs for every attempt that arrives while a drain lingers).
     private static func hasAttempts(for drain: Int, in queue: AttemptQueue, drains: Int) -> Bool {
-        var queue = queue
-        return !takeBatch(for: drain, from: &queue, drains: drains).isEmpty
+        let mayTake = takeable(by: drain, in: queue, drains: drains)
+        var seen = Set<String>()
+        for attempt in queue.waiting {
+            if mayTake(attempt), !seen.contains(attempt.userKey) { return true }
+            seen.insert(attempt.userKey)
+        }
+        return false
+    }
+
+    /// Whether `drain` may take an attempt by its shard: its own shards, or every one while no
+    /// other drain is registered; never one another drain's batch holds.
+    private static func takeable(by drain: Int, in queue: AttemptQueue, drains: Int) -> (QueuedAttempt) -> Bool {
+        let others = queue.draining.filter { $0.key != drain }
+        let busy = others.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
+        return { attempt in (others.isEmpty || attempt.shard % drains == drain) && !busy.contains(attempt.shard) }
     }
 
     /// Takes the next batch of `drain` out of `queue` (one attempt per user, in arrival order, of
-    /// the shards the drain may take: its own, or every one while no other drain is registered;
-    /// never one another drain's batch holds) and records its shards as busy. With none, the
-    /// drain stays registered, holding no shard.
+    /// the shards it may take, see ``takeable(by:in:drains:)``) and records its shards as busy.
+    /// With none, the drain stays registered, holding no shard.
     private static func takeBatch(for drain: Int, from queue: inout AttemptQueue, drains: Int) -> [QueuedAttempt] {
-        queue.draining[drain] = []
-        let alone = queue.draining.count == 1
-        let busy = queue.draining.values.reduce(into: Set<Int>()) { $0.formUnion($1) }
+        let mayTake = takeable(by: drain, in: queue, drains: drains)
         var batch: [QueuedAttempt] = []
         var taken = Set<String>()
         var left: [QueuedAttempt] = []
         left.reserveCapacity(queue.waiting.count)
         for attempt in queue.waiting {
             // One attempt per user per batch; later ones wait for the next, in order.
-            if batch.count < largestAttemptBatch, alone || attempt.shard % drains == drain,
-               !busy.contains(attempt.shard), taken.insert(attempt.userKey).inserted {
+            if batch.count < largestAttemptBatch, mayTake(attempt), taken.insert(attempt.userKey).inserted {
                 batch.append(attempt)
             } else {
                 taken.insert(attempt.userKey)
@@ -350,12 +360,10 @@ extension PostgresStore {
             }
         }
         queue.waiting = left
-        if !batch.isEmpty {
-            queue.draining[drain] = Set(batch.map(\.shard))
-            if batch.count > 1 {
-                queue.batches += 1
-                queue.largestBatch = max(queue.largestBatch, batch.count)
-            }
+        queue.draining[drain] = Set(batch.map(\.shard))
+        if batch.count > 1 {
+            queue.batches += 1
+            queue.largestBatch = max(queue.largestBatch, batch.count)
         }
         return batch
     }

@@ -113,23 +113,14 @@ struct PostgresStoreTests: PostgresFixtures {
     func drainKeepsItsConnectionWhileAttemptsFollow() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 4, drainLinger: .milliseconds(300))
-            var step: UInt64 = 41
-            let factor = aliceFactor("a", lastAcceptedStep: step)
+            let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))
-            func verify() async throws -> AttemptOutcome {
-                step += 1
-                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
-                return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
-                                                              throttle: ThrottlePolicy(),
-                                                              auditShard: chain.shard(applicationID: app, userID: alice)),
-                                               decide: { _ in decision }, audit: { _ in audit(.verification) })
-            }
-            for _ in 0..<5 {
-                #expect(try await verify() == .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false)))
+            for step in UInt64(42)...46 {
+                #expect(try await acceptStep(step, of: factor, on: store) == accepted(step, of: factor))
             }
             #expect(store.attemptBatchStatistics.connectionsLeased == 1, "each attempt took a connection of its own")
             try await Task.sleep(for: .milliseconds(600))
-            #expect(try await verify() == .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false)))
+            #expect(try await acceptStep(47, of: factor, on: store) == accepted(47, of: factor))
             #expect(store.attemptBatchStatistics.connectionsLeased == 2, "the drain kept its connection past its linger")
         }
     }
@@ -141,12 +132,7 @@ struct PostgresStoreTests: PostgresFixtures {
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))
             for step in UInt64(42)...44 {
-                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
-                let outcome = try await store.attempt(
-                    AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start, throttle: ThrottlePolicy(),
-                                   auditShard: chain.shard(applicationID: app, userID: alice)),
-                    decide: { _ in decision }, audit: { _ in audit(.verification) })
-                #expect(outcome == .accepted(decision))
+                #expect(try await acceptStep(step, of: factor, on: store) == accepted(step, of: factor))
             }
             #expect(store.attemptBatchStatistics.connectionsLeased == 3)
             // Nothing holds a connection between attempts: both are free for anything else.
@@ -303,22 +289,16 @@ struct PostgresStoreTests: PostgresFixtures {
             let store = try await database.makeStore(maximumConnections: 4, drainLinger: .seconds(5))
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))
-            func verify(_ step: UInt64) async throws -> AttemptOutcome {
-                let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
-                return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
-                                                              throttle: ThrottlePolicy(),
-                                                              auditShard: chain.shard(applicationID: app, userID: alice)),
-                                               decide: { _ in decision }, audit: { _ in audit(.verification) })
-            }
-            #expect(try await verify(42) == .accepted(.acceptStep(factor.id, step: 42, drift: 0, activate: false)))
-            // The drain now waits on the connection that recorded the attempt: end its backend.
+            #expect(try await acceptStep(42, of: factor, on: store) == accepted(42, of: factor))
+            // The drain now waits on the connection that recorded the attempt: end its backend
+            // (found by its last statement, the batch's write without locks, the usual path).
             let ended = try await database.query("""
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%twofold_record_attempts%'
                 """) { try $0.decode(Bool.self) }
             #expect(ended == [true])
             try await Task.sleep(for: .milliseconds(200))
-            #expect(try await verify(43) == .accepted(.acceptStep(factor.id, step: 43, drift: 0, activate: false)))
+            #expect(try await acceptStep(43, of: factor, on: store) == accepted(43, of: factor))
             #expect(store.attemptBatchStatistics.connectionsLeased == 2)
             #expect(try await store.factors(applicationID: app, userID: alice).first?.lastAcceptedStep == 43)
         }
@@ -556,6 +536,20 @@ struct PostgresStoreTests: PostgresFixtures {
     private func audit(_ action: AuditAction) -> AuditAppend {
         AuditAppend(AuditDraft(time: start, applicationID: app, userID: alice, actor: "test", action: action, outcome: "success"),
                     chain: chain)
+    }
+
+    /// Alice's attempt whose `decide` accepts `step` of `factor`, through the batches' usual path
+    /// (the request names its audit shard).
+    private func acceptStep(_ step: UInt64, of factor: FactorRecord, on store: PostgresStore) async throws -> AttemptOutcome {
+        let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
+        return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
+                                                      throttle: ThrottlePolicy(),
+                                                      auditShard: chain.shard(applicationID: app, userID: alice)),
+                                       decide: { _ in decision }, audit: { _ in audit(.verification) })
+    }
+
+    private func accepted(_ step: UInt64, of factor: FactorRecord) -> AttemptOutcome {
+        .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false))
     }
 }
 
