@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error from the verification engine: a stable `code` for programs and a `message` for
 /// people. The HTTP layer maps codes to statuses in one place.
 public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,10 +38,15 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public let code: Code
     public let message: String
+    /// For `locked`: when the lock ends. For `invalid_code`: the end of the lock that this
+    /// refusal started, if it started one. Lets a caller answer `Retry-After` and count lockouts
+    /// without reading the throttle state again.
+    public let lockedUntil: Date?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, lockedUntil: Date? = nil) {
         self.code = code
         self.message = message
+        self.lockedUntil = lockedUntil
     }
 
     public var description: String { message }

@@ -5,7 +5,7 @@ import TwofoldOTP
 /// Envelope encryption for one deployment: per-user data keys wrapped by the master key,
 /// secrets sealed by data keys, each bound to its record's identity.
 struct Sealer: Sendable {
-    let store: any Store
+    let store: any KeyStore
     let keyring: Keyring
     let random: any RandomSource
 

@@ -19,8 +19,8 @@ struct CodeChecker {
         var replayed = false
         for factor in active {
             switch try check(code, against: factor, dataKey: dataKey, activate: false) {
-            case .acceptStep(let id, let step, let drift, let activate)?:
-                return .acceptStep(id, step: step, drift: drift, activate: activate)
+            case .accept(let acceptance)?:
+                return .accept(acceptance)
             case .reject(.replayed)?:
                 replayed = true
             default:
@@ -33,12 +33,12 @@ struct CodeChecker {
             for stored in snapshot.recoveryCodes where ConstantTime.equal(stored.hash, hash) && matched == nil {
                 matched = stored.index
             }
-            if let matched { return .acceptRecoveryCode(index: matched) }
+            if let matched { return .acceptRecoveryCode(index: matched, remaining: snapshot.recoveryCodes.count - 1) }
         }
         return .reject(replayed ? .replayed : .invalidCode)
     }
 
-    /// Checks a code against one factor: `.acceptStep`, `.reject(.replayed)` when it matches
+    /// Checks a code against one factor: an accepted step, `.reject(.replayed)` when it matches
     /// only an already-consumed step or counter, or `nil` when it matches nothing (including a
     /// code that is not `digits` ASCII digits, refused before any HMAC).
     func check(_ code: String, against factor: FactorRecord, dataKey: SymmetricKey, activate: Bool) throws -> AttemptDecision? {
@@ -57,13 +57,13 @@ struct CodeChecker {
 
     private func checkTOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
         let totp = try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period)
-        let current = try totp.step(at: TwofoldEngine.unixSeconds(now))
+        let current = try totp.step(at: TwofoldServices.unixSeconds(now))
         let drift = min(max(factor.drift, -policy.maximumDrift), policy.maximumDrift)
         let centre = Self.offset(current, by: drift)
         guard let matched = try totp.verify(code, around: centre, window: policy.totpWindow) else { return nil }
         if let last = factor.lastAcceptedStep, matched <= last { return .reject(.replayed) }
         let newDrift = min(max(Self.difference(matched, current), -policy.maximumDrift), policy.maximumDrift)
-        return .acceptStep(factor.id, step: matched, drift: newDrift, activate: activate)
+        return .acceptStep(factor.id, type: factor.type, step: matched, drift: newDrift, activate: activate)
     }
 
     private func checkHOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
@@ -76,7 +76,7 @@ struct CodeChecker {
             next = 0
         }
         if let matched = try hotp.verify(code, counter: next, lookAhead: policy.hotpLookAhead) {
-            return .acceptStep(factor.id, step: matched, drift: 0, activate: activate)
+            return .acceptStep(factor.id, type: factor.type, step: matched, drift: 0, activate: activate)
         }
         // Recently consumed counters: answer `replayed` rather than `invalid_code`.
         if let last = factor.lastAcceptedStep {
@@ -101,7 +101,7 @@ struct CodeChecker {
         while start < end, let first = try hotp.verify(codes.0, counter: start, lookAhead: end - start) {
             guard first < .max else { break }
             if try hotp.verify(codes.1, counter: first + 1, lookAhead: 0) != nil {
-                return .acceptStep(factor.id, step: first + 1, drift: 0, activate: false)
+                return .acceptStep(factor.id, type: factor.type, step: first + 1, drift: 0, activate: false)
             }
             start = first + 1
         }

@@ -29,6 +29,15 @@ public struct ThrottlePolicy: Sendable, Equatable, Codable {
         return min(delay, maximumDelay)
     }
 
+    /// The throttle after one more consecutive failure at `now` (stored milliseconds): the new
+    /// count, and the end of the lock it starts, if the policy locks after that many. Every
+    /// store applies this one rule.
+    public func afterFailure(_ failures: Int, at now: Int64) -> (failures: Int, lockedUntil: Int64?) {
+        let (count, overflow) = failures.addingReportingOverflow(1)
+        let failures = overflow ? Int.max : count
+        return (failures, lockDuration(afterFailures: failures).map { StoredTime.milliseconds(now, plus: $0) })
+    }
+
     /// - Throws: `configuration` for values that would disable throttling or overflow.
     public func validate() throws(TwofoldError) {
         guard freeFailures >= 0, freeFailures <= 100 else {

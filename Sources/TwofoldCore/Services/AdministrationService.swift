@@ -7,6 +7,12 @@ public struct UserExport: Sendable, Codable, Equatable {
         public var total: Int
         public var unused: Int
         public var createdAt: Date?
+
+        init(_ codes: [RecoveryCodeRecord]) {
+            total = codes.count
+            unused = codes.filter { $0.usedAt == nil }.count
+            createdAt = codes.map(\.createdAt).min()
+        }
     }
 
     public struct Throttle: Sendable, Codable, Equatable {
@@ -32,7 +38,12 @@ public struct UserExport: Sendable, Codable, Equatable {
     public var auditEvents: [Event]
 }
 
-extension TwofoldEngine {
+/// What an operator does to one user: reset, unlock, export, erase, and listing.
+public struct AdministrationService: Sendable {
+    let store: any UserStore & FactorStore & KeyStore & AuditStore
+    let audit: AuditRecorder
+    let clock: any WallClock
+
     /// Deletes all the user's factors and recovery codes (a lost phone).
     @discardableResult
     public func reset(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> (factors: Int, recoveryCodes: Int) {
@@ -47,6 +58,12 @@ extension TwofoldEngine {
     /// The user's throttle state, if any failure was ever recorded.
     public func throttleState(_ applicationID: ApplicationID, _ userID: UserID) async throws -> ThrottleState? {
         try await store.throttleState(applicationID: applicationID, userID: userID)
+    }
+
+    /// How many of the user's recovery codes are unused, and how many there are.
+    public func recoveryCodeSummary(_ applicationID: ApplicationID, _ userID: UserID) async throws -> UserExport.RecoveryCodeSummary {
+        let codes = try await store.recoveryCodes(applicationID: applicationID, userID: userID)
+        return UserExport.RecoveryCodeSummary(codes)
     }
 
     /// Everything held about the user, or `nil` when nothing is.
@@ -71,7 +88,7 @@ extension TwofoldEngine {
             userID: userID.rawValue,
             exportedAt: now,
             factors: factors.map(\.summary),
-            recoveryCodes: .init(total: codes.count, unused: codes.filter { $0.usedAt == nil }.count, createdAt: codes.map(\.createdAt).min()),
+            recoveryCodes: .init(codes),
             throttle: .init(consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil),
             auditEvents: events.map { .init(time: $0.time, action: $0.action, outcome: $0.outcome, reason: $0.reason, actor: $0.actor, factorID: $0.factorID) }
         )
@@ -88,42 +105,5 @@ extension TwofoldEngine {
     /// Users with anything stored in the application.
     public func users(_ applicationID: ApplicationID) async throws -> [UserID] {
         try await store.users(applicationID: applicationID)
-    }
-}
-
-/// What a key rotation did.
-public struct KeyRotationReport: Sendable, Equatable {
-    public var sealingKeyID: String
-    public var rewrapped: Int
-}
-
-extension TwofoldEngine {
-    /// Re-wraps every data key and system key that another master key wraps under the sealing
-    /// (first) master key. Secrets are not touched. Safe while servers run: each key is replaced
-    /// with compare-and-set, and every node holding both master keys opens either wrapping.
-    public func rotateKeys(actor: String) async throws -> KeyRotationReport {
-        let sealingID = sealer.keyring.sealing.id
-        var rewrapped = 0
-        while true {
-            let batch = try await store.keysNotWrapped(by: sealingID, limit: 256)
-            if batch.isEmpty { break }
-            // A key whose compare-and-set lost to a concurrent rotation is read again next round.
-            for stored in batch where try await sealer.rewrap(stored) {
-                rewrapped += 1
-            }
-        }
-        if rewrapped > 0 {
-            try await store.appendAudit(audit(.keysRotated, nil, nil, actor: actor,
-                                              details: ["key_id": sealingID, "rewrapped": String(rewrapped)]))
-        }
-        return KeyRotationReport(sealingKeyID: sealingID, rewrapped: rewrapped)
-    }
-
-    /// The master key ids this engine holds, the sealing one first.
-    public var keyIDs: [String] { sealer.keyring.keyIDs }
-
-    /// How many keys each master key id still wraps.
-    public func keyUsage() async throws -> [String: Int] {
-        try await store.keyUsage()
     }
 }

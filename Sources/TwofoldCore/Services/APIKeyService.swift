@@ -8,7 +8,13 @@ public struct CreatedAPIKey: Sendable {
     public let token: String
 }
 
-extension TwofoldEngine {
+/// API keys: creating, authenticating and revoking the bearer tokens callers present.
+public struct APIKeyService: Sendable {
+    let store: any APIKeyStore
+    let audit: AuditRecorder
+    let clock: any WallClock
+    let random: any RandomSource
+
     /// Creates an API key for an application.
     public func createAPIKey(_ applicationID: ApplicationID, scopes: Set<APIKeyScope>, actor: String) async throws -> CreatedAPIKey {
         guard !scopes.isEmpty else { throw TwofoldError(.invalidRequest, "give at least one scope: verify, enroll or admin") }
@@ -83,6 +89,6 @@ public struct APIKeyToken: Sendable {
     /// Whether this token's secret is `record`'s (constant time), and `record` is the key it names.
     /// Says nothing about revocation.
     public func matches(_ record: APIKeyRecord) -> Bool {
-        record.id == keyID && ConstantTime.equal(record.secretHash, TwofoldEngine.hashAPIKeySecret(String(secret)))
+        record.id == keyID && ConstantTime.equal(record.secretHash, APIKeyService.hashAPIKeySecret(String(secret)))
     }
 }

@@ -21,7 +21,15 @@ public struct EnrollmentRequest: Sendable {
     }
 }
 
-extension TwofoldEngine {
+/// Enrolling, activating, resynchronising and deleting a user's factors.
+public struct EnrollmentService: Sendable {
+    let store: any FactorStore & AttemptStore
+    let sealer: Sealer
+    let policy: VerificationPolicy
+    let audit: AuditRecorder
+    let clock: any WallClock
+    let random: any RandomSource
+
     /// Creates a pending TOTP or HOTP factor with a fresh secret. The returned ``Enrollment`` is
     /// the only time the secret leaves the service.
     /// - Throws: `invalid_request` for digits, period, issuer or label that cannot work.
@@ -69,10 +77,9 @@ extension TwofoldEngine {
         let now = clock.now()
         guard let record = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }),
               record.status == .pending, (record.expiresAt ?? now) > now,
-              let wrapped = try await store.wrappedDataKey(applicationID: applicationID, userID: userID) else {
+              let dataKey = try await sealer.dataKey(applicationID, userID, create: false) else {
             throw TwofoldError.notFound("pending factor \(factorID)")
         }
-        let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
         let secret = try Sealer.openSecret(record.sealedSecret, dataKey: dataKey, applicationID, userID, factorID)
         return try OTPAuthURI(method: record.type == .totp ? .totp(period: record.period) : .hotp(counter: 0),
                               account: record.label, issuer: record.issuer, secret: secret,
@@ -88,7 +95,7 @@ extension TwofoldEngine {
         let sealer = self.sealer
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .activate(factorID), now: now, throttle: policy.throttle,
-                           auditShard: chain.shard(applicationID: applicationID, userID: userID)),
+                           auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
                     throw TwofoldError.notFound("factor \(factorID)")
@@ -105,7 +112,7 @@ extension TwofoldEngine {
                 return try checker.check(code, against: factor, dataKey: dataKey, activate: true) ?? .reject(.invalidCode)
             },
             audit: { outcome in
-                self.attemptAudit(.factorActivated, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
+                self.audit.attempt(.factorActivated, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
             })
         switch outcome {
         case .accepted:
@@ -113,10 +120,11 @@ extension TwofoldEngine {
                 throw TwofoldError.notFound("factor \(factorID)")
             }
             return factor.summary
-        case .denied(let reason, _):
-            throw TwofoldError(.invalidCode, reason == .replayed ? "that code was already used; wait for the next one" : "the code is not valid for this factor")
+        case .denied(let reason, let lockStarted):
+            throw TwofoldError(.invalidCode, reason == .replayed ? "that code was already used; wait for the next one" : "the code is not valid for this factor",
+                               lockedUntil: lockStarted)
         case .locked(let until):
-            throw TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures")
+            throw Self.lockedError(until)
         }
     }
 
@@ -138,7 +146,7 @@ extension TwofoldEngine {
         let sealer = self.sealer
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .resynchronize(factorID), now: now, throttle: policy.throttle,
-                           auditShard: chain.shard(applicationID: applicationID, userID: userID)),
+                           auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
                     throw TwofoldError.notFound("factor \(factorID)")
@@ -151,30 +159,19 @@ extension TwofoldEngine {
                 return try CodeChecker(policy: policy, now: now).resynchronize(codes, factor: factor, dataKey: dataKey)
             },
             audit: { outcome in
-                self.attemptAudit(.factorResynchronized, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
+                self.audit.attempt(.factorResynchronized, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
             })
         switch outcome {
         case .accepted: return
-        case .denied: throw TwofoldError(.invalidCode, "the two codes are not consecutive codes of this factor within \(policy.hotpResyncWindow) counters")
+        case .denied(_, let lockStarted):
+            throw TwofoldError(.invalidCode, "the two codes are not consecutive codes of this factor within \(policy.hotpResyncWindow) counters",
+                               lockedUntil: lockStarted)
         case .locked(let until):
-            throw TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures")
+            throw Self.lockedError(until)
         }
     }
 
-    func attemptAudit(_ action: AuditAction, _ outcome: AttemptOutcome, _ applicationID: ApplicationID, _ userID: UserID,
-                      factorID: FactorID?, actor: String, at time: Date) -> AuditAppend {
-        switch outcome {
-        case .accepted(.acceptStep(let id, _, _, _)):
-            return audit(action, applicationID, userID, actor: actor, outcome: "allow", factorID: id, at: time)
-        case .accepted(.acceptRecoveryCode):
-            return audit(action, applicationID, userID, actor: actor, outcome: "allow", details: ["method": "recovery_code"], at: time)
-        case .accepted(.reject(let reason)), .denied(let reason, nil):
-            return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID, at: time)
-        case .denied(let reason, let lockedUntil?):
-            return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID,
-                         details: ["locked_until": Timestamp.text(lockedUntil)], at: time)
-        case .locked:
-            return audit(action, applicationID, userID, actor: actor, outcome: "deny", reason: DenialReason.locked.rawValue, factorID: factorID, at: time)
-        }
+    static func lockedError(_ until: Date) -> TwofoldError {
+        TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures", lockedUntil: until)
     }
 }

@@ -22,7 +22,7 @@ public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The result of ``TwofoldEngine/verifyAudit()``.
+/// The result of ``AuditService/verifyAudit()``.
 public struct AuditVerification: Sendable, Equatable {
     public var eventsChecked: Int
     public var shardsChecked: Int
@@ -30,7 +30,13 @@ public struct AuditVerification: Sendable, Equatable {
     public var isIntact: Bool { problems.isEmpty }
 }
 
-extension TwofoldEngine {
+/// Reading, verifying and purging the audit trail.
+public struct AuditService: Sendable {
+    let store: any AuditStore
+    let audit: AuditRecorder
+    let clock: any WallClock
+    var chain: AuditChain { audit.chain }
+
     /// Audit events, newest first.
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
         try await store.auditEvents(query)
@@ -137,14 +143,14 @@ extension TwofoldEngine {
 
 /// A shard's events in sequence order, read a page at a time, with one event of look-ahead.
 private struct ShardEvents {
-    let store: any Store
+    let store: any AuditStore
     let shard: Int
     private var page: [AuditEvent] = []
     private var index = 0
     private var nextSequence: Int64 = 0
     private var exhausted = false
 
-    init(store: any Store, shard: Int) {
+    init(store: any AuditStore, shard: Int) {
         self.store = store
         self.shard = shard
     }

@@ -1,7 +1,14 @@
 import Foundation
-import Synchronization
 
-extension TwofoldEngine {
+/// Verifying codes at login, and the recovery codes that stand in for a lost device.
+public struct VerificationService: Sendable {
+    let store: any AttemptStore & FactorStore
+    let sealer: Sealer
+    let policy: VerificationPolicy
+    let audit: AuditRecorder
+    let clock: any WallClock
+    let random: any RandomSource
+
     /// Is `code` good for this user now? Checks the active factors, then unused recovery codes.
     ///
     /// Every answer is audited. A locked user's code is not evaluated at all. An accepted step,
@@ -23,32 +30,20 @@ extension TwofoldEngine {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
-        // What decide saw, so the answer needs no second read: the matched factor's type and
-        // how many recovery codes were unused.
-        let seen = Mutex<(types: [FactorID: FactorType], unusedRecoveryCodes: Int)>(([:], 0))
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle,
-                           apiKeyID: apiKeyID, auditShard: chain.shard(applicationID: applicationID, userID: userID)),
+                           apiKeyID: apiKeyID, auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
-                seen.withLock {
-                    $0 = (Dictionary(snapshot.factors.map { ($0.id, $0.type) }, uniquingKeysWith: { first, _ in first }),
-                          snapshot.recoveryCodes.count)
-                }
-                return try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
+                try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
             },
             audit: { outcome in
-                self.attemptAudit(.verification, outcome, applicationID, userID, factorID: nil, actor: actor, at: now)
+                self.audit.attempt(.verification, outcome, applicationID, userID, factorID: nil, actor: actor, at: now)
             })
         switch outcome {
-        case .accepted(.acceptStep(let factorID, _, _, _)):
-            guard let type = seen.withLock({ $0.types[factorID] }) else {
-                throw TwofoldError(.invalidState, "the accepted factor \(factorID) was not among the user's factors")
-            }
-            return (.allow(.factor(factorID, type)), nil)
-        case .accepted(.acceptRecoveryCode):
-            return (.allow(.recoveryCode(remaining: seen.withLock { $0.unusedRecoveryCodes } - 1)), nil)
-        case .accepted(.reject(let reason)):
-            return (.deny(reason, retryAfter: nil), nil)
+        case .accepted(.step(let step)):
+            return (.allow(.factor(step.factorID, step.factorType)), nil)
+        case .accepted(.recoveryCode(let code)):
+            return (.allow(.recoveryCode(remaining: code.remaining)), nil)
         case .denied(let reason, let lockedUntil):
             return (.deny(reason, retryAfter: nil), lockedUntil)
         case .locked(let until):

@@ -1,0 +1,9 @@
+import Foundation
+
+/// The applications (tenants) of a deployment.
+public protocol ApplicationStore: Sendable {
+    /// - Throws: `conflict` when the name is taken.
+    func insertApplication(_ application: Application, audit: AuditAppend) async throws
+    func application(named name: String) async throws -> Application?
+    func applications() async throws -> [Application]
+}

@@ -1,0 +1,16 @@
+import Foundation
+
+/// A user's factors and recovery codes.
+public protocol FactorStore: Sendable {
+    func insertFactor(_ factor: FactorRecord, audit: AuditAppend) async throws
+    /// The user's factors, oldest first.
+    func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord]
+    /// Deletes one factor; returns whether it existed.
+    func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool
+    /// Deletes pending factors that expired before `date`; returns how many.
+    func deleteExpiredPendingFactors(before date: Date) async throws -> Int
+
+    /// Replaces the user's set (all of it) with `codes`.
+    func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws
+    func recoveryCodes(applicationID: ApplicationID, userID: UserID) async throws -> [RecoveryCodeRecord]
+}
