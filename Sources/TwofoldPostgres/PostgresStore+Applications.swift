@@ -7,7 +7,7 @@ extension PostgresStore {
         try await transaction("create application \"\(application.name)\"") { [self] connection in
             try await connection.run("""
                 INSERT INTO applications (id, name, created_at)
-                VALUES (\(application.id.rawValue), \(application.name), \(PostgresColumn.milliseconds(application.createdAt)))
+                VALUES (\(application.id.rawValue), \(application.name), \(StoredTime.milliseconds(application.createdAt)))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -39,7 +39,7 @@ extension PostgresStore {
             try await connection.run("""
                 INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at)
                 VALUES (\(key.id), \(key.applicationID.rawValue), \(key.scopesText), \(PostgresColumn.bytes(key.secretHash)),
-                        \(PostgresColumn.milliseconds(key.createdAt)), \(key.revokedAt.map(PostgresColumn.milliseconds)))
+                        \(StoredTime.milliseconds(key.createdAt)), \(key.revokedAt.map(StoredTime.milliseconds)))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -65,7 +65,7 @@ extension PostgresStore {
     public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
         try await transaction("revoke API key \(id)") { [self] connection in
             let revoked = try await connection.rows("""
-                UPDATE api_keys SET revoked_at = \(PostgresColumn.milliseconds(date))
+                UPDATE api_keys SET revoked_at = \(StoredTime.milliseconds(date))
                 WHERE id = \(id) AND revoked_at IS NULL RETURNING 1
                 """, logger: logger).count == 1
             if revoked {

@@ -32,38 +32,23 @@ extension PostgresStore {
         /// Whether the request's API key exists unrevoked (read only when the request names one).
         var apiKeyActive = false
 
-        /// Takes in one row of the snapshot (``AttemptBatchSnapshotStatement`` describes the kinds).
-        mutating func add(_ row: AttemptBatchSnapshotStatement.AttemptRow, of request: AttemptRequest) throws {
-            let (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b) = row
-            switch kind {
-            case 0:
+        /// Takes in one row of the snapshot.
+        mutating func add(_ row: AttemptBatchSnapshotStatement.SnapshotRow, of request: AttemptRequest) throws {
+            switch row {
+            case .throttle(let failures, let lockedUntil):
                 hasState = true
-                failures = Int(n1 ?? 0)
-                lockedUntilMilliseconds = n2
-            case 1:
-                if let t1, let b { snapshot.dataKey = PostgresStore.wrappedKey(t1, b) }
-            case 2:
-                guard let t1, let t2, let t3, let t4, let t6, let n1, let n5, let n6, let n7, let b else {
-                    throw TwofoldError(.unavailable, "a factor row of the attempt's snapshot is incomplete")
-                }
-                snapshot.factors.append(FactorRecord(
-                    id: try PostgresStore.identifier(t1), applicationID: request.applicationID, userID: request.userID,
-                    type: try PostgresStore.value(FactorType(rawValue: t2), "factor type", t2),
-                    status: try PostgresStore.value(FactorStatus(rawValue: t3), "factor status", t3),
-                    createdAt: PostgresColumn.date(n1), activatedAt: PostgresColumn.date(n2), expiresAt: PostgresColumn.date(n3),
-                    label: t4, issuer: t5, algorithm: try PostgresStore.value(.init(rawValue: t6), "algorithm", t6),
-                    digits: Int(n5), period: Int(n6), sealedSecret: PostgresColumn.bytes(b),
-                    lastAcceptedStep: n4.map(PostgresColumn.step), drift: Int(n7)))
-            case 3:
-                guard let n1, let n2, let b else {
-                    throw TwofoldError(.unavailable, "a recovery code row of the attempt's snapshot is incomplete")
-                }
-                snapshot.recoveryCodes.append(RecoveryCodeRecord(
-                    index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3)))
-            case 5:
+                self.failures = failures
+                lockedUntilMilliseconds = lockedUntil
+            case .dataKey(let key):
+                snapshot.dataKey = key
+            case .factor(let columns):
+                snapshot.factors.append(columns.record(request.applicationID, request.userID))
+            case .recoveryCode(let code):
+                snapshot.recoveryCodes.append(code)
+            case .apiKeyActive:
                 apiKeyActive = true
-            default:
-                throw TwofoldError(.unavailable, "the attempt's snapshot has a row of unknown kind \(kind)")
+            case .shardHead:
+                throw TwofoldError(.unavailable, "a shard head was read as a row of an attempt")
             }
         }
     }
@@ -87,15 +72,15 @@ extension PostgresStore {
         init(_ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt) {
             self.decision = decision
             switch decision {
-            case .acceptStep(let id, let step, let drift, let activate):
-                factorID = id.rawValue
-                self.step = PostgresColumn.step(step)
-                self.drift = Int64(drift)
-                self.activate = activate
+            case .accept(.step(let accepted)):
+                factorID = accepted.factorID.rawValue
+                step = StoredStep.stored(accepted.step)
+                drift = Int64(accepted.drift)
+                activate = accepted.activate
                 countsAsFailure = true
                 denial = .replayed
-            case .acceptRecoveryCode(let index):
-                codeIndex = Int64(index)
+            case .accept(.recoveryCode(let accepted)):
+                codeIndex = Int64(accepted.index)
                 countsAsFailure = true
                 denial = .invalidCode
             case .reject(let reason):
@@ -103,10 +88,9 @@ extension PostgresStore {
                 countsAsFailure = reason != .noFactors
                 denial = reason
             }
-            let failures = loaded.failures + 1
-            self.failures = Int64(failures)
-            lockedUntil = countsAsFailure
-                ? request.throttle.lockDuration(afterFailures: failures).map { request.now.addingTimeInterval($0) } : nil
+            let next = request.throttle.afterFailure(loaded.failures, at: StoredTime.milliseconds(request.now))
+            failures = Int64(next.failures)
+            lockedUntil = countsAsFailure ? next.lockedUntil.map { StoredTime.date(milliseconds: $0) } : nil
             hasState = loaded.hasState
         }
 
@@ -115,12 +99,13 @@ extension PostgresStore {
         /// the user's lock, that is what the write will find; without it, the write checks.
         func wins(against snapshot: AttemptSnapshot) -> Bool {
             switch decision {
-            case .acceptStep(let id, let step, _, let activate):
+            case .accept(.step(let accepted)):
                 return snapshot.factors.contains {
-                    $0.id == id && $0.status == (activate ? .pending : .active) && ($0.lastAcceptedStep.map { $0 < step } ?? true)
+                    $0.id == accepted.factorID && $0.status == (accepted.activate ? .pending : .active)
+                        && ($0.lastAcceptedStep.map { $0 < accepted.step } ?? true)
                 }
-            case .acceptRecoveryCode(let index):
-                return snapshot.recoveryCodes.contains { $0.index == index && $0.usedAt == nil }
+            case .accept(.recoveryCode(let accepted)):
+                return snapshot.recoveryCodes.contains { $0.index == accepted.index && $0.usedAt == nil }
             case .reject:
                 return false
             }
@@ -128,10 +113,10 @@ extension PostgresStore {
 
         func outcome(won: Bool) throws -> AttemptOutcome {
             guard won else { return .denied(denial, lockedUntil: lockedUntil) }
-            if case .reject = decision {
+            guard case .accept(let acceptance) = decision else {
                 throw TwofoldError(.unavailable, "a rejection changed a factor or recovery code")
             }
-            return .accepted(decision)
+            return .accepted(acceptance)
         }
     }
 }

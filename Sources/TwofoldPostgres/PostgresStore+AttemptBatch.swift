@@ -29,8 +29,8 @@ import TwofoldCore
 /// the two split the shards between them, so that one batch's commit overlaps the other's
 /// statements. No added latency. Where the pool has a connection to spare, a drain holds one for
 /// as long as batches keep coming, and for ``PostgresStore/defaultDrainLinger`` after its last
-/// one, woken by the first attempt it may take: leasing a connection per batch started two timers
-/// each time, which at a steady 2,000 verifications/s cost 13 % of the server's CPU.
+/// one, woken by the first attempt it may take, because leasing a connection per batch starts two
+/// timers each time (see ``PostgresStore/defaultDrainLinger``).
 ///
 /// Change and failure: an attempt whose API key is revoked or whose `decide` throws fails alone,
 /// having written nothing. A batch that could not be written as read (another node or an admin
@@ -131,10 +131,8 @@ extension PostgresStore {
 
     /// How long batches take their locks first after one found a change since its read. Where
     /// another node writes to the same shards all the time, nearly every batch would find one,
-    /// and pay for a read and a refused write before running under locks (two nodes behind
-    /// nginx on one 2-core machine, flat out: 2,111 and 2,302 verifications/s so, 2,603 and
-    /// 2,938 with locks first after a change; the earlier seven-round-trip batches 2,334 and
-    /// 2,743); where changes are rare, a second of five round trips per batch is soon over.
+    /// and pay for a read and a refused write before running under locks; where changes are
+    /// rare, a second of five round trips per batch is soon over.
     static let locksFirstAfterChange: Duration = .seconds(1)
 
     /// Queues an attempt for the next batch, and returns its outcome once that batch committed.
@@ -303,12 +301,11 @@ extension PostgresStore {
     /// unless a store is made with another. Only where the pool has a connection more than the
     /// drains can hold, so that everything else still finds one.
     ///
-    /// Why: each lease of a pooled connection cost a wait timer here, and each return a
+    /// Why: each lease of a pooled connection costs a wait timer here, and each return a
     /// keep-alive timer in PostgresNIO's pool (a `Task.sleep`, cancelled at the next lease but
-    /// fired at its deadline anyway): at a steady 2,000 verification requests/s with a batch or two
-    /// in flight, the timers' thread alone took 13 % of the server's CPU (perf), 2.8 % with the
-    /// linger. Far longer than the gaps between attempts under load, far shorter than anything a
-    /// person waits for.
+    /// fired at its deadline anyway), so at a steady load with a batch or two in flight a lease
+    /// per batch keeps a thread busy with timers. Far longer than the gaps between attempts
+    /// under load, far shorter than anything a person waits for.
     public static let defaultDrainLinger: Duration = .milliseconds(5)
 
     /// The lingering drains that may now take attempts, taken out of `lingering`: resume each
@@ -455,12 +452,9 @@ extension PostgresStore {
         snapshotStatement.shards = shards.map(Int32.init)
         var loaded = [LoadedAttempt](repeating: LoadedAttempt(), count: requests.count)
         var seenHeads: [Int: AuditShardHead] = [:]
-        for (index, row, b2, b3) in try await connection.rows(snapshotStatement, logger: logger) {
-            if index == -1, row.kind == 6, let shard = row.n1, let headSequence = row.n2, let firstSequence = row.n3,
-               let headMAC = row.b, let b2, let b3 {
-                seenHeads[Int(shard)] = AuditShardHead(
-                    shard: Int(shard), headSequence: headSequence, headMAC: PostgresColumn.bytes(headMAC),
-                    firstSequence: firstSequence, firstPreviousMAC: PostgresColumn.bytes(b2), tag: PostgresColumn.bytes(b3))
+        for (index, row) in try await connection.rows(snapshotStatement, logger: logger) {
+            if case .shardHead(let head) = row {
+                seenHeads[head.shard] = head
                 continue
             }
             guard loaded.indices.contains(index) else {

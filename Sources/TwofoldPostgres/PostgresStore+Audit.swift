@@ -12,7 +12,7 @@ extension PostgresStore {
     public func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] {
         let app = query.applicationID?.rawValue
         let user = query.userID?.rawValue
-        let since = query.since.map(PostgresColumn.milliseconds)
+        let since = query.since.map(StoredTime.milliseconds)
         // Unnamed statements are planned with their values, so a NULL filter drops out of the plan
         // and the (app_id, user_id, id) index serves a user's events.
         return try await withConnection("read audit events") { [self] connection in
@@ -50,7 +50,7 @@ extension PostgresStore {
     /// chain's start up to the first one at or after `date`, and re-anchors the head on the first
     /// event left (or, when none is, past the head).
     public func purgeAudit(before date: Date, chain: AuditChain) async throws -> Int {
-        let cutoff = PostgresColumn.milliseconds(date)
+        let cutoff = StoredTime.milliseconds(date)
         let shards = try await withConnection("list audit shards") { [self] connection in
             try await connection.rows("SELECT shard FROM audit_shards ORDER BY shard", logger: logger).map { try $0.decode(Int.self) }
         }

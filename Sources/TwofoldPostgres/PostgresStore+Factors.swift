@@ -8,10 +8,10 @@ extension PostgresStore {
             try await connection.run("""
                 INSERT INTO factors (\(unescaped: Self.factorColumns))
                 VALUES (\(factor.id.rawValue), \(factor.applicationID.rawValue), \(factor.userID.rawValue), \(factor.type.rawValue),
-                        \(factor.status.rawValue), \(PostgresColumn.milliseconds(factor.createdAt)),
-                        \(factor.activatedAt.map(PostgresColumn.milliseconds)), \(factor.expiresAt.map(PostgresColumn.milliseconds)),
+                        \(factor.status.rawValue), \(StoredTime.milliseconds(factor.createdAt)),
+                        \(factor.activatedAt.map(StoredTime.milliseconds)), \(factor.expiresAt.map(StoredTime.milliseconds)),
                         \(factor.label), \(factor.issuer), \(factor.algorithm.rawValue), \(factor.digits), \(factor.period),
-                        \(PostgresColumn.bytes(factor.sealedSecret)), \(factor.lastAcceptedStep.map(PostgresColumn.step)), \(factor.drift))
+                        \(PostgresColumn.bytes(factor.sealedSecret)), \(factor.lastAcceptedStep.map(StoredStep.stored)), \(factor.drift))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -45,7 +45,7 @@ extension PostgresStore {
         try await withConnection("delete expired enrollments") { [self] connection in
             try await connection.rows("""
                 WITH deleted AS (
-                    DELETE FROM factors WHERE status = 'pending' AND expires_at < \(PostgresColumn.milliseconds(date)) RETURNING 1
+                    DELETE FROM factors WHERE status = 'pending' AND expires_at < \(StoredTime.milliseconds(date)) RETURNING 1
                 )
                 SELECT count(*) FROM deleted
                 """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
@@ -91,8 +91,8 @@ extension PostgresStore {
             bindings.append(userID.rawValue)
             bindings.append(code.index)
             bindings.append(PostgresColumn.bytes(code.hash))
-            bindings.append(PostgresColumn.milliseconds(code.createdAt))
-            bindings.append(code.usedAt.map(PostgresColumn.milliseconds))
+            bindings.append(StoredTime.milliseconds(code.createdAt))
+            bindings.append(code.usedAt.map(StoredTime.milliseconds))
             rows.append("(" + (first..<first + 6).map { "$\($0)" }.joined(separator: ", ") + ")")
         }
         return PostgresQuery(

@@ -33,7 +33,7 @@ extension PostgresStore {
                 }
                 try await connection.run("""
                     INSERT INTO schema_migrations (version, name, applied_at)
-                    VALUES (\(migration.version), \(migration.name), \(PostgresColumn.milliseconds(Date())))
+                    VALUES (\(migration.version), \(migration.name), \(StoredTime.milliseconds(Date())))
                     """, logger: logger)
                 applied.append(migration.version)
             }

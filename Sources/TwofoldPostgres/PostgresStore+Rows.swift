@@ -23,7 +23,7 @@ extension PostgresStore {
             expiresAt: PostgresColumn.date(expiresAt), label: label, issuer: issuer,
             algorithm: try value(OTPAlgorithm(rawValue: algorithm), "algorithm", algorithm),
             digits: digits, period: period, sealedSecret: PostgresColumn.bytes(sealed),
-            lastAcceptedStep: lastStep.map(PostgresColumn.step), drift: drift)
+            lastAcceptedStep: lastStep.map { StoredStep.step(stored: $0) }, drift: drift)
     }
 
     static let auditEventColumns = """

@@ -4,7 +4,7 @@ import PostgresNIO
 import Synchronization
 import TwofoldCore
 
-/// The ``Store`` on PostgreSQL, for deployments of several nodes sharing one database.
+/// The ``TwofoldStore`` on PostgreSQL, for deployments of several nodes sharing one database.
 ///
 /// Built on PostgresNIO's `PostgresClient`, a connection pool that only works while its `run()`
 /// method runs. Two ways to own that:
@@ -29,7 +29,7 @@ import TwofoldCore
 /// To run the pool under swift-service-lifecycle, declare `extension PostgresStore: Service {}`
 /// where ServiceLifecycle is a dependency (``run()`` has the signature `Service` asks for), and
 /// add the store to the service group; its graceful shutdown cancels ``run()``.
-public final class PostgresStore: Store {
+public final class PostgresStore: TwofoldStore {
     let client: PostgresClient
     let logger: Logger
     /// What the store connects to, without the password.
@@ -45,10 +45,8 @@ public final class PostgresStore: Store {
     /// two, the second only while many attempts wait, so that under load one batch's statements
     /// run while the other's commit waits, and otherwise batches stay as large as they come.
     /// Every batch costs its round trips whatever its size: more drains make smaller batches,
-    /// which cost more per attempt on a busy server (measured at stop 9: one or two lanes 0.5×
-    /// pgbench, four 0.3×, eight 0.3×; at stop 11, p99 at 2,000 verify requests/s over HTTP:
-    /// one drain 8.0–10.4 ms, two always 10.9–15.9 ms, four 16–24 ms; the store benchmark with a
-    /// million users: one drain 6,135 verifications/s, two 7,463).
+    /// which cost more per attempt on a busy server, and a second drain that ran all the time
+    /// would raise the latency of a steady load.
     let attemptDrains: Int
     /// How long a drain keeps its connection after its last batch (see ``defaultDrainLinger``);
     /// nil where the pool has no connection to spare for that, and each batch takes one.
@@ -109,15 +107,12 @@ public final class PostgresStore: Store {
     /// pool, the pool starts timers for it (an idle timeout, 60 s, for connections above the
     /// minimum, and a keep-alive, 30 s) as `Task.sleep`s, and cancels them when the connection is
     /// leased again. A cancelled sleep keeps its allocation until its deadline, so under load
-    /// (hundreds of leases a second) tens of thousands of dead timers piled up (heaptrack: 5 MB
-    /// of task allocations from 16,000 sleeps in 20 s, plus what they fragment). With these
-    /// settings the load benchmark's server peaks at 60.5 MB instead of 69–79 MB (in 10 s runs:
-    /// 58 MB, and 52 MB with no keep-alive at all, which would leave a connection that died
-    /// while idle to fail the next query). So a server
-    /// keeps its whole pool open (no idle timeouts: the minimum is the maximum), and the
-    /// keep-alive runs after 10 s of idleness instead of 30 s, which bounds what lingers to a
-    /// tenth of those timers and still finds a connection that died while idle before a
-    /// verification needs it.
+    /// (hundreds of leases a second) tens of thousands of dead timers pile up in the server's
+    /// memory. So a server keeps its whole pool open (no idle timeouts: the minimum is the
+    /// maximum), and the keep-alive runs after 10 s of idleness instead of 30 s, which bounds
+    /// what lingers to a tenth of those timers and still finds a connection that died while
+    /// idle before a verification needs it (with no keep-alive at all, such a connection would
+    /// fail the next query).
     static func poolOptions(maximumConnections: Int, keepsConnectionsOpen: Bool) -> PostgresClient.Configuration.Options {
         var options = PostgresClient.Configuration.Options()
         options.maximumConnections = maximumConnections

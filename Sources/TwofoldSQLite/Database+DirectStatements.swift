@@ -20,11 +20,10 @@ enum SQLiteValue {
 ///
 /// Why: GRDB's `Row` builds a dictionary of the statement's lowercased column names for every row
 /// it reads, and `StatementArguments` copies each argument through an existential into a
-/// `DatabaseValue`. On the writer that was a fifth of a verification's time (perf of
-/// `twofold serve` under load), more than SQLite's own work on those statements. The statements
-/// still come from GRDB's statement cache: GRDB prepares, keeps and finalizes them; only binding,
-/// stepping and reading are done here. Transaction control (`BEGIN`, savepoints) stays with GRDB,
-/// which tracks it.
+/// `DatabaseValue`; on the one writer that costs more than SQLite's own work on these
+/// statements. The statements still come from GRDB's statement cache: GRDB prepares, keeps and
+/// finalizes them; only binding, stepping and reading are done here. Transaction control
+/// (`BEGIN`, savepoints) stays with GRDB, which tracks it.
 extension Database {
     /// Runs a statement that returns no rows; `changesCount` then tells how many it changed.
     func directRun(_ sql: String, _ values: [SQLiteValue] = []) throws {

@@ -10,11 +10,11 @@ extension SQLiteCoding {
     }
 
     static func optionalDate(_ row: Row, _ column: String) throws -> Date? {
-        try row.decode(Int64?.self, forColumn: column).map { date(milliseconds: $0) }
+        try row.decode(Int64?.self, forColumn: column).map { StoredTime.date(milliseconds: $0) }
     }
 
     static func optionalDate(_ row: DirectRow, _ column: Int32) throws -> Date? {
-        try row.optionalInt64(column).map { date(milliseconds: $0) }
+        try row.optionalInt64(column).map { StoredTime.date(milliseconds: $0) }
     }
 
     /// A string-backed value (an identifier, a factor type or status, an OTP algorithm).
@@ -50,7 +50,7 @@ extension SQLiteCoding {
     static func application(_ row: Row) throws -> Application {
         Application(id: try applicationID(try row.decode(String.self, forColumn: "id")),
                     name: try row.decode(String.self, forColumn: "name"),
-                    createdAt: date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")))
+                    createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")))
     }
 
     static func apiKey(_ row: Row) throws -> APIKeyRecord {
@@ -65,7 +65,7 @@ extension SQLiteCoding {
                             applicationID: try applicationID(try row.decode(String.self, forColumn: "app_id")),
                             scopes: parsed,
                             secretHash: try bytes(row, "secret_hash"),
-                            createdAt: date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
+                            createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
                             revokedAt: try optionalDate(row, "revoked_at"))
     }
 
@@ -82,7 +82,7 @@ extension SQLiteCoding {
             userID: try userID(try row.text(2)),
             type: try rawValue(row, 3, "factor type"),
             status: try rawValue(row, 4, "factor status"),
-            createdAt: date(milliseconds: try row.int64(5)),
+            createdAt: StoredTime.date(milliseconds: try row.int64(5)),
             activatedAt: try optionalDate(row, 6),
             expiresAt: try optionalDate(row, 7),
             label: try row.text(8),
@@ -91,7 +91,7 @@ extension SQLiteCoding {
             digits: try row.int(11),
             period: try row.int(12),
             sealedSecret: try row.bytes(13),
-            lastAcceptedStep: try row.optionalInt64(14).map { step(stored: $0) },
+            lastAcceptedStep: try row.optionalInt64(14).map { StoredStep.step(stored: $0) },
             drift: try row.int(15))
     }
 
@@ -99,7 +99,7 @@ extension SQLiteCoding {
     static func recoveryCode(_ row: DirectRow) throws -> RecoveryCodeRecord {
         RecoveryCodeRecord(index: try row.int(0),
                            hash: try row.bytes(1),
-                           createdAt: date(milliseconds: try row.int64(2)),
+                           createdAt: StoredTime.date(milliseconds: try row.int64(2)),
                            usedAt: try optionalDate(row, 3))
     }
 

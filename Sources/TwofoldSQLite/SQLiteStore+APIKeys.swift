@@ -10,7 +10,7 @@ extension SQLiteStore {
                 try db.run(sql: """
                     INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [key.id, key.applicationID.rawValue, key.scopesText, SQLiteCoding.blob(key.secretHash),
-                                     SQLiteCoding.milliseconds(key.createdAt), key.revokedAt.map(SQLiteCoding.milliseconds)])
+                                     StoredTime.milliseconds(key.createdAt), key.revokedAt.map(StoredTime.milliseconds)])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw TwofoldError(.conflict, "an API key with id \(key.id) exists")
             }
@@ -39,7 +39,7 @@ extension SQLiteStore {
     public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
         try await write("revoke an API key") { db in
             try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                           arguments: [SQLiteCoding.milliseconds(date), id])
+                           arguments: [StoredTime.milliseconds(date), id])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(audit, db)
             return true

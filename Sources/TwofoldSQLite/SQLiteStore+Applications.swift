@@ -9,7 +9,7 @@ extension SQLiteStore {
             do {
                 try db.run(sql: "INSERT INTO applications (id, name, created_at) VALUES (?, ?, ?)",
                                arguments: [application.id.rawValue, application.name,
-                                           SQLiteCoding.milliseconds(application.createdAt)])
+                                           StoredTime.milliseconds(application.createdAt)])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
                 && (error.message ?? "").contains("applications.name") {
                 throw TwofoldError(.conflict, "an application named \"\(application.name)\" exists")

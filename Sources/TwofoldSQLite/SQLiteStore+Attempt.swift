@@ -3,7 +3,7 @@ import GRDB
 import TwofoldCore
 
 extension SQLiteStore {
-    /// One attempt, in one savepoint of a group-commit transaction (see ``Store/attempt(_:decide:audit:)``
+    /// One attempt, in one savepoint of a group-commit transaction (see ``AttemptStore/attempt(_:decide:audit:)``
     /// for the algorithm): the API key check (when asked), throttle check, snapshot, `decide`, compare-and-set, throttle update,
     /// audit event. The transaction is `BEGIN IMMEDIATE`, so it holds SQLite's write lock from its
     /// first read: the snapshot is the latest committed state, in this process or another.
@@ -27,7 +27,7 @@ extension SQLiteStore {
             let active = try db.directFetchOne("SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", [.text(keyID)]) { _ in true } != nil
             guard active else { throw TwofoldError(.unauthorized, "the API key is unknown or revoked") }
         }
-        let now = SQLiteCoding.milliseconds(request.now)
+        let now = StoredTime.milliseconds(request.now)
         let state = try db.directFetchOne("SELECT failures, locked_until FROM user_state WHERE app_id = ? AND user_id = ?",
                                           [.text(request.applicationID.rawValue), .text(request.userID.rawValue)]) { row in
             (failures: try row.int(0), lockedUntil: try row.optionalInt64(1))
@@ -37,7 +37,7 @@ extension SQLiteStore {
 
         // 1. A locked user's code is never evaluated.
         if let lockedUntil, lockedUntil > now {
-            let outcome = AttemptOutcome.locked(until: SQLiteCoding.date(milliseconds: lockedUntil))
+            let outcome = AttemptOutcome.locked(until: StoredTime.date(milliseconds: lockedUntil))
             try appendAudit(audit(outcome), db)
             return outcome
         }
@@ -54,18 +54,18 @@ extension SQLiteStore {
         // 3. Apply with compare-and-set; 4. update the throttle.
         let outcome: AttemptOutcome
         switch decision {
-        case .acceptStep(let factorID, let step, let drift, let activate):
-            if try consumeStep(request, factorID, step: step, drift: drift, activate: activate, now: now, db) {
-                outcome = .accepted(decision)
+        case .accept(.step(let accepted)):
+            if try consumeStep(request, accepted, now: now, db) {
+                outcome = .accepted(.step(accepted))
             } else {
                 outcome = try countFailure(.replayed, request, failures: failures, now: now, db)
             }
-        case .acceptRecoveryCode(let index):
+        case .accept(.recoveryCode(let accepted)):
             try db.directRun("""
                 UPDATE recovery_codes SET used_at = ? WHERE app_id = ? AND user_id = ? AND idx = ? AND used_at IS NULL
-                """, [.integer(now), .text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(index)])
+                """, [.integer(now), .text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(accepted.index)])
             if db.changesCount == 1 {
-                outcome = .accepted(decision)
+                outcome = .accepted(.recoveryCode(accepted))
             } else {
                 outcome = try countFailure(.invalidCode, request, failures: failures, now: now, db)
             }
@@ -117,11 +117,11 @@ extension SQLiteStore {
     /// than the index on factor ids, which SQLite would pick for `id = ?` (`+id` keeps it off it):
     /// with a million users that saves a read of a random page of a second B-tree on every
     /// accepted code.
-    private static func consumeStep(_ request: AttemptRequest, _ factorID: FactorID, step: UInt64, drift: Int, activate: Bool,
-                                    now: Int64, _ db: Database) throws -> Bool {
-        let stored = SQLiteValue.integer(SQLiteCoding.storedStep(step))
-        let factor: [SQLiteValue] = [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .text(factorID.rawValue)]
-        if activate {
+    private static func consumeStep(_ request: AttemptRequest, _ accepted: StepAcceptance, now: Int64, _ db: Database) throws -> Bool {
+        let stored = SQLiteValue.integer(StoredStep.stored(accepted.step))
+        let drift = accepted.drift
+        let factor: [SQLiteValue] = [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .text(accepted.factorID.rawValue)]
+        if accepted.activate {
             try db.directRun("""
                 UPDATE factors SET last_step = ?, drift = ?, status = 'active', activated_at = ?, expires_at = NULL
                 WHERE app_id = ? AND user_id = ? AND +id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'pending'
@@ -139,12 +139,11 @@ extension SQLiteStore {
     /// transaction, which holds the write lock, so the increment cannot be lost.
     private static func countFailure(_ reason: DenialReason, _ request: AttemptRequest, failures: Int, now: Int64,
                                      _ db: Database) throws -> AttemptOutcome {
-        let count = failures + 1
-        let lockedUntil = request.throttle.lockDuration(afterFailures: count).map { SQLiteCoding.milliseconds(now, plus: $0) }
+        let (count, lockedUntil) = request.throttle.afterFailure(failures, at: now)
         try db.directRun("""
             INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (?, ?, ?, ?)
             ON CONFLICT (app_id, user_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
             """, [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(count), .optional(lockedUntil)])
-        return .denied(reason, lockedUntil: lockedUntil.map { SQLiteCoding.date(milliseconds: $0) })
+        return .denied(reason, lockedUntil: lockedUntil.map { StoredTime.date(milliseconds: $0) })
     }
 }

@@ -25,7 +25,7 @@ extension SQLiteStore {
             }
             if let since = query.since {
                 conditions.append("time >= ?")
-                arguments += [SQLiteCoding.milliseconds(since)]
+                arguments += [StoredTime.milliseconds(since)]
             }
             if let beforeID = query.beforeID {
                 conditions.append("id < ?")
@@ -56,7 +56,7 @@ extension SQLiteStore {
     /// shard's deletion and its re-anchored head commit together, which is what keeps that chain
     /// verifiable.
     public func purgeAudit(before date: Date, chain: AuditChain) async throws -> Int {
-        let cutoff = SQLiteCoding.milliseconds(date)
+        let cutoff = StoredTime.milliseconds(date)
         let shards = try await read("list audit shards") { db in
             try Int.fetchAll(db, sql: "SELECT shard FROM audit_shards ORDER BY shard")
         }

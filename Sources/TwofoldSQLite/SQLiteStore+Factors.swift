@@ -16,10 +16,10 @@ extension SQLiteStore {
                         """,
                     arguments: [
                         factor.id.rawValue, factor.applicationID.rawValue, factor.userID.rawValue, factor.type.rawValue,
-                        factor.status.rawValue, SQLiteCoding.milliseconds(factor.createdAt),
-                        factor.activatedAt.map(SQLiteCoding.milliseconds), factor.expiresAt.map(SQLiteCoding.milliseconds),
+                        factor.status.rawValue, StoredTime.milliseconds(factor.createdAt),
+                        factor.activatedAt.map(StoredTime.milliseconds), factor.expiresAt.map(StoredTime.milliseconds),
                         factor.label, factor.issuer, factor.algorithm.rawValue, factor.digits, factor.period,
-                        SQLiteCoding.blob(factor.sealedSecret), factor.lastAcceptedStep.map(SQLiteCoding.storedStep),
+                        SQLiteCoding.blob(factor.sealedSecret), factor.lastAcceptedStep.map(StoredStep.stored),
                         factor.drift,
                     ])
             } catch let error as DatabaseError
@@ -52,7 +52,7 @@ extension SQLiteStore {
     public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
         try await write("delete expired enrollments") { db in
             try db.run(sql: "DELETE FROM factors WHERE status = 'pending' AND expires_at < ?",
-                           arguments: [SQLiteCoding.milliseconds(date)])
+                           arguments: [StoredTime.milliseconds(date)])
             return db.changesCount
         }
     }
@@ -68,7 +68,7 @@ extension SQLiteStore {
                 """)
             for code in codes {
                 try insert.execute(arguments: [applicationID.rawValue, userID.rawValue, code.index, SQLiteCoding.blob(code.hash),
-                                               SQLiteCoding.milliseconds(code.createdAt), code.usedAt.map(SQLiteCoding.milliseconds)])
+                                               StoredTime.milliseconds(code.createdAt), code.usedAt.map(StoredTime.milliseconds)])
             }
             try Self.appendAudit(audit, db)
         }

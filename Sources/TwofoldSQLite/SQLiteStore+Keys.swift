@@ -16,7 +16,7 @@ extension SQLiteStore {
 
     public func insertDataKeyIfAbsent(applicationID: ApplicationID, userID: UserID, key: WrappedKey) async throws -> WrappedKey {
         // `created_at` is informational (no rule reads it), so the store's own clock is fine here.
-        let now = SQLiteCoding.milliseconds(Date())
+        let now = StoredTime.milliseconds(Date())
         return try await write("store a data key") { db in
             try db.run(sql: """
                 INSERT INTO data_keys (app_id, user_id, key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)

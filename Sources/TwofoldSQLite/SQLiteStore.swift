@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import TwofoldCore
 
-/// The ``Store`` on one SQLite file: the single-node deployment, and the store of the tests.
+/// The ``TwofoldStore`` on one SQLite file: the single-node deployment.
 ///
 /// One file in WAL mode, opened through a GRDB `DatabasePool`: one writer connection and a few
 /// reader connections. A pool rather than a `DatabaseQueue` because WAL lets readers run while
@@ -21,7 +21,7 @@ import TwofoldCore
 /// operation (never the statement's arguments, which hold sealed secrets and hashes); a
 /// duplicate application name or id is `conflict`; errors thrown by an attempt's `decide` are
 /// rethrown unchanged.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: TwofoldStore {
     /// The database file.
     public let path: String
     public let durability: SQLiteDurability
@@ -34,11 +34,11 @@ public final class SQLiteStore: Store {
     ///
     /// A small store lives in SQLite's own page cache, and mapping it would only add every page
     /// the writer ever touches to the process's resident set (the audit log grows without end).
-    /// In a large one an attempt's B-tree pages are rarely cached: with a million users a
-    /// verification made a dozen `pread` calls, and reading through the map instead doubled the
-    /// rate (Benchmarks/run-store.sh). So a file already past ``mappingThreshold`` when the store
-    /// opens is mapped, and a smaller one is not. Mapped pages are the kernel's page cache,
-    /// shared and reclaimable, not copies.
+    /// In a large one an attempt's B-tree pages are rarely cached, and through the map each of
+    /// them is a memory read instead of a `pread` call (about a dozen per verification with a
+    /// million users). So a file already past ``mappingThreshold`` when the store opens is
+    /// mapped, and a smaller one is not. Mapped pages are the kernel's page cache, shared and
+    /// reclaimable, not copies.
     static func mappedBytes(forFileOfSize size: Int) -> Int {
         size >= mappingThreshold ? 1 << 36 : 0
     }

@@ -8,10 +8,9 @@ import TwofoldCore
 ///
 /// Why: SQLite checkpoints from the connection that commits, once the WAL holds 1,000 pages:
 /// the writer then copies those pages into the file and syncs the WAL and the file, while every
-/// waiting write waits too. Under load that was several times a second; `twofold serve` on
-/// SQLite, flat out, answered about a tenth more verifications with no checkpoint at all
-/// (alternating runs, same build). A checkpoint needs no write lock: SQLite lets one run on
-/// another connection while the writer commits (`PASSIVE`, which never waits for anyone).
+/// waiting write waits too, several times a second under load. A checkpoint needs no write
+/// lock: SQLite lets one run on another connection while the writer commits (`PASSIVE`, which
+/// never waits for anyone).
 ///
 /// How: a WAL hook on the writer connection (which replaces SQLite's automatic checkpoint) hears
 /// the WAL's size after each commit. Once ``backgroundFrames`` have been added since the last
@@ -140,9 +139,8 @@ final class WALCheckpointer: Sendable {
     /// Once it starts, a commit may ask for the next one, which then runs right after it if
     /// ``backgroundFrames`` more have come meanwhile: under load the checkpointer keeps close to
     /// the WAL's end, so the writer's own checkpoint past ``writerFrames`` finds little to copy.
-    /// (Asking again only once it ended let the writer's checkpoint copy up to a thousand pages
-    /// and sync them while every write waited: p99 at 2,000/s right after a flat-out run went
-    /// from 6.2 and 6.9 ms to 16.9 and 12.5 ms, with stalls of 100 ms.)
+    /// Asking only once it has ended would leave the writer's own checkpoint up to a thousand
+    /// pages to copy and sync while every write waits.
     private func checkpoint() {
         let (known, closed) = state.withLock { state in
             state.scheduled = false

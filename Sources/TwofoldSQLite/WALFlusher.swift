@@ -14,8 +14,8 @@ import Darwin
 /// callers, while the writer already runs the next batch.
 ///
 /// Why: SQLite's `synchronous = FULL` syncs the WAL inside `COMMIT`, on the single writer, so
-/// nothing else is written during the sync (about a third of a millisecond to a millisecond
-/// here, hundreds of times a second under load). With the writer at `synchronous = NORMAL`
+/// nothing else is written during the sync, which under load comes hundreds of times a
+/// second. With the writer at `synchronous = NORMAL`
 /// (which never syncs at commit, and syncs before every checkpoint) and this flusher, commits
 /// and syncs overlap — the pipelining of PostgreSQL's WAL writer or InnoDB's group commit —
 /// while the guarantee stays the same: no caller hears back before its transaction is on disk.

@@ -2,7 +2,7 @@
 /// a change of schema is a new migration appended to ``all``.
 ///
 /// Conventions: times are BIGINT milliseconds since the Unix epoch; TOTP steps and HOTP counters
-/// are stored order-preserving (``PostgresColumn/step(_:)-(UInt64)``); secrets, hashes, keys and
+/// are stored order-preserving (``StoredStep``); secrets, hashes, keys and
 /// MACs are BYTEA written exactly as the core hands them over. No foreign keys: the core decides
 /// what belongs together, and an erasure must not be blocked by a reference.
 struct PostgresMigration: Sendable {

@@ -1,5 +1,7 @@
+import Foundation
 import PostgresNIO
 import TwofoldCore
+import TwofoldOTP
 
 // The statements of a batch of attempts (``PostgresStore/record(_:underLocks:)``). Each takes
 // one array per column, element `i` describing the batch's attempt `i`; arrays cannot hold NULL
@@ -62,12 +64,42 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     static let bindingDataTypes: [PostgresDataType] = [
         .int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray, .int4Array,
     ]
-    /// A row of one attempt (kinds 0 to 5), without the index and the head's extra columns.
-    typealias AttemptRow = (
-        kind: Int, t1: String?, t2: String?, t3: String?, t4: String?, t5: String?, t6: String?,
-        n1: Int64?, n2: Int64?, n3: Int64?, n4: Int64?, n5: Int64?, n6: Int64?, n7: Int64?, b: ByteBuffer?
-    )
-    typealias Row = (index: Int, row: AttemptRow, b2: ByteBuffer?, b3: ByteBuffer?)
+    /// One row, decoded by its kind.
+    enum SnapshotRow {
+        case throttle(failures: Int, lockedUntilMilliseconds: Int64?)
+        case dataKey(WrappedKey)
+        case factor(FactorColumns)
+        case recoveryCode(RecoveryCodeRecord)
+        case apiKeyActive
+        case shardHead(AuditShardHead)
+    }
+
+    /// A factor's columns; its application and user are the attempt's.
+    struct FactorColumns {
+        var id: FactorID
+        var type: FactorType
+        var status: FactorStatus
+        var createdAt: Date
+        var activatedAt: Date?
+        var expiresAt: Date?
+        var label: String
+        var issuer: String?
+        var algorithm: OTPAlgorithm
+        var digits: Int
+        var period: Int
+        var sealedSecret: [UInt8]
+        var lastAcceptedStep: UInt64?
+        var drift: Int
+
+        func record(_ applicationID: ApplicationID, _ userID: UserID) -> FactorRecord {
+            FactorRecord(id: id, applicationID: applicationID, userID: userID, type: type, status: status, createdAt: createdAt,
+                         activatedAt: activatedAt, expiresAt: expiresAt, label: label, issuer: issuer, algorithm: algorithm,
+                         digits: digits, period: period, sealedSecret: sealedSecret, lastAcceptedStep: lastAcceptedStep, drift: drift)
+        }
+    }
+
+    /// `index` is the attempt's, or -1 for a shard head.
+    typealias Row = (index: Int, row: SnapshotRow)
 
     var indices: [Int32] = []
     var applicationIDs: [String] = []
@@ -105,7 +137,39 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
         let (i, kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b, b2, b3) = try row.decode(
             (Int, Int, String?, String?, String?, String?, String?, String?,
              Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, ByteBuffer?, ByteBuffer?, ByteBuffer?).self)
-        return (i, (kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b), b2, b3)
+        func incomplete(_ what: String) -> TwofoldError {
+            TwofoldError(.unavailable, "a \(what) row of an attempt's snapshot is incomplete")
+        }
+        switch kind {
+        case 0:
+            return (i, .throttle(failures: Int(n1 ?? 0), lockedUntilMilliseconds: n2))
+        case 1:
+            guard let t1, let b else { throw incomplete("data key") }
+            return (i, .dataKey(PostgresStore.wrappedKey(t1, b)))
+        case 2:
+            guard let t1, let t2, let t3, let t4, let t6, let n1, let n5, let n6, let n7, let b else { throw incomplete("factor") }
+            return (i, .factor(FactorColumns(
+                id: try PostgresStore.identifier(t1),
+                type: try PostgresStore.value(FactorType(rawValue: t2), "factor type", t2),
+                status: try PostgresStore.value(FactorStatus(rawValue: t3), "factor status", t3),
+                createdAt: PostgresColumn.date(n1), activatedAt: PostgresColumn.date(n2), expiresAt: PostgresColumn.date(n3),
+                label: t4, issuer: t5, algorithm: try PostgresStore.value(OTPAlgorithm(rawValue: t6), "algorithm", t6),
+                digits: Int(n5), period: Int(n6), sealedSecret: PostgresColumn.bytes(b),
+                lastAcceptedStep: n4.map { StoredStep.step(stored: $0) }, drift: Int(n7))))
+        case 3:
+            guard let n1, let n2, let b else { throw incomplete("recovery code") }
+            return (i, .recoveryCode(RecoveryCodeRecord(
+                index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3))))
+        case 5:
+            return (i, .apiKeyActive)
+        case 6:
+            guard let n1, let n2, let n3, let b, let b2, let b3 else { throw incomplete("shard head") }
+            return (i, .shardHead(AuditShardHead(
+                shard: Int(n1), headSequence: n2, headMAC: PostgresColumn.bytes(b),
+                firstSequence: n3, firstPreviousMAC: PostgresColumn.bytes(b2), tag: PostgresColumn.bytes(b3))))
+        default:
+            throw TwofoldError(.unavailable, "an attempt's snapshot has a row of unknown kind \(kind)")
+        }
     }
 }
 
@@ -167,14 +231,14 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
         indices.append(Int32(index))
         applicationIDs.append(request.applicationID.rawValue)
         userIDs.append(request.userID.rawValue)
-        nows.append(PostgresColumn.milliseconds(request.now))
+        nows.append(StoredTime.milliseconds(request.now))
         factorIDs.append(wins ? plan?.factorID ?? "" : "")
         steps.append(plan?.step ?? 0)
         drifts.append(plan?.drift ?? 0)
         activates.append(plan?.activate ?? false)
         codeIndices.append(wins ? plan?.codeIndex ?? -1 : -1)
         failures.append(plan?.failures ?? 0)
-        lockedUntils.append(plan?.lockedUntil.map(PostgresColumn.milliseconds) ?? -1)
+        lockedUntils.append(plan?.lockedUntil.map(StoredTime.milliseconds) ?? -1)
         countsAsFailure.append(plan?.countsAsFailure ?? false)
         hasState.append(loaded.hasState)
         seenFailures.append(loaded.hasState ? Int64(loaded.failures) : -1)
