@@ -1,8 +1,9 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// Layers point inward: the CLI (and later the HTTP server, stores and providers)
-// depend on the core libraries; TwofoldOTP and TwofoldQR depend on nothing of ours.
+// Layers point inward: TwofoldOTP and TwofoldQR depend on nothing of ours; TwofoldCore on OTP;
+// the stores and HTTP on Core; TwofoldServer (the composition root) on every adapter; the CLI on
+// the server.
 let package = Package(
     name: "Twofold",
     platforms: [.macOS(.v15)],
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "TwofoldSQLite", targets: ["TwofoldSQLite"]),
         .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
         .library(name: "TwofoldHTTP", targets: ["TwofoldHTTP"]),
+        .library(name: "TwofoldServer", targets: ["TwofoldServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -63,30 +65,45 @@ let package = Package(
                 "TwofoldCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            // Swift 6.3.1 crashes compiling this module with -O (signal 11 in LLVM's coroutine
-            // splitting, then a broken swifterror phi once that is dodged); -Osize compiles it.
-            // The store's time goes to the database round trips, so size optimisation costs little.
-            swiftSettings: [.unsafeFlags(["-Osize"], .when(configuration: .release))]
+            ]
         ),
-        // The HTTP API on Hummingbird 2, configuration, and the composition root (buildApplication).
+        // The HTTP API on Hummingbird 2: controllers and middleware over Core's services.
         .target(
             name: "TwofoldHTTP",
             dependencies: [
-                "TwofoldCore", "TwofoldOTP", "TwofoldQR", "TwofoldSQLite", "TwofoldPostgres",
+                "TwofoldCore", "TwofoldOTP", "TwofoldQR",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // Test support shared by every test target: outside tools, fixed clocks, the store
-        // conformance suite.
+        // The composition root: configuration, the runtime (store choice, keys, services) and
+        // buildApplication, used by `twofold serve`, the admin commands and the tests.
+        .target(
+            name: "TwofoldServer",
+            dependencies: [
+                "TwofoldCore", "TwofoldHTTP", "TwofoldSQLite", "TwofoldPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test support shared by every test target: outside tools, fixed clocks, the in-memory
+        // store.
         .target(
             name: "TwofoldTesting",
-            dependencies: ["TwofoldCore"]
+            dependencies: ["TwofoldCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        // A throwaway PostgreSQL database per test, for the test targets that need a server.
+        .target(
+            name: "TwofoldPostgresTesting",
+            dependencies: [
+                "TwofoldPostgres", "TwofoldTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "TwofoldCLI",
@@ -94,7 +111,7 @@ let package = Package(
                 "TwofoldOTP",
                 "TwofoldQR",
                 "TwofoldCore",
-                "TwofoldHTTP",
+                "TwofoldServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,10 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TwofoldCoreTests",
-            dependencies: [
-                "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            dependencies: ["TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
         ),
         .testTarget(
             name: "TwofoldSQLiteTests",
@@ -128,14 +142,28 @@ let package = Package(
         .testTarget(
             name: "TwofoldPostgresTests",
             dependencies: [
-                "TwofoldPostgres", "TwofoldCore", "TwofoldOTP", "TwofoldTesting",
+                "TwofoldPostgres", "TwofoldCore", "TwofoldOTP", "TwofoldTesting", "TwofoldPostgresTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        // One suite per store port, each test run against every store (in-memory, SQLite, PostgreSQL).
+        .testTarget(
+            name: "TwofoldStoreConformanceTests",
+            dependencies: [
+                "TwofoldCore", "TwofoldOTP", "TwofoldTesting", "TwofoldSQLite", "TwofoldPostgres", "TwofoldPostgresTesting",
             ]
         ),
         .testTarget(
             name: "TwofoldHTTPTests",
             dependencies: [
-                "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
+                "TwofoldHTTP", "TwofoldServer", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "TwofoldServerTests",
+            dependencies: [
+                "TwofoldServer", "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -36,8 +36,8 @@ struct APIKeyCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parsed = try APIKeyRecord.parseScopes(scopes)
-        let created = try await config.withApplication(application.app) { engine, app in
-            return try await engine.createAPIKey(app.id, scopes: parsed, actor: CLIActor.current)
+        let created = try await config.withApplication(application.app) { services, app in
+            return try await services.apiKeys.createAPIKey(app.id, scopes: parsed, actor: CLIActor.current)
         }
         if output.json {
             try Output.json(["id": created.record.id, "application": application.app, "scopes": created.record.scopesText, "key": created.token])
@@ -67,12 +67,12 @@ struct APIKeyListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rows: [Row] = try await config.openRuntime().use { runtime in
-            let engine = runtime.engine
-            let applications = try await engine.applications()
+            let services = runtime.services
+            let applications = try await services.applications.applications()
             let names = Dictionary(uniqueKeysWithValues: applications.map { ($0.id, $0.name) })
             var filter: ApplicationID?
-            if let app { filter = try await engine.application(named: app).id }
-            return try await engine.apiKeys(filter).map {
+            if let app { filter = try await services.applications.application(named: app).id }
+            return try await services.apiKeys.apiKeys(filter).map {
                 Row(id: $0.id, application: names[$0.applicationID] ?? $0.applicationID.rawValue, scopes: $0.scopesText,
                     createdAt: $0.createdAt, revokedAt: $0.revokedAt)
             }
@@ -98,7 +98,7 @@ struct APIKeyRevokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try confirmation.confirm("Revoke API key \(id)?")
-        try await config.openRuntime().use { try await $0.engine.revokeAPIKey(id: id, actor: CLIActor.current) }
+        try await config.openRuntime().use { try await $0.services.apiKeys.revokeAPIKey(id: id, actor: CLIActor.current) }
         try output.report(["revoked": id], text: "revoked API key \(id)")
     }
 }

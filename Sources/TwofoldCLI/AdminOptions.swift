@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TwofoldCore
-import TwofoldHTTP
+import TwofoldServer
 
 /// `--config FILE`: the same configuration as `twofold serve` (file and TWOFOLD_* environment).
 struct ConfigOptions: ParsableArguments {
@@ -30,9 +30,9 @@ struct ConfigOptions: ParsableArguments {
 
 extension ConfigOptions {
     /// Opens the runtime, finds the application named `name`, runs `body`, and closes the runtime.
-    func withApplication<T>(_ name: String, _ body: (TwofoldEngine, Application) async throws -> T) async throws -> T {
+    func withApplication<T>(_ name: String, _ body: (TwofoldServices, Application) async throws -> T) async throws -> T {
         try await openRuntime().use { runtime in
-            try await body(runtime.engine, try await runtime.engine.application(named: name))
+            try await body(runtime.services, try await runtime.services.applications.application(named: name))
         }
     }
 }
@@ -95,7 +95,7 @@ enum CLIActor {
 
 extension TwofoldRuntime {
     /// Runs `body` with the runtime open, closing it afterwards whatever happens, and turns
-    /// engine errors into failed operations (exit status 1) or usage errors (2).
+    /// domain errors into failed operations (exit status 1) or usage errors (2).
     func use<T>(_ body: (TwofoldRuntime) async throws -> T) async throws -> T {
         do {
             let result = try await body(self)

@@ -30,7 +30,7 @@ struct AppsCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let application = try await config.openRuntime().use { runtime in
-            try await runtime.engine.createApplication(named: name, actor: CLIActor.current)
+            try await runtime.services.applications.createApplication(named: name, actor: CLIActor.current)
         }
         try output.report(ApplicationJSON(application), text: "created application \(application.name) (\(application.id))")
     }
@@ -43,7 +43,7 @@ struct AppsListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let applications = try await config.openRuntime().use { try await $0.engine.applications() }
+        let applications = try await config.openRuntime().use { try await $0.services.applications.applications() }
         if output.json {
             try Output.json(["applications": applications.map(ApplicationJSON.init)])
         } else {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import TwofoldCore
-import TwofoldHTTP
+import TwofoldServer
 
 /// `twofold audit`: read, verify and purge the tamper-evident audit log.
 struct AuditCommand: AsyncParsableCommand {
@@ -73,10 +73,10 @@ struct AuditTailCommand: AsyncParsableCommand {
         let userID = try user.map(parseUserID)
         let runtime = try await config.openRuntime()
         try await runtime.use { runtime in
-            let names = Dictionary(uniqueKeysWithValues: try await runtime.engine.applications().map { ($0.id.rawValue, $0.name) })
-            let appID = userID == nil ? nil : try await runtime.engine.application(named: app).id
+            let names = Dictionary(uniqueKeysWithValues: try await runtime.services.applications.applications().map { ($0.id.rawValue, $0.name) })
+            let appID = userID == nil ? nil : try await runtime.services.applications.application(named: app).id
             let query = AuditQuery(applicationID: appID, userID: userID, limit: limit)
-            let first = try await runtime.engine.auditEvents(query).reversed().map { AuditEventJSON($0, applications: names) }
+            let first = try await runtime.services.audit.auditEvents(query).reversed().map { AuditEventJSON($0, applications: names) }
             let header = ["TIME", "APPLICATION", "USER", "ACTION", "OUTCOME", "ACTOR"]
             if output.json {
                 if follow {
@@ -94,7 +94,7 @@ struct AuditTailCommand: AsyncParsableCommand {
                 var page = AuditQuery(applicationID: appID, userID: userID, limit: 1_000)
                 var fresh: [AuditEvent] = []
                 while true {
-                    let events = try await runtime.engine.auditEvents(page).filter { $0.id > lastID }
+                    let events = try await runtime.services.audit.auditEvents(page).filter { $0.id > lastID }
                     fresh += events
                     guard events.count == page.limit, let oldest = events.last else { break }
                     page.beforeID = oldest.id
@@ -135,7 +135,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let result = try await config.openRuntime().use { try await $0.engine.verifyAudit() }
+        let result = try await config.openRuntime().use { try await $0.services.audit.verifyAudit() }
         let report = Report(intact: result.isIntact, eventsChecked: result.eventsChecked, shardsChecked: result.shardsChecked,
                             problems: result.problems.map { Problem(kind: $0.kind.rawValue, shard: $0.shard, sequence: $0.sequence, eventId: $0.eventID, message: $0.message) })
         if output.json {
@@ -173,7 +173,7 @@ struct AuditPurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let age = try DurationText.parse(olderThan)
-        let deleted = try await config.openRuntime().use { try await $0.engine.purgeAudit(olderThan: age, actor: CLIActor.current) }
+        let deleted = try await config.openRuntime().use { try await $0.services.audit.purgeAudit(olderThan: age, actor: CLIActor.current) }
         try output.report(["deleted": deleted], text: "deleted \(deleted) audit event(s) older than \(olderThan)")
     }
 }
@@ -189,7 +189,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await config.openRuntime().use { try await $0.engine.store.migrate() }
+        try await config.openRuntime().use { try await $0.migrate() }
         try output.report(["migrated": true], text: "the store is up to date")
     }
 }

@@ -40,8 +40,8 @@ struct EnrollCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         let actor = CLIActor.current
-        let result = try await config.withApplication(application.app) { engine, app -> Result in
-            let enrollment = try await engine.enroll(app.id, userID, EnrollmentRequest(type: type, issuer: issuer), actor: actor)
+        let result = try await config.withApplication(application.app) { services, app -> Result in
+            let enrollment = try await services.enrollment.enroll(app.id, userID, EnrollmentRequest(type: type, issuer: issuer), actor: actor)
             if !output.json {
                 print(enrollment.uri.string)
                 do {
@@ -57,7 +57,7 @@ struct EnrollCommand: AsyncParsableCommand {
                 guard let code = readLine()?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
                     throw CommandFailure("no code given; the factor stays pending for 10 minutes (activate it through the API)")
                 }
-                status = try await engine.activate(app.id, userID, enrollment.factor.id, code: code, actor: actor).status
+                status = try await services.enrollment.activate(app.id, userID, enrollment.factor.id, code: code, actor: actor).status
             }
             return Result(factorId: enrollment.factor.id.rawValue, type: type.rawValue, status: status.rawValue, otpauthUri: enrollment.uri.string)
         }
@@ -78,8 +78,8 @@ struct UnlockCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        try await config.withApplication(application.app) { engine, app in
-            try await engine.unlock(app.id, userID, actor: CLIActor.current)
+        try await config.withApplication(application.app) { services, app in
+            try await services.administration.unlock(app.id, userID, actor: CLIActor.current)
         }
         try output.report(["unlocked": userID.rawValue], text: "unlocked user \(userID)")
     }
@@ -101,8 +101,8 @@ struct RecoveryCodesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let codes = try await config.withApplication(application.app) { engine, app in
-            return try await engine.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
+        let codes = try await config.withApplication(application.app) { services, app in
+            return try await services.verification.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
         }
         if output.json {
             try Output.json(RecoveryCodesJSON(userId: userID.rawValue, codes: codes))

@@ -23,8 +23,8 @@ struct FactorsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let factors = try await config.withApplication(application.app) { engine, app in
-            return try await engine.factors(app.id, userID)
+        let factors = try await config.withApplication(application.app) { services, app in
+            return try await services.enrollment.factors(app.id, userID)
         }
         if output.json {
             try Output.json(["factors": factors])
@@ -61,8 +61,8 @@ struct FactorsDeleteCommand: AsyncParsableCommand {
             throw ValidationError("\"\(factor)\" is not a factor id (fac_ followed by 26 characters)")
         }
         try confirmation.confirm("Delete factor \(factorID) of user \(userID)?")
-        try await config.withApplication(application.app) { engine, app in
-            try await engine.deleteFactor(app.id, userID, factorID, actor: CLIActor.current)
+        try await config.withApplication(application.app) { services, app in
+            try await services.enrollment.deleteFactor(app.id, userID, factorID, actor: CLIActor.current)
         }
         try output.report(["deleted": factorID.rawValue], text: "deleted factor \(factorID)")
     }
@@ -85,8 +85,8 @@ struct FactorsResetCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try confirmation.confirm("Delete all factors and recovery codes of user \(userID)?")
-        let counts = try await config.withApplication(application.app) { engine, app in
-            return try await engine.reset(app.id, userID, actor: CLIActor.current)
+        let counts = try await config.withApplication(application.app) { services, app in
+            return try await services.administration.reset(app.id, userID, actor: CLIActor.current)
         }
         try output.report(ResetJSON(userId: userID.rawValue, factorsDeleted: counts.factors, recoveryCodesDeleted: counts.recoveryCodes),
                           text: "deleted \(counts.factors) factor(s) and \(counts.recoveryCodes) recovery code(s) of user \(userID)")

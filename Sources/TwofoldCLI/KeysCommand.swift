@@ -53,7 +53,7 @@ struct KeysRotateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let report = try await config.openRuntime().use { try await $0.engine.rotateKeys(actor: CLIActor.current) }
+        let report = try await config.openRuntime().use { try await $0.services.keyRotation.rotateKeys(actor: CLIActor.current) }
         if output.json {
             try Output.json(RotationJSON(keyId: report.sealingKeyID, rewrapped: report.rewrapped))
         } else if report.rewrapped == 0 {
@@ -77,7 +77,7 @@ struct KeysStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (usage, held) = try await config.openRuntime().use { runtime in
-            (try await runtime.engine.keyUsage(), runtime.engine.keyIDs)
+            (try await runtime.services.keyRotation.keyUsage(), runtime.services.keyRotation.keyIDs)
         }
         let ids = (held + usage.keys.filter { !held.contains($0) }.sorted())
         if output.json {

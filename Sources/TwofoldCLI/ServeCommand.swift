@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TwofoldCore
-import TwofoldHTTP
+import TwofoldServer
 
 /// `twofold serve`: the HTTP API.
 struct ServeCommand: AsyncParsableCommand {
@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
                     It is in \(path), readable by you only. Use it as: Authorization: Bearer $(cat \(path))
                     """)
             }
-            try await TwofoldServer.run(runtime: runtime, logger: logger)
+            try await runtime.serve(logger: logger)
         } catch {
             try? await runtime.close()
             if let error = error as? TwofoldError { throw CommandFailure(error.message) }

@@ -19,8 +19,8 @@ struct UsersListCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let users = try await config.withApplication(application.app) { engine, app in
-            return try await engine.users(app.id)
+        let users = try await config.withApplication(application.app) { services, app in
+            return try await services.administration.users(app.id)
         }
         if output.json {
             try Output.json(["users": users.map(\.rawValue)])
@@ -50,11 +50,11 @@ struct UsersShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let summary = try await config.withApplication(application.app) { engine, app in
-            let factors = try await engine.factors(app.id, userID)
-            let codes = try await engine.store.recoveryCodes(applicationID: app.id, userID: userID)
-            let throttle = try await engine.throttleState(app.id, userID)
-            return Summary(userID: userID.rawValue, factors: factors, recoveryCodesUnused: codes.filter { $0.usedAt == nil }.count,
+        let summary = try await config.withApplication(application.app) { services, app in
+            let factors = try await services.enrollment.factors(app.id, userID)
+            let codes = try await services.administration.recoveryCodeSummary(app.id, userID)
+            let throttle = try await services.administration.throttleState(app.id, userID)
+            return Summary(userID: userID.rawValue, factors: factors, recoveryCodesUnused: codes.unused,
                            consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil)
         }
         if output.json {
@@ -88,8 +88,8 @@ struct UsersExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let userID = try parseUserID(user)
-        let export = try await config.withApplication(application.app) { engine, app in
-            return try await engine.export(app, userID, actor: CLIActor.current)
+        let export = try await config.withApplication(application.app) { services, app in
+            return try await services.administration.export(app, userID, actor: CLIActor.current)
         }
         guard let export else { throw CommandFailure("nothing is stored about user \(userID) in \(application.app)") }
         let encoder = JSONEncoder()
@@ -124,8 +124,8 @@ struct UsersEraseCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try confirmation.confirm("Erase everything about user \(userID) in \(application.app)? This cannot be undone.")
-        try await config.withApplication(application.app) { engine, app in
-            try await engine.erase(app.id, userID, actor: CLIActor.current)
+        try await config.withApplication(application.app) { services, app in
+            try await services.administration.erase(app.id, userID, actor: CLIActor.current)
         }
         try output.report(["erased": userID.rawValue], text: "erased user \(userID)")
     }

@@ -1,6 +1,5 @@
-/// Percent-encoding (RFC 3986 §2.1) for the label and query of `otpauth://` URIs, and for the
-/// path segments of the HTTP API.
-public enum PercentEncoding {
+/// Percent-encoding (RFC 3986 §2.1) for the label and query of `otpauth://` URIs.
+enum PercentEncoding {
     /// Encodes every byte but the unreserved characters (RFC 3986 §2.3) and `extra`.
     static func encode(_ text: String, keeping extra: Set<UInt8> = []) -> String {
         var output: [UInt8] = []
@@ -30,9 +29,9 @@ public enum PercentEncoding {
     }
 
     /// Decodes `%XX` escapes; with `plusAsSpace`, `+` means a space as in form-encoded queries.
-    /// Text with nothing to decode (nearly every path segment) comes back as it is, unallocated.
+    /// Text with nothing to decode comes back as it is.
     /// - Returns: `nil` for a truncated or non-hex escape, or bytes that are not UTF-8.
-    public static func decode(_ text: Substring, plusAsSpace: Bool) -> String? {
+    static func decode(_ text: Substring, plusAsSpace: Bool) -> String? {
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
             return String(text)
         }

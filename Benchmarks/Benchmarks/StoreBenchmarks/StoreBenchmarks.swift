@@ -63,7 +63,7 @@ let benchmarks: @Sendable () -> Void = {
             } setup: {
                 State.shared.set(name, try await VerificationFixture.sqlite(users: users, durability: durability))
             } teardown: {
-                try await State.shared.value(name, as: VerificationFixture.self).engine.store.close()
+                try await State.shared.value(name, as: VerificationFixture.self).store.close()
                 State.shared.remove(name)
             }
         }
@@ -79,7 +79,7 @@ let benchmarks: @Sendable () -> Void = {
                 let database = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/bench\(users)"
                 State.shared.set(name, try await VerificationFixture.postgres(url: database, users: users))
             } teardown: {
-                try await State.shared.value(name, as: VerificationFixture.self).engine.store.close()
+                try await State.shared.value(name, as: VerificationFixture.self).store.close()
                 State.shared.remove(name)
             }
         }

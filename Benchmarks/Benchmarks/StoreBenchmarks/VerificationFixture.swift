@@ -15,7 +15,8 @@ final class BenchmarkClock: WallClock, Sendable {
 /// Users enrolled in TOTP, with their devices, on one store; kept on disk between runs
 /// (enrolling a million users takes minutes), keyed by store and user count.
 final class VerificationFixture: Sendable {
-    let engine: TwofoldEngine
+    let services: TwofoldServices
+    let store: any TwofoldStore
     let clock: BenchmarkClock
     let application: ApplicationID
     let users: [UserID]
@@ -24,9 +25,10 @@ final class VerificationFixture: Sendable {
     /// Where the clock's last time is kept, so a later run never reuses (replays) a step.
     let clockFile: URL
 
-    init(engine: TwofoldEngine, clock: BenchmarkClock, application: ApplicationID, users: [UserID], devices: [TOTP], clockFile: URL) {
+    init(services: TwofoldServices, store: any TwofoldStore, clock: BenchmarkClock, application: ApplicationID, users: [UserID], devices: [TOTP], clockFile: URL) {
         self.clockFile = clockFile
-        self.engine = engine
+        self.services = services
+        self.store = store
         self.clock = clock
         self.application = application
         self.users = users
@@ -44,21 +46,21 @@ final class VerificationFixture: Sendable {
         var picked = Set<Int>()
         while picked.count < min(count, users.count) { picked.insert(Int.random(in: 0..<users.count, using: &random)) }
         let work = try picked.map { (users[$0], try devices[$0].code(at: time)) }
-        let engine = self.engine
+        let services = self.services
         let application = self.application
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             var allowed = 0
             var next = 0
             while next < work.count, next < concurrency {
                 let (user, code) = work[next]
-                group.addTask { try await engine.verify(application, user, code: code, actor: "bench").isAllowed }
+                group.addTask { try await services.verification.verify(application, user, code: code, actor: "bench").isAllowed }
                 next += 1
             }
             while let result = try await group.next() {
                 if result { allowed += 1 }
                 if next < work.count {
                     let (user, code) = work[next]
-                    group.addTask { try await engine.verify(application, user, code: code, actor: "bench").isAllowed }
+                    group.addTask { try await services.verification.verify(application, user, code: code, actor: "bench").isAllowed }
                     next += 1
                 }
             }
@@ -98,7 +100,7 @@ final class VerificationFixture: Sendable {
         }
     }
 
-    private static func load(directory: URL, userCount: Int, open: (_ seeding: Bool) async throws -> any Store) async throws -> VerificationFixture {
+    private static func load(directory: URL, userCount: Int, open: (_ seeding: Bool) async throws -> any TwofoldStore) async throws -> VerificationFixture {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let keyFile = directory.appendingPathComponent("master.key")
         let secretsFile = directory.appendingPathComponent("secrets.bin")
@@ -107,17 +109,17 @@ final class VerificationFixture: Sendable {
             let key = MasterKey.generate()
             try key.fileContents.write(to: keyFile, atomically: true, encoding: .utf8)
             let store = try await open(true)
-            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([key]), clock: clock)
-            let app = try await engine.ensureApplication(named: "bench", actor: "bench")
-            let secrets = try await enroll(userCount, engine: engine, application: app.id, clock: clock)
+            let services = try await TwofoldServices.start(store: store, keyring: try Keyring([key]), clock: clock)
+            let app = try await services.applications.ensureApplication(named: "bench", actor: "bench")
+            let secrets = try await enroll(userCount, services: services, application: app.id, clock: clock)
             try await store.close()
             try Data(secrets.flatMap(\.bytes)).write(to: secretsFile)
         }
         let key = try MasterKey(fileContents: String(contentsOf: keyFile, encoding: .utf8))
         let bytes = Array(try Data(contentsOf: secretsFile))
         let store = try await open(false)
-        let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([key]), clock: clock)
-        let app = try await engine.application(named: "bench")
+        let services = try await TwofoldServices.start(store: store, keyring: try Keyring([key]), clock: clock)
+        let app = try await services.applications.application(named: "bench")
         // Start well after the seeding steps and any earlier run's, so no code is a replay.
         let clockFile = directory.appendingPathComponent("clock")
         if let text = try? String(contentsOf: clockFile, encoding: .utf8), let last = Double(text) {
@@ -130,10 +132,10 @@ final class VerificationFixture: Sendable {
             users.append(try UserID("user\(index)"))
             devices.append(try TOTP(secret: try OTPSecret(bytes: Array(bytes[index * 20..<(index + 1) * 20]))))
         }
-        return VerificationFixture(engine: engine, clock: clock, application: app.id, users: users, devices: devices, clockFile: clockFile)
+        return VerificationFixture(services: services, store: store, clock: clock, application: app.id, users: users, devices: devices, clockFile: clockFile)
     }
 
-    private static func enroll(_ count: Int, engine: TwofoldEngine, application: ApplicationID, clock: BenchmarkClock) async throws -> [OTPSecret] {
+    private static func enroll(_ count: Int, services: TwofoldServices, application: ApplicationID, clock: BenchmarkClock) async throws -> [OTPSecret] {
         var secrets = [OTPSecret?](repeating: nil, count: count)
         let batch = 64
         var start = 0
@@ -143,9 +145,9 @@ final class VerificationFixture: Sendable {
                 for index in start..<end {
                     group.addTask {
                         let user = try UserID("user\(index)")
-                        let enrollment = try await engine.enroll(application, user, EnrollmentRequest(type: .totp), actor: "bench")
+                        let enrollment = try await services.enrollment.enroll(application, user, EnrollmentRequest(type: .totp), actor: "bench")
                         let code = try enrollment.uri.makeTOTP().code(at: UInt64(clock.now().timeIntervalSince1970))
-                        _ = try await engine.activate(application, user, enrollment.factor.id, code: code, actor: "bench")
+                        _ = try await services.enrollment.activate(application, user, enrollment.factor.id, code: code, actor: "bench")
                         return (index, enrollment.secret)
                     }
                 }

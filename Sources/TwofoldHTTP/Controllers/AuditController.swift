@@ -5,7 +5,7 @@ import TwofoldCore
 /// `GET /v1/audit?user_id=&since=&limit=&before=` (scope `admin`): the application's audit
 /// events, newest first, a page at a time.
 struct AuditController<Context: CallerRequestContext>: Sendable {
-    let engine: TwofoldEngine
+    let auditService: AuditService
 
     static var defaultLimit: Int { 100 }
     static var maximumLimit: Int { 500 }
@@ -83,7 +83,7 @@ struct AuditController<Context: CallerRequestContext>: Sendable {
             }
             audit.beforeID = before
         }
-        let events = try await engine.auditEvents(audit)
+        let events = try await auditService.auditEvents(audit)
         let next = events.count == audit.limit ? events.last.map { String($0.id) } : nil
         return JSONResponse.make(PageBody(events: events.map(EventBody.init), next: next))
     }

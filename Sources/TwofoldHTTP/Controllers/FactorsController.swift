@@ -7,7 +7,8 @@ import TwofoldQR
 /// Enrollment and management of a user's factors and recovery codes (scope `enroll`), mounted at
 /// `/v1/users/{user_id}`.
 struct FactorsController<Context: CallerRequestContext>: Sendable {
-    let engine: TwofoldEngine
+    let enrollment: EnrollmentService
+    let verification: VerificationService
     let lockouts: LockoutWatch
 
     var endpoints: RouteCollection<Context> {
@@ -69,7 +70,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     @Sendable func enroll(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let body = try await request.decodeJSON(EnrollRequest.self)
-        let enrollment = try await engine.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
+        let enrollment = try await enrollment.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
         let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
         let response = EnrollResponse(factor: FactorBody(enrollment.factor), secret: enrollment.secret.base32,
                                       otpauthURI: enrollment.uri.string, qrSVG: QRSVGRenderer().render(qr))
@@ -79,7 +80,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// `GET /v1/users/{user_id}/factors` → the active and pending factors, never a secret.
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        let factors = try await engine.factors(context.caller.applicationID, userID)
+        let factors = try await enrollment.factors(context.caller.applicationID, userID)
         return JSONResponse.make(FactorListResponse(factors: factors.map(FactorBody.init)))
     }
 
@@ -91,7 +92,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         guard format == "svg" || format == "png" else {
             throw APIError.invalidRequest("query parameter `format` must be svg or png")
         }
-        let uri = try await engine.pendingEnrollmentURI(context.caller.applicationID, userID, factorID)
+        let uri = try await enrollment.pendingEnrollmentURI(context.caller.applicationID, userID, factorID)
         let qr = try QRCode(text: uri.string, errorCorrection: .medium)
         if format == "png" {
             return Response(status: .ok, headers: [.contentType: "image/png"],
@@ -109,10 +110,10 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
         let applicationID = context.caller.applicationID
         do {
-            let factor = try await engine.activate(applicationID, userID, factorID, code: code, actor: context.caller.actor)
+            let factor = try await enrollment.activate(applicationID, userID, factorID, code: code, actor: context.caller.actor)
             return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
         } catch let error as TwofoldError {
-            throw await mapAttemptError(error, applicationID, userID)
+            throw mapAttemptError(error)
         }
     }
 
@@ -120,7 +121,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let factorID = try PathParameters.factorID(context)
-        try await engine.deleteFactor(context.caller.applicationID, userID, factorID, actor: context.caller.actor)
+        try await enrollment.deleteFactor(context.caller.applicationID, userID, factorID, actor: context.caller.actor)
         return Response(status: .noContent)
     }
 
@@ -136,11 +137,11 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         let second = try CodeField.validate(codes[1], field: "codes[1]")
         let applicationID = context.caller.applicationID
         do {
-            try await engine.resynchronize(applicationID, userID, factorID, codes: (first, second), actor: context.caller.actor)
+            try await enrollment.resynchronize(applicationID, userID, factorID, codes: (first, second), actor: context.caller.actor)
         } catch let error as TwofoldError {
-            throw await mapAttemptError(error, applicationID, userID)
+            throw mapAttemptError(error)
         }
-        guard let factor = try await engine.factors(applicationID, userID).first(where: { $0.id == factorID }) else {
+        guard let factor = try await enrollment.factors(applicationID, userID).first(where: { $0.id == factorID }) else {
             throw APIError.notFound("factor not found")
         }
         return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
@@ -149,20 +150,20 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// `POST /v1/users/{user_id}/recovery-codes` → 201 with ten new codes, replacing any earlier set.
     @Sendable func recoveryCodes(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        let codes = try await engine.generateRecoveryCodes(context.caller.applicationID, userID, actor: context.caller.actor)
+        let codes = try await verification.generateRecoveryCodes(context.caller.applicationID, userID, actor: context.caller.actor)
         return JSONResponse.make(RecoveryCodesResponse(codes: codes), status: .created)
     }
 
     // MARK: Helpers
 
     /// A refused activation or resynchronisation: count a lock it started; say when a lock ends.
-    private func mapAttemptError(_ error: TwofoldError, _ applicationID: ApplicationID, _ userID: UserID) async -> any Error {
+    private func mapAttemptError(_ error: TwofoldError) -> any Error {
         switch error.code {
         case .invalidCode:
-            await lockouts.failureRecorded(applicationID, userID)
+            lockouts.failureRecorded(error)
             return error
         case .locked:
-            return await lockouts.lockedError(error, applicationID, userID)
+            return lockouts.lockedError(error)
         default:
             return error
         }

@@ -2,20 +2,16 @@ import Foundation
 import Hummingbird
 import TwofoldCore
 
-/// Looks at the user's throttle after a refused activation or resynchronisation code, to count
-/// lockouts and to tell a locked caller when to come back. (Verification needs no such read: the
-/// engine reports the lock a refusal started, ``TwofoldEngine/verifyReportingLock(_:_:code:actor:apiKeyID:)``.)
+/// Counts lockouts and tells a locked caller when to come back, from what an attempt reported
+/// (``TwofoldError/lockedUntil``, or the verification's own lock report): no second read of the
+/// throttle state.
 struct LockoutWatch: Sendable {
-    let engine: TwofoldEngine
     let clock: any WallClock
     let metrics: TwofoldMetrics
 
-    /// After an evaluated code was refused (`invalid_code` or `replayed`): a lock in force now
-    /// was started by this failure, since a user already locked is not evaluated at all.
-    func failureRecorded(_ applicationID: ApplicationID, _ userID: UserID) async {
-        guard let state = try? await engine.throttleState(applicationID, userID),
-              let until = state.lockedUntil, until > clock.now() else { return }
-        metrics.recordLockout()
+    /// After an evaluated code was refused (`invalid_code`): count the lock it started, if any.
+    func failureRecorded(_ error: TwofoldError) {
+        if error.lockedUntil != nil { metrics.recordLockout() }
     }
 
     /// Whole seconds until `until`, at least 1.
@@ -23,10 +19,10 @@ struct LockoutWatch: Sendable {
         max(1, Int(until.timeIntervalSince(clock.now()).rounded(.up)))
     }
 
-    /// The 429 answer for an engine `locked` error, with `Retry-After` when the lock's end is known.
-    func lockedError(_ error: TwofoldError, _ applicationID: ApplicationID, _ userID: UserID) async -> APIError {
+    /// The 429 answer for a `locked` error, with `Retry-After` when the lock's end is known.
+    func lockedError(_ error: TwofoldError) -> APIError {
         var headers: HTTPFields = [:]
-        if let until = try? await engine.throttleState(applicationID, userID)?.lockedUntil {
+        if let until = error.lockedUntil {
             headers[.retryAfter] = String(secondsUntil(until))
         }
         return APIError(.tooManyRequests, .rateLimited, error.message, headers: headers)

@@ -6,7 +6,7 @@ import TwofoldCore
 /// The unauthenticated endpoints for operators and tools: liveness, readiness, metrics and the
 /// OpenAPI document.
 struct OperationsController<Context: RequestContext>: Sendable {
-    let store: any Store
+    let health: HealthService
     let metrics: TwofoldMetrics
     /// How long `/readyz` waits for the store before calling it unavailable.
     var readinessTimeout: Duration = .seconds(2)
@@ -31,13 +31,13 @@ struct OperationsController<Context: RequestContext>: Sendable {
 
     /// `GET /readyz`: the store answers within the timeout; 503 `unavailable` otherwise.
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
-        let store = self.store
+        let health = self.health
         let logger = context.logger
         // The ping runs in a task of its own, so a store that hangs cannot hold the answer
         // past the timeout.
         let answered = await Self.firstOf(timeout: readinessTimeout) {
             do {
-                try await store.ping()
+                try await health.checkStore()
                 return true
             } catch {
                 logger.warning("readiness check failed", metadata: [

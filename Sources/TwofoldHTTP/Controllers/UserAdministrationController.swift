@@ -5,7 +5,8 @@ import TwofoldCore
 /// Support and data-protection operations on one user (scope `admin`), mounted at
 /// `/v1/users/{user_id}`: reset, unlock, export, erase.
 struct UserAdministrationController<Context: CallerRequestContext>: Sendable {
-    let engine: TwofoldEngine
+    let administration: AdministrationService
+    let applications: ApplicationService
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -20,24 +21,24 @@ struct UserAdministrationController<Context: CallerRequestContext>: Sendable {
     /// `POST /v1/users/{user_id}/reset`: deletes every factor and recovery code (a lost phone).
     @Sendable func reset(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        try await engine.reset(context.caller.applicationID, userID, actor: context.caller.actor)
+        try await administration.reset(context.caller.applicationID, userID, actor: context.caller.actor)
         return Response(status: .noContent)
     }
 
     /// `POST /v1/users/{user_id}/unlock`: clears failures and any lock.
     @Sendable func unlock(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        try await engine.unlock(context.caller.applicationID, userID, actor: context.caller.actor)
+        try await administration.unlock(context.caller.applicationID, userID, actor: context.caller.actor)
         return Response(status: .noContent)
     }
 
     /// `GET /v1/users/{user_id}/export`: everything held about the user, no secrets; 404 when nothing is.
     @Sendable func export(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        guard let application = try await engine.applications().first(where: { $0.id == context.caller.applicationID }) else {
+        guard let application = try await applications.applications().first(where: { $0.id == context.caller.applicationID }) else {
             throw APIError.notFound("the API key's application no longer exists")
         }
-        guard let export = try await engine.export(application, userID, actor: context.caller.actor) else {
+        guard let export = try await administration.export(application, userID, actor: context.caller.actor) else {
             throw APIError.notFound("nothing is stored about this user")
         }
         return JSONResponse.make(ExportBody(export))
@@ -46,7 +47,7 @@ struct UserAdministrationController<Context: CallerRequestContext>: Sendable {
     /// `DELETE /v1/users/{user_id}`: erases the user (204 even when nothing was stored).
     @Sendable func erase(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        try await engine.erase(context.caller.applicationID, userID, actor: context.caller.actor)
+        try await administration.erase(context.caller.applicationID, userID, actor: context.caller.actor)
         return Response(status: .noContent)
     }
 

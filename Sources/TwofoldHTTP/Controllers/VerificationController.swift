@@ -4,11 +4,11 @@ import TwofoldCore
 
 /// `POST /v1/users/{user_id}/verify` (scope `verify`): is this code good for this user now?
 struct VerificationController<Context: CallerRequestContext>: Sendable {
-    let engine: TwofoldEngine
+    let verification: VerificationService
     let lockouts: LockoutWatch
     let metrics: TwofoldMetrics
 
-    /// The route's pattern. Its handler passes the caller's key to the engine, which checks it
+    /// The route's pattern. Its handler passes the caller's key to the verification service, which checks it
     /// again inside the attempt's transaction: the key may come from ``APIKeyCache``.
     static var routePattern: String { "/v1/users/{user_id}/verify" }
 
@@ -61,7 +61,7 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
         let userID = try PathParameters.userID(context)
         let code = try CodeField.validate(try await request.decodeJSON(VerifyRequest.self).code)
         let applicationID = context.caller.applicationID
-        let (result, lockStarted) = try await engine.verifyReportingLock(applicationID, userID, code: code, actor: context.caller.actor,
+        let (result, lockStarted) = try await verification.verifyReportingLock(applicationID, userID, code: code, actor: context.caller.actor,
                                                                          apiKeyID: context.caller.key.id)
         switch result {
         case .allow:

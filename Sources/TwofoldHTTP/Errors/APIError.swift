@@ -7,7 +7,7 @@ import TwofoldCore
 /// written as `{"error": {"code": "…", "message": "…"}}`.
 ///
 /// Every error a handler or middleware throws becomes one of these in ``init(_:logger:)``, the
-/// one place where engine codes map to HTTP statuses.
+/// one place where domain error codes map to HTTP statuses.
 public struct APIError: Error, Sendable, Equatable {
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
@@ -54,7 +54,7 @@ public struct APIError: Error, Sendable, Equatable {
     /// Maps any error to what the client sees, logging what it must not see.
     ///
     /// Engine errors map by code. Sealing, store and unknown failures become a generic `internal`
-    /// or `unavailable` answer; their detail is logged (engine messages name ids and key ids,
+    /// or `unavailable` answer; their detail is logged (domain messages name ids and key ids,
     /// never a secret or a code), and for errors of unknown origin only their type is logged.
     public init(_ error: any Error, logger: Logger) {
         switch error {

@@ -5,11 +5,11 @@ import TwofoldCore
 ///
 /// Every request reads its key from the store (so a revocation takes effect at once on every
 /// node), except the routes in `revalidatedInStore`: their handlers hand the key's id to the
-/// engine, whose store transaction checks it again before changing anything. Those take the key
+/// verification service, whose store transaction checks it again before changing anything. Those take the key
 /// from ``APIKeyCache`` when it is there (the secret is still checked against its hash), which
 /// saves a read per verification.
 struct APIKeyAuthenticationMiddleware<Context: APIKeyRequestContext>: RouterMiddleware {
-    let engine: TwofoldEngine
+    let apiKeys: APIKeyService
     let cache: APIKeyCache
     /// Route patterns (`/v1/users/{user_id}/verify`) whose handlers pass the key to the store.
     let revalidatedInStore: Set<String>
@@ -37,7 +37,7 @@ struct APIKeyAuthenticationMiddleware<Context: APIKeyRequestContext>: RouterMidd
             // A failure here does not evict the cached key: key ids are not secret, and a wrong
             // secret says nothing about the key. A revoked cached key is evicted below, when the
             // store refuses it.
-            guard let stored = try await engine.authenticate(token) else {
+            guard let stored = try await apiKeys.authenticate(token) else {
                 throw APIError.unauthorized("the API key is unknown or revoked")
             }
             cache.remember(stored)
@@ -54,7 +54,7 @@ struct APIKeyAuthenticationMiddleware<Context: APIKeyRequestContext>: RouterMidd
         } catch let error as APIError where fromCache {
             // The request failed before the store could re-check the cached key (a malformed
             // body, a bad user id): a revoked key must still hear 401, not the request's error.
-            guard try await engine.authenticate(token) != nil else {
+            guard try await apiKeys.authenticate(token) != nil else {
                 cache.forget(id: key.id)
                 throw APIError.unauthorized("the API key is unknown or revoked")
             }

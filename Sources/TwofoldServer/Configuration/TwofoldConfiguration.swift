@@ -111,9 +111,9 @@ public struct TwofoldConfiguration: Sendable {
     }
 
     /// Eight: attempts of many users run in batches on two connections at a time (group
-    /// commit), which leaves six for everything else. Under the load benchmark, pools of 4, 8
-    /// and 20 connections verified at the same rate within this machine's noise, so the default
-    /// leaves room for a dozen nodes under PostgreSQL's default `max_connections`.
+    /// commit), which leaves six for everything else; more connections do not verify faster,
+    /// and a small default leaves room for a dozen nodes under PostgreSQL's default
+    /// `max_connections`.
     public static let defaultPostgresPoolSize = 8
 
     /// The development master key's path: `<data dir>/master.key`.

@@ -14,7 +14,7 @@ import Darwin
 /// `/etc/localtime` with a `stat` each call unless `TZ` is set), and `JSONSerialization` goes
 /// through `Any` and `AnyHashable` to sort keys. Here the time is computed from the system clock
 /// in UTC with integer arithmetic, fields are sorted once, and strings are escaped as they are
-/// appended: `/healthz` under wrk went from 25,000 to 38,000 requests/s with text logs.
+/// appended.
 ///
 /// Every event is exactly one line: newlines and other control characters inside messages and
 /// values are escaped in both formats, so a value cannot forge a second log line.

@@ -5,21 +5,23 @@ import TwofoldPostgres
 import TwofoldSQLite
 
 /// An open Twofold node without any server: the store named by the configuration, the keyring,
-/// and a started engine. `twofold serve` builds its HTTP application on one; the admin commands
+/// and the started services. `twofold serve` builds its HTTP application on one; the admin commands
 /// use one directly, so both run the same rules on the same store.
 public struct TwofoldRuntime: Sendable {
     /// The name of the application every node ensures exists, and the first API key serves.
     public static let defaultApplicationName = "default"
 
     public let configuration: TwofoldConfiguration
-    public let engine: TwofoldEngine
-    /// The clock the engine reads, which the HTTP layer also uses for `Retry-After`.
+    public let services: TwofoldServices
+    /// The store, which only the runtime opens, migrates and closes.
+    let store: any TwofoldStore
+    /// The clock the services read, which the HTTP layer also uses for `Retry-After`.
     public let clock: any WallClock
     /// The application named `default`.
     public let defaultApplication: Application
     let logger: Logger
 
-    /// Opens the store, loads the master keys, starts the engine (migrating the store) and
+    /// Opens the store, loads the master keys, starts the services (migrating the store) and
     /// ensures the application `default` exists.
     ///
     /// In development with no `TWOFOLD_MASTER_KEY_FILE`, a key is generated into
@@ -29,10 +31,10 @@ public struct TwofoldRuntime: Sendable {
     ///   - logger: Where the runtime and the PostgreSQL pool log.
     ///   - serving: True for a long-running server (`twofold serve`): a PostgreSQL pool then
     ///     opens all its connections at once and keeps them. An admin command opens what it uses.
-    ///   - clock: The engine's clock; tests pass a fixed one.
-    ///   - random: The engine's random source.
+    ///   - clock: The services' clock; tests pass a fixed one.
+    ///   - random: The services' random source.
     /// - Throws: `configuration` for keys that cannot be read; `unavailable` for a store that
-    ///   cannot be opened; anything the engine's start throws.
+    ///   cannot be opened; anything the services' start throws.
     public static func open(
         _ configuration: TwofoldConfiguration,
         logger: Logger,
@@ -41,7 +43,7 @@ public struct TwofoldRuntime: Sendable {
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldRuntime {
         let keyring = try loadKeyring(configuration, logger: logger, random: random)
-        let store: any Store
+        let store: any TwofoldStore
         switch configuration.store {
         case .sqlite(let path):
             store = try SQLiteStore(path: path, durability: configuration.sqliteDurability)
@@ -51,15 +53,15 @@ public struct TwofoldRuntime: Sendable {
                                                    keepsConnectionsOpen: serving, logger: logger)
         }
         do {
-            let engine = try await TwofoldEngine.start(store: store, keyring: keyring, policy: configuration.policy,
+            let services = try await TwofoldServices.start(store: store, keyring: keyring, policy: configuration.policy,
                                                        clock: clock, random: random)
-            let application = try await engine.ensureApplication(named: defaultApplicationName, actor: "system")
+            let application = try await services.applications.ensureApplication(named: defaultApplicationName, actor: "system")
             logger.info("store open", metadata: [
                 "store": "\(configuration.store)",
                 "sealing_key": "\(keyring.sealing.id)",
                 "master_keys": "\(keyring.keyIDs.count)",
             ])
-            return TwofoldRuntime(configuration: configuration, engine: engine, clock: clock,
+            return TwofoldRuntime(configuration: configuration, services: services, store: store, clock: clock,
                                   defaultApplication: application, logger: logger)
         } catch {
             try? await store.close()
@@ -67,9 +69,14 @@ public struct TwofoldRuntime: Sendable {
         }
     }
 
+    /// Runs the store's migrations again (``open(_:logger:serving:clock:random:)`` already did).
+    public func migrate() async throws {
+        try await store.migrate()
+    }
+
     /// Closes the store: a SQLite store lets queued writes commit; a PostgreSQL store stops its pool.
     public func close() async throws {
-        try await engine.store.close()
+        try await store.close()
     }
 
     /// On a store with no API key at all, creates one for `default` with every scope, writes the
@@ -77,8 +84,8 @@ public struct TwofoldRuntime: Sendable {
     /// is never logged.
     /// - Returns: The file's path, or `nil` when the store already had a key.
     public func ensureInitialAPIKey() async throws -> String? {
-        guard try await engine.apiKeys(nil).isEmpty else { return nil }
-        let created = try await engine.createAPIKey(defaultApplication.id, scopes: Set(APIKeyScope.allCases), actor: "system")
+        guard try await services.apiKeys.apiKeys(nil).isEmpty else { return nil }
+        let created = try await services.apiKeys.createAPIKey(defaultApplication.id, scopes: Set(APIKeyScope.allCases), actor: "system")
         let path = configuration.initialAPIKeyFile
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
