@@ -10,7 +10,7 @@ import TwofoldTesting
 /// A database of its own for one test, on the server `TWOFOLD_TEST_POSTGRES_URL` names (whose
 /// role may CREATEDB, as provisioning/postgres/start-throwaway.sh sets it up). Tests run in
 /// parallel without seeing each other's rows, and the database is dropped afterwards.
-final class PostgresTestDatabase: Sendable {
+public final class PostgresTestDatabase: Sendable {
     static let serverVariable = "TWOFOLD_TEST_POSTGRES_URL"
 
     /// The test server: skips the test locally when it is not configured, fails it on CI.
@@ -18,9 +18,9 @@ final class PostgresTestDatabase: Sendable {
         !(ProcessInfo.processInfo.environment[serverVariable] ?? "").isEmpty
     }
 
-    let name: String
+    public let name: String
     /// The URL of this database, with the server's credentials.
-    let url: String
+    public let url: String
     private let stores = Mutex<[PostgresStore]>([])
 
     private init(name: String, url: String) {
@@ -29,7 +29,7 @@ final class PostgresTestDatabase: Sendable {
     }
 
     /// Runs `body` with a new, empty database, then closes the stores it made and drops it.
-    static func with<Result: Sendable>(_ body: (PostgresTestDatabase) async throws -> Result) async throws -> Result {
+    public static func with<Result: Sendable>(_ body: (PostgresTestDatabase) async throws -> Result) async throws -> Result {
         try server.require()
         let serverURL = ProcessInfo.processInfo.environment[serverVariable] ?? ""
         let name = "twofold_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -56,7 +56,7 @@ final class PostgresTestDatabase: Sendable {
     }
 
     /// A store on this database, its pool running, migrated unless told otherwise. Closed when the test ends.
-    func makeStore(maximumConnections: Int = 10, keepsConnectionsOpen: Bool = false, migrated: Bool = true,
+    public func makeStore(maximumConnections: Int = 10, keepsConnectionsOpen: Bool = false, migrated: Bool = true,
                    drainLinger: Duration = PostgresStore.defaultDrainLinger) async throws -> PostgresStore {
         let store = try await PostgresStore.connect(url: url, maximumConnections: maximumConnections,
                                                     keepsConnectionsOpen: keepsConnectionsOpen, drainLinger: drainLinger)
@@ -68,7 +68,7 @@ final class PostgresTestDatabase: Sendable {
     }
 
     /// Runs SQL on this database outside any store, for checks a store does not offer.
-    func query<Row: Sendable>(_ query: PostgresQuery, _ decode: @Sendable (PostgresRow) throws -> Row) async throws -> [Row] {
+    public func query<Row: Sendable>(_ query: PostgresQuery, _ decode: @Sendable (PostgresRow) throws -> Row) async throws -> [Row] {
         try await Self.admin(url) { client in
             try await client.query(query).collect().map(decode)
         }

@@ -14,10 +14,10 @@ struct APIKeyTokenTests {
         let parsed = try #require(APIKeyToken(Self.token[...]))
         #expect(parsed.keyID == "key_\(Self.id)")
         let record = APIKeyRecord(id: "key_\(Self.id)", applicationID: ApplicationID(uncheckedRawValue: "app_x"), scopes: [.verify],
-                                  secretHash: TwofoldEngine.hashAPIKeySecret(Self.secret), createdAt: .distantPast)
+                                  secretHash: APIKeyService.hashAPIKeySecret(Self.secret), createdAt: .distantPast)
         #expect(parsed.matches(record))
         var otherSecret = record
-        otherSecret.secretHash = TwofoldEngine.hashAPIKeySecret(String(Self.secret.dropLast()) + "u")
+        otherSecret.secretHash = APIKeyService.hashAPIKeySecret(String(Self.secret.dropLast()) + "u")
         #expect(!parsed.matches(otherSecret))
         var otherID = record
         otherID.id = "key_bbcdefghij234567"

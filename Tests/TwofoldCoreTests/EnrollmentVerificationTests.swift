@@ -10,9 +10,8 @@ struct EnrollmentVerificationTests {
 
     @Test("a factor is pending until a valid code activates it, and only then verifies logins")
     func pendingUntilActivated() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        let enrollment = try await h.engine.enroll(h.app, alice, EnrollmentRequest(type: .totp, issuer: "ACME"), actor: "test")
+        let h = try await ServicesHarness.make()
+        let enrollment = try await h.services.enrollment.enroll(h.app, alice, EnrollmentRequest(type: .totp, issuer: "ACME"), actor: "test")
         #expect(enrollment.factor.status == .pending)
         #expect(enrollment.secret.bytes.count == 20)
         #expect(enrollment.uri.issuer == "ACME")
@@ -21,128 +20,121 @@ struct EnrollmentVerificationTests {
         let code = try totp.code(at: h.now)
 
         // Pending factors do not count: the user has no factors yet.
-        #expect(try await h.engine.verify(h.app, alice, code: code, actor: "test") == .deny(.noFactors, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: code, actor: "test") == .deny(.noFactors, retryAfter: nil))
         await #expect(throws: TwofoldError.self) {
-            try await h.engine.activate(h.app, alice, enrollment.factor.id, code: "000000", actor: "test")
+            try await h.services.enrollment.activate(h.app, alice, enrollment.factor.id, code: "000000", actor: "test")
         }
-        let active = try await h.engine.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
+        let active = try await h.services.enrollment.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
         #expect(active.status == .active)
         #expect(active.activatedAt != nil)
         // Activation consumed the step: the same code is now a replay.
-        #expect(try await h.engine.verify(h.app, alice, code: code, actor: "test") == .deny(.replayed, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: code, actor: "test") == .deny(.replayed, retryAfter: nil))
         h.clock.advance(by: 30)
-        #expect(try await h.engine.verify(h.app, alice, code: try totp.code(at: h.now), actor: "test")
+        #expect(try await h.services.verification.verify(h.app, alice, code: try totp.code(at: h.now), actor: "test")
                 == .allow(.factor(enrollment.factor.id, .totp)))
     }
 
     @Test("the secret leaves only at enrollment; pending QR URIs stop once active")
     func secretOnlyAtCreation() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        let enrollment = try await h.engine.enroll(h.app, alice, EnrollmentRequest(type: .totp), actor: "test")
-        #expect(try await h.engine.pendingEnrollmentURI(h.app, alice, enrollment.factor.id) == enrollment.uri)
-        let listed = try await h.engine.factors(h.app, alice)
+        let h = try await ServicesHarness.make()
+        let enrollment = try await h.services.enrollment.enroll(h.app, alice, EnrollmentRequest(type: .totp), actor: "test")
+        #expect(try await h.services.enrollment.pendingEnrollmentURI(h.app, alice, enrollment.factor.id) == enrollment.uri)
+        let listed = try await h.services.enrollment.factors(h.app, alice)
         #expect(listed == [enrollment.factor])
         let code = try enrollment.uri.makeTOTP().code(at: h.now)
-        _ = try await h.engine.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
+        _ = try await h.services.enrollment.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
         await #expect {
-            try await h.engine.pendingEnrollmentURI(h.app, alice, enrollment.factor.id)
+            try await h.services.enrollment.pendingEnrollmentURI(h.app, alice, enrollment.factor.id)
         } throws: { isCode($0, .notFound) }
     }
 
     @Test("pending enrollments expire after 10 minutes")
     func pendingExpires() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        let enrollment = try await h.engine.enroll(h.app, alice, EnrollmentRequest(type: .totp), actor: "test")
+        let h = try await ServicesHarness.make()
+        let enrollment = try await h.services.enrollment.enroll(h.app, alice, EnrollmentRequest(type: .totp), actor: "test")
         h.clock.advance(by: 601)
         let code = try enrollment.uri.makeTOTP().code(at: h.now)
         await #expect {
-            try await h.engine.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
+            try await h.services.enrollment.activate(h.app, alice, enrollment.factor.id, code: code, actor: "test")
         } throws: { error in
             (error as? TwofoldError)?.code == .expired
         }
-        #expect(try await h.engine.factors(h.app, alice).isEmpty)
+        #expect(try await h.services.enrollment.factors(h.app, alice).isEmpty)
     }
 
     @Test("a wrong code, a malformed code and a code of another user are invalid_code")
     func invalidCodes() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, _) = try await h.enrollTOTP(alice)
         let bob = try UserID("bob")
         let (bobTOTP, _) = try await h.enrollTOTP(bob)
         let current = try totp.code(at: h.now)
         let wrong = current == "123456" ? "654321" : "123456"
-        #expect(try await h.engine.verify(h.app, alice, code: wrong, actor: "test") == .deny(.invalidCode, retryAfter: nil))
-        #expect(try await h.engine.verify(h.app, alice, code: "12 456", actor: "test") == .deny(.invalidCode, retryAfter: nil))
-        #expect(try await h.engine.verify(h.app, alice, code: "", actor: "test") == .deny(.invalidCode, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: wrong, actor: "test") == .deny(.invalidCode, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: "12 456", actor: "test") == .deny(.invalidCode, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: "", actor: "test") == .deny(.invalidCode, retryAfter: nil))
         let bobsCode = try bobTOTP.code(at: h.now)
         if bobsCode != current {
-            #expect(try await h.engine.verify(h.app, alice, code: bobsCode, actor: "test") == .deny(.invalidCode, retryAfter: nil))
+            #expect(try await h.services.verification.verify(h.app, alice, code: bobsCode, actor: "test") == .deny(.invalidCode, retryAfter: nil))
         }
     }
 
     @Test("a code from the previous or next step is accepted; two steps away is not")
     func window() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, id) = try await h.enrollTOTP(alice)
         h.clock.advance(by: 300)
         let step = try totp.step(at: h.now)
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(step: step + 2), actor: "test").isAllowed == false)
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(step: step - 2), actor: "test").isAllowed == false)
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(step: step - 1), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 2), actor: "test").isAllowed == false)
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step - 2), actor: "test").isAllowed == false)
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step - 1), actor: "test") == .allow(.factor(id, .totp)))
         // The next step, on another user's factor (alice's window now centres a step behind).
         let bob = try UserID("bob")
         let (bobTOTP, bobFactor) = try await h.enrollTOTP(bob)
         h.clock.advance(by: 300)
         let bobStep = try bobTOTP.step(at: h.now)
-        #expect(try await h.engine.verify(h.app, bob, code: bobTOTP.code(step: bobStep + 1), actor: "test") == .allow(.factor(bobFactor, .totp)))
+        #expect(try await h.services.verification.verify(h.app, bob, code: bobTOTP.code(step: bobStep + 1), actor: "test") == .allow(.factor(bobFactor, .totp)))
     }
 
     @Test("drift: the window is centred where the device's clock was last found")
     func drift() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, id) = try await h.enrollTOTP(alice)
         // The device runs one step fast: accepted at the window's edge, and remembered.
         var step = try totp.step(at: h.now)
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(step: step + 1), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 1), actor: "test") == .allow(.factor(id, .totp)))
         h.clock.advance(by: 120)
         step = try totp.step(at: h.now)
         // Now two steps fast: inside the window centred one step ahead.
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(step: step + 2), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 2), actor: "test") == .allow(.factor(id, .totp)))
         let stored = try await h.store.factors(applicationID: h.app, userID: alice).first
         #expect(stored?.drift == 2)
     }
 
     @Test("HOTP accepts the next counter and up to 10 beyond; consumed counters are replays")
     func hotpLookAhead() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (hotp, id) = try await h.enrollHOTP(alice)
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 1), actor: "test") == .allow(.factor(id, .hotp)))
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 12), actor: "test") == .allow(.factor(id, .hotp)))
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 5), actor: "test") == .deny(.replayed, retryAfter: nil))
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 24), actor: "test").isAllowed == false)
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 1), actor: "test") == .allow(.factor(id, .hotp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 12), actor: "test") == .allow(.factor(id, .hotp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 5), actor: "test") == .deny(.replayed, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 24), actor: "test").isAllowed == false)
     }
 
     @Test("HOTP resynchronisation: two consecutive codes within 100 counters move the counter")
     func hotpResync() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (hotp, id) = try await h.enrollHOTP(alice)
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 60), actor: "test").isAllowed == false)
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 60), actor: "test").isAllowed == false)
         await #expect(throws: TwofoldError.self) {
-            try await h.engine.resynchronize(h.app, alice, id, codes: (hotp.code(counter: 60), hotp.code(counter: 62)), actor: "test")
+            try await h.services.enrollment.resynchronize(h.app, alice, id, codes: (hotp.code(counter: 60), hotp.code(counter: 62)), actor: "test")
         }
-        try await h.engine.resynchronize(h.app, alice, id, codes: (hotp.code(counter: 60), hotp.code(counter: 61)), actor: "test")
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 62), actor: "test") == .allow(.factor(id, .hotp)))
-        #expect(try await h.engine.verify(h.app, alice, code: hotp.code(counter: 61), actor: "test") == .deny(.replayed, retryAfter: nil))
+        try await h.services.enrollment.resynchronize(h.app, alice, id, codes: (hotp.code(counter: 60), hotp.code(counter: 61)), actor: "test")
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 62), actor: "test") == .allow(.factor(id, .hotp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: hotp.code(counter: 61), actor: "test") == .deny(.replayed, retryAfter: nil))
         let (_, totpID) = try await h.enrollTOTP(alice)
         await #expect {
-            try await h.engine.resynchronize(h.app, alice, totpID, codes: ("123456", "234567"), actor: "test")
+            try await h.services.enrollment.resynchronize(h.app, alice, totpID, codes: ("123456", "234567"), actor: "test")
         } throws: { error in
             (error as? TwofoldError)?.code == .invalidState
         }
@@ -150,16 +142,15 @@ struct EnrollmentVerificationTests {
 
     @Test("100 concurrent verifications of one valid code give exactly one allow")
     func concurrentReplay() async throws {
-        let h = try await EngineHarness.make(policy: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 100)))
-        defer { h.remove() }
+        let h = try await ServicesHarness.make(policy: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 100)))
         let (totp, _) = try await h.enrollTOTP(alice)
         let code = try totp.code(at: h.now)
-        let engine = h.engine
+        let services = h.services
         let app = h.app
         let user = alice
         let results = try await withThrowingTaskGroup(of: VerificationResult.self) { group in
             for _ in 0..<100 {
-                group.addTask { try await engine.verify(app, user, code: code, actor: "test") }
+                group.addTask { try await services.verification.verify(app, user, code: code, actor: "test") }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -169,17 +160,16 @@ struct EnrollmentVerificationTests {
 
     @Test("the factor list never shows a secret and hides other users' factors")
     func listAndDelete() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (_, id) = try await h.enrollTOTP(alice)
         let bob = try UserID("bob")
-        #expect(try await h.engine.factors(h.app, bob).isEmpty)
+        #expect(try await h.services.enrollment.factors(h.app, bob).isEmpty)
         await #expect {
-            try await h.engine.deleteFactor(h.app, bob, id, actor: "test")
+            try await h.services.enrollment.deleteFactor(h.app, bob, id, actor: "test")
         } throws: { isCode($0, .notFound) }
-        try await h.engine.deleteFactor(h.app, alice, id, actor: "test")
-        #expect(try await h.engine.factors(h.app, alice).isEmpty)
-        #expect(try await h.engine.verify(h.app, alice, code: "123456", actor: "test") == .deny(.noFactors, retryAfter: nil))
+        try await h.services.enrollment.deleteFactor(h.app, alice, id, actor: "test")
+        #expect(try await h.services.enrollment.factors(h.app, alice).isEmpty)
+        #expect(try await h.services.verification.verify(h.app, alice, code: "123456", actor: "test") == .deny(.noFactors, retryAfter: nil))
     }
 
     @Test("user ids: 1 to 128 printable characters", arguments: ["", String(repeating: "x", count: 129), "a\u{0}b", "tab\there", " lead", "trail ", "bidi\u{202E}x", "line\u{2028}sep"])

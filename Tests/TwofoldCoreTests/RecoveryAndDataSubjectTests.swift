@@ -10,9 +10,8 @@ struct RecoveryAndDataSubjectTests {
 
     @Test("ten readable codes of at least 50 bits, single use, a new set replaces the old")
     func recoveryCodes() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        let codes = try await h.engine.generateRecoveryCodes(h.app, alice, actor: "test")
+        let h = try await ServicesHarness.make()
+        let codes = try await h.services.verification.generateRecoveryCodes(h.app, alice, actor: "test")
         #expect(codes.count == 10)
         #expect(Set(codes).count == 10)
         let alphabet = Set("23456789abcdefghjkmnpqrstuvwxyz")
@@ -26,71 +25,68 @@ struct RecoveryAndDataSubjectTests {
 
         // A user with only recovery codes can verify with them; typed in upper case without hyphens too.
         let typed = codes[3].uppercased().replacingOccurrences(of: "-", with: "")
-        #expect(try await h.engine.verify(h.app, alice, code: typed, actor: "test") == .allow(.recoveryCode(remaining: 9)))
-        #expect(try await h.engine.verify(h.app, alice, code: codes[3], actor: "test") == .deny(.invalidCode, retryAfter: nil))
-        let fresh = try await h.engine.generateRecoveryCodes(h.app, alice, actor: "test")
-        #expect(try await h.engine.verify(h.app, alice, code: codes[4], actor: "test") == .deny(.invalidCode, retryAfter: nil))
-        #expect(try await h.engine.verify(h.app, alice, code: fresh[0], actor: "test") == .allow(.recoveryCode(remaining: 9)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: typed, actor: "test") == .allow(.recoveryCode(remaining: 9)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: codes[3], actor: "test") == .deny(.invalidCode, retryAfter: nil))
+        let fresh = try await h.services.verification.generateRecoveryCodes(h.app, alice, actor: "test")
+        #expect(try await h.services.verification.verify(h.app, alice, code: codes[4], actor: "test") == .deny(.invalidCode, retryAfter: nil))
+        #expect(try await h.services.verification.verify(h.app, alice, code: fresh[0], actor: "test") == .allow(.recoveryCode(remaining: 9)))
     }
 
     @Test("factors are checked first, then recovery codes; with neither the answer is no_factors")
     func order() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        #expect(try await h.engine.verify(h.app, alice, code: "123456", actor: "test") == .deny(.noFactors, retryAfter: nil))
+        let h = try await ServicesHarness.make()
+        #expect(try await h.services.verification.verify(h.app, alice, code: "123456", actor: "test") == .deny(.noFactors, retryAfter: nil))
         let (totp, id) = try await h.enrollTOTP(alice)
-        let codes = try await h.engine.generateRecoveryCodes(h.app, alice, actor: "test")
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(at: h.now), actor: "test") == .allow(.factor(id, .totp)))
-        #expect(try await h.engine.verify(h.app, alice, code: codes[0], actor: "test") == .allow(.recoveryCode(remaining: 9)))
-        try await h.engine.reset(h.app, alice, actor: "admin")
-        #expect(try await h.engine.verify(h.app, alice, code: codes[1], actor: "test") == .deny(.noFactors, retryAfter: nil))
+        let codes = try await h.services.verification.generateRecoveryCodes(h.app, alice, actor: "test")
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(at: h.now), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: codes[0], actor: "test") == .allow(.recoveryCode(remaining: 9)))
+        try await h.services.administration.reset(h.app, alice, actor: "admin")
+        #expect(try await h.services.verification.verify(h.app, alice, code: codes[1], actor: "test") == .deny(.noFactors, retryAfter: nil))
     }
 
     @Test("export holds everything about the user and no secret; erase leaves only pseudonymous audit events")
     func exportAndErase() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        let application = try await h.engine.application(named: "default")
-        #expect(try await h.engine.export(application, alice, actor: "test") == nil)
+        let h = try await ServicesHarness.make()
+        let application = try await h.services.applications.application(named: "default")
+        #expect(try await h.services.administration.export(application, alice, actor: "test") == nil)
         let (totp, id) = try await h.enrollTOTP(alice)
-        let codes = try await h.engine.generateRecoveryCodes(h.app, alice, actor: "test")
-        _ = try await h.engine.verify(h.app, alice, code: "000000", actor: "test")
+        let codes = try await h.services.verification.generateRecoveryCodes(h.app, alice, actor: "test")
+        _ = try await h.services.verification.verify(h.app, alice, code: "000000", actor: "test")
         let bob = try UserID("bob")
         _ = try await h.enrollTOTP(bob)
 
-        let export = try #require(try await h.engine.export(application, alice, actor: "admin"))
+        let export = try #require(try await h.services.administration.export(application, alice, actor: "admin"))
         #expect(export.userID == alice.rawValue)
         #expect(export.factors.map(\.id) == [id])
         #expect(export.recoveryCodes.total == 10 && export.recoveryCodes.unused == 10)
         #expect(export.auditEvents.contains { $0.action == "verification" && $0.outcome == "deny" })
         let json = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
-        let secret = try await h.engine.store.factors(applicationID: h.app, userID: alice).first!.sealedSecret
+        let secret = try await h.store.factors(applicationID: h.app, userID: alice).first!.sealedSecret
         #expect(!json.contains(codes[0]))
         #expect(!json.contains(Data(secret).base64EncodedString()))
         _ = totp
 
-        try await h.engine.erase(h.app, alice, actor: "admin")
-        #expect(try await h.engine.export(application, alice, actor: "admin") == nil)
-        #expect(try await h.engine.factors(h.app, alice).isEmpty)
+        try await h.services.administration.erase(h.app, alice, actor: "admin")
+        #expect(try await h.services.administration.export(application, alice, actor: "admin") == nil)
+        #expect(try await h.services.enrollment.factors(h.app, alice).isEmpty)
         #expect(try await h.store.wrappedDataKey(applicationID: h.app, userID: alice) == nil)
-        #expect(try await h.engine.users(h.app) == [bob])
-        let events = try await h.engine.auditEvents(AuditQuery(limit: 1_000))
+        #expect(try await h.services.administration.users(h.app) == [bob])
+        let events = try await h.services.audit.auditEvents(AuditQuery(limit: 1_000))
         #expect(!events.contains { $0.userID == alice.rawValue })
         #expect(events.contains { $0.action == "user.erased" && $0.userID == nil && $0.userReference != nil })
-        #expect(try await h.engine.verifyAudit().isIntact)
+        #expect(try await h.services.audit.verifyAudit().isIntact)
         // Erasing a user with nothing stored succeeds.
-        try await h.engine.erase(h.app, try UserID("nobody"), actor: "admin")
+        try await h.services.administration.erase(h.app, try UserID("nobody"), actor: "admin")
     }
 
     @Test("applications are separate: the same user id in two applications is two users")
     func tenancy() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, _) = try await h.enrollTOTP(alice)
-        let other = try await h.engine.createApplication(named: "billing", actor: "test")
-        #expect(try await h.engine.factors(other.id, alice).isEmpty)
-        #expect(try await h.engine.verify(other.id, alice, code: totp.code(at: h.now), actor: "test") == .deny(.noFactors, retryAfter: nil))
-        await #expect { try await h.engine.createApplication(named: "billing", actor: "test") } throws: { isCode($0, .conflict) }
-        await #expect { try await h.engine.createApplication(named: "Bad Name", actor: "test") } throws: { isCode($0, .invalidRequest) }
+        let other = try await h.services.applications.createApplication(named: "billing", actor: "test")
+        #expect(try await h.services.enrollment.factors(other.id, alice).isEmpty)
+        #expect(try await h.services.verification.verify(other.id, alice, code: totp.code(at: h.now), actor: "test") == .deny(.noFactors, retryAfter: nil))
+        await #expect { try await h.services.applications.createApplication(named: "billing", actor: "test") } throws: { isCode($0, .conflict) }
+        await #expect { try await h.services.applications.createApplication(named: "Bad Name", actor: "test") } throws: { isCode($0, .invalidRequest) }
     }
 }

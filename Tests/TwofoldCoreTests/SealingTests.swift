@@ -1,9 +1,7 @@
 import Foundation
-import GRDB
 import Testing
 import TwofoldCore
 import TwofoldOTP
-import TwofoldSQLite
 import TwofoldTesting
 
 @Suite("Sealing, rotation and what the database holds")
@@ -12,30 +10,24 @@ struct SealingTests {
 
     @Test("a sealed secret copied into another factor's row does not open")
     func associatedData() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, _) = try await h.enrollTOTP(alice)
         let bob = try UserID("bob")
         _ = try await h.enrollTOTP(bob)
-        // An attacker with write access to the database file (and nothing else) copies alice's
+        // An attacker with write access to the database (and nothing else) copies alice's
         // sealed secret into bob's factor row.
         let alicesSecret = try #require(try await h.store.factors(applicationID: h.app, userID: alice).first?.sealedSecret)
         let bobsFactor = try #require(try await h.store.factors(applicationID: h.app, userID: bob).first)
-        let attacker = try DatabaseQueue(path: h.databasePath)
-        try await attacker.write { db in
-            try db.execute(sql: "UPDATE factors SET sealed_secret = ? WHERE id = ?", arguments: [Data(alicesSecret), bobsFactor.id.rawValue])
-        }
-        try attacker.close()
+        try h.store.tamperWithSealedSecret(of: bobsFactor.id, alicesSecret)
         await #expect {
-            try await h.engine.verify(h.app, bob, code: try totp.code(at: h.now), actor: "test")
+            try await h.services.verification.verify(h.app, bob, code: try totp.code(at: h.now), actor: "test")
         } throws: { isCode($0, .sealing) }
     }
 
     @Test("rotation re-wraps data keys, not secrets; every factor still verifies; old-key-only nodes cannot open")
     func rotation() async throws {
         let oldKey = MasterKey.generate()
-        let h = try await EngineHarness.make(keys: [oldKey])
-        defer { h.remove() }
+        let h = try await ServicesHarness.make(keys: [oldKey])
         var devices: [(UserID, TOTP)] = []
         for index in 0..<5 {
             let user = try UserID("user\(index)")
@@ -44,50 +36,23 @@ struct SealingTests {
         let sealedBefore = try await h.store.factors(applicationID: h.app, userID: devices[0].0).first?.sealedSecret
         let newKey = MasterKey.generate()
         let rotated = try await h.reopened(keys: [newKey, oldKey])
-        let report = try await rotated.rotateKeys(actor: "cli:root")
+        let report = try await rotated.keyRotation.rotateKeys(actor: "cli:root")
         #expect(report.rewrapped == 5 + 2)  // five users' data keys and the two audit keys
-        #expect(try await rotated.keyUsage() == [newKey.id: 7])
-        #expect(try await rotated.rotateKeys(actor: "cli:root").rewrapped == 0)
+        #expect(try await rotated.keyRotation.keyUsage() == [newKey.id: 7])
+        #expect(try await rotated.keyRotation.rotateKeys(actor: "cli:root").rewrapped == 0)
         // Secrets themselves were not re-encrypted.
         #expect(try await h.store.factors(applicationID: h.app, userID: devices[0].0).first?.sealedSecret == sealedBefore)
         h.clock.advance(by: 30)
         for (user, totp) in devices {
-            #expect(try await rotated.verify(h.app, user, code: totp.code(at: h.now), actor: "test").isAllowed)
+            #expect(try await rotated.verification.verify(h.app, user, code: totp.code(at: h.now), actor: "test").isAllowed)
         }
         // Without the old key the new one alone opens everything.
         let newOnly = try await h.reopened(keys: [newKey])
         h.clock.advance(by: 30)
-        #expect(try await newOnly.verify(h.app, devices[0].0, code: devices[0].1.code(at: h.now), actor: "test").isAllowed)
-        #expect(try await newOnly.verifyAudit().isIntact)
+        #expect(try await newOnly.verification.verify(h.app, devices[0].0, code: devices[0].1.code(at: h.now), actor: "test").isAllowed)
+        #expect(try await newOnly.audit.verifyAudit().isIntact)
         // A node holding only the retired key opens nothing.
         await #expect(throws: TwofoldError.self) { try await h.reopened(keys: [oldKey]) }
-    }
-
-    @Test("the SQLite file never contains a secret in clear, raw or Base32")
-    func noSecretInFile() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
-        var secrets: [OTPSecret] = []
-        for index in 0..<20 {
-            let enrollment = try await h.engine.enroll(h.app, try UserID("user\(index)"), EnrollmentRequest(type: index.isMultiple(of: 2) ? .totp : .hotp,
-                                                                                                   algorithm: OTPAlgorithm.allCases[index % 3]), actor: "test")
-            secrets.append(enrollment.secret)
-        }
-        let codes = try await h.engine.generateRecoveryCodes(h.app, alice, actor: "test")
-        var files = Data()
-        for suffix in ["", "-wal", "-shm"] {
-            if let data = FileManager.default.contents(atPath: h.databasePath + suffix) { files.append(data) }
-        }
-        #expect(files.count > 4_096)
-        for secret in secrets {
-            #expect(files.range(of: Data(secret.bytes)) == nil)
-            #expect(files.range(of: Data(secret.base32.utf8)) == nil)
-            #expect(files.range(of: Data(secret.base32.lowercased().utf8)) == nil)
-        }
-        for code in codes {
-            #expect(files.range(of: Data(code.utf8)) == nil)
-            #expect(files.range(of: Data(code.replacingOccurrences(of: "-", with: "").utf8)) == nil)
-        }
     }
 
     @Test("master key files round-trip and refuse anything else")

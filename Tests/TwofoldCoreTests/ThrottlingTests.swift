@@ -16,59 +16,56 @@ struct ThrottlingTests {
 
     @Test("a user who mistypes three times in a row is not locked")
     func threeMistypes() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, id) = try await h.enrollTOTP(alice)
         for _ in 0..<3 {
-            #expect(try await h.engine.verify(h.app, alice, code: wrongCode(totp, at: h.now), actor: "test") == .deny(.invalidCode, retryAfter: nil))
+            #expect(try await h.services.verification.verify(h.app, alice, code: wrongCode(totp, at: h.now), actor: "test") == .deny(.invalidCode, retryAfter: nil))
         }
-        #expect(try await h.engine.verify(h.app, alice, code: totp.code(at: h.now), actor: "test") == .allow(.factor(id, .totp)))
-        #expect((try await h.engine.throttleState(h.app, alice)?.failures ?? 0) == 0)
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(at: h.now), actor: "test") == .allow(.factor(id, .totp)))
+        #expect((try await h.services.administration.throttleState(h.app, alice)?.failures ?? 0) == 0)
     }
 
     @Test("while locked a valid code is not evaluated; after the delay, or an admin unlock, it is")
     func lockedIsNoOracle() async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let (totp, id) = try await h.enrollTOTP(alice)
         for _ in 0..<6 {
-            _ = try await h.engine.verify(h.app, alice, code: wrongCode(totp, at: h.now), actor: "test")
+            _ = try await h.services.verification.verify(h.app, alice, code: wrongCode(totp, at: h.now), actor: "test")
         }
         let valid = try totp.code(at: h.now)
-        guard case .deny(.locked, let retryAfter?) = try await h.engine.verify(h.app, alice, code: valid, actor: "test") else {
+        guard case .deny(.locked, let retryAfter?) = try await h.services.verification.verify(h.app, alice, code: valid, actor: "test") else {
             Issue.record("expected a lock after six failures")
             return
         }
         #expect(retryAfter == h.clock.now().addingTimeInterval(30))
         // The valid code was not consumed while locked.
-        try await h.engine.unlock(h.app, alice, actor: "admin")
-        #expect(try await h.engine.verify(h.app, alice, code: valid, actor: "test") == .allow(.factor(id, .totp)))
+        try await h.services.administration.unlock(h.app, alice, actor: "admin")
+        #expect(try await h.services.verification.verify(h.app, alice, code: valid, actor: "test") == .allow(.factor(id, .totp)))
     }
 
     /// (b): an online attacker who keeps guessing for 30 days, always waiting out the lock,
     /// has a success probability below 0.1 % — for TOTP (3 steps accepted per guess) and for
-    /// HOTP (11 counters). The policy runs for real against the engine and a fixed clock; the
+    /// HOTP (11 counters). The policy runs for real against the services and a fixed clock; the
     /// bound counts the guesses that were actually evaluated.
     @Test("an attacker guessing for 30 days succeeds with probability below 0.1 %", arguments: [FactorType.totp, .hotp])
     func thirtyDayBound(type: FactorType) async throws {
-        let h = try await EngineHarness.make()
-        defer { h.remove() }
+        let h = try await ServicesHarness.make()
         let user = try UserID("victim")
         let accepted: Double
         switch type {
         case .totp:
             _ = try await h.enrollTOTP(user)
-            accepted = Double(2 * h.engine.policy.totpWindow + 1)
+            accepted = Double(2 * h.services.policy.totpWindow + 1)
         case .hotp:
             _ = try await h.enrollHOTP(user)
-            accepted = Double(h.engine.policy.hotpLookAhead + 1)
+            accepted = Double(h.services.policy.hotpLookAhead + 1)
         }
         let end = h.clock.now().addingTimeInterval(30 * 86_400)
         var evaluated = 0
         var lockedAnswers = 0
         while h.clock.now() < end {
             // A guess that is certainly wrong, so the attacker never resets the count by luck.
-            switch try await h.engine.verify(h.app, user, code: "000000", actor: "attacker") {
+            switch try await h.services.verification.verify(h.app, user, code: "000000", actor: "attacker") {
             case .deny(.locked, let retryAfter?):
                 lockedAnswers += 1
                 h.clock.set(retryAfter)

@@ -111,7 +111,7 @@ struct EndpointTests {
                 let ids = events.compactMap { $0["id"]?.int }
                 #expect(ids == ids.sorted(by: >))
                 #expect(all.json["next"] == .null)
-                let verifyKeyID = try #require(try await server.engine.apiKeys(server.defaultApplication.id).first { $0.scopes == [.verify] }?.id)
+                let verifyKeyID = try #require(try await server.services.apiKeys.apiKeys(server.defaultApplication.id).first { $0.scopes == [.verify] }?.id)
                 #expect(events.first?["actor"] == .string("api:\(verifyKeyID)"))
                 #expect(events.first?["action"] == "verification")
                 #expect(events.first?["user_id"] == "iris")

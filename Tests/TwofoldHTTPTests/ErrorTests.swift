@@ -4,6 +4,7 @@ import Logging
 import Testing
 import TwofoldCore
 @testable import TwofoldHTTP
+import TwofoldTesting
 
 @Suite("Errors")
 struct ErrorTests {
@@ -80,7 +81,7 @@ struct ErrorTests {
                 for (encoded, decoded) in [("a%2Fb%20c", "a/b c"), ("%C3%BCn%C3%AFcode", "ünïcode"), (String(repeating: "a", count: 128), String(repeating: "a", count: 128))] {
                     let enrolled = try await client.send(.post, "/v1/users/\(encoded)/factors", key: server.keys.enroll, json: ["type": "totp"])
                     #expect(enrolled.status == .created, "\(encoded): \(enrolled.text)")
-                    let factors = try await server.engine.factors(server.defaultApplication.id, try UserID(decoded))
+                    let factors = try await server.services.enrollment.factors(server.defaultApplication.id, try UserID(decoded))
                     #expect(factors.count == 1)
                 }
                 // An id with a colon needs a label for authenticator apps.
@@ -166,26 +167,26 @@ struct ErrorTests {
     @Test("a revoked key stops working at once")
     func revocation() async throws {
         try await TestServer.with { server in
-            let created = try await server.engine.createAPIKey(server.defaultApplication.id, scopes: [.verify], actor: "test")
+            let created = try await server.services.apiKeys.createAPIKey(server.defaultApplication.id, scopes: [.verify], actor: "test")
             try await server.test { client in
                 let before = try await client.send(.post, "/v1/users/ann/verify", key: created.token, json: ["code": "123456"])
                 #expect(before.status == .ok)
                 // The first verify left the key in the middleware's cache; the store's attempt
                 // still refuses it, before evaluating the code or writing anything.
-                try await server.engine.revokeAPIKey(id: created.record.id, actor: "test")
-                let events = try await server.engine.auditEvents(AuditQuery()).count
+                try await server.services.apiKeys.revokeAPIKey(id: created.record.id, actor: "test")
+                let events = try await server.services.audit.auditEvents(AuditQuery()).count
                 for _ in 0..<2 {
                     let after = try await client.send(.post, "/v1/users/ann/verify", key: created.token, json: ["code": "123456"])
                     #expect(after.status == .unauthorized)
                     #expect(after.errorCode == "unauthorized")
                 }
-                #expect(try await server.engine.auditEvents(AuditQuery()).count == events)
+                #expect(try await server.services.audit.auditEvents(AuditQuery()).count == events)
                 // A cached key revoked elsewhere is refused with 401 even when its request would
                 // fail validation before reaching the store.
-                let second = try await server.engine.createAPIKey(server.defaultApplication.id, scopes: [.verify], actor: "test")
+                let second = try await server.services.apiKeys.createAPIKey(server.defaultApplication.id, scopes: [.verify], actor: "test")
                 let warm = try await client.send(.post, "/v1/users/ann/verify", key: second.token, json: ["code": "123456"])
                 #expect(warm.status == .ok)
-                try await server.engine.revokeAPIKey(id: second.record.id, actor: "test")
+                try await server.services.apiKeys.revokeAPIKey(id: second.record.id, actor: "test")
                 for body in ["{\"code\": 5}", "not json", "{}"] {
                     let malformed = try await client.send(.post, "/v1/users/ann/verify", key: second.token, body: body)
                     #expect(malformed.status == .unauthorized, "body \(body)")
@@ -196,7 +197,7 @@ struct ErrorTests {
         }
     }
 
-    @Test("engine errors map to statuses in one place; internal failures keep their detail out of the answer")
+    @Test("domain errors map to statuses in one place; internal failures keep their detail out of the answer")
     func mapping() {
         let logs = LogCapture()
         let logger = logs.logger(label: "mapping")

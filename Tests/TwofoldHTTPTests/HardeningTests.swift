@@ -88,34 +88,4 @@ struct HardeningTests {
             }
         }
     }
-
-    @Test("the JSON log handler writes one object per line with the metadata as fields")
-    func jsonLogHandler() throws {
-        let written = LockedLines()
-        var logger = Logger(label: "twofold.http") { label in
-            LineLogHandler(label: label, format: .json, write: { written.append($0) })
-        }
-        logger[metadataKey: "request_id"] = "abc"
-        logger.info("request", metadata: ["status": "200", "nested": ["a": "b"]])
-        logger.debug("not at info")
-        let lines = written.lines
-        #expect(lines.count == 1)
-        let line = try #require(lines.first)
-        #expect(line.hasSuffix("\n"))
-        #expect(line.dropLast().contains("\n") == false)
-        let object = try JSON(parsing: Array(line.utf8))
-        #expect(object["message"] == "request")
-        #expect(object["level"] == "info")
-        #expect(object["label"] == "twofold.http")
-        #expect(object["request_id"] == "abc")
-        #expect(object["status"] == "200")
-        #expect(object["nested"] == ["a": "b"])
-        #expect(object["time"]?.string?.hasSuffix("Z") == true)
-    }
-}
-
-final class LockedLines: Sendable {
-    private let storage = Mutex<[String]>([])
-    var lines: [String] { storage.withLock { $0 } }
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
 }

@@ -21,7 +21,7 @@ struct OpenAPITests {
     @Test("every route in the router is in the document, and every operation in the document is a route")
     func routesMatchDocument() async throws {
         try await TestServer.with { server in
-            let (_, table) = buildRouter(runtime: server.runtime, metrics: server.metrics)
+            let table = buildRoutes(services: server.services, clock: server.clock, metrics: server.metrics).table
             let routes = Set(table.routes.map(\.description))
             let documented = try Self.documentedOperations()
             #expect(routes.count == table.routes.count, "a route is registered twice")

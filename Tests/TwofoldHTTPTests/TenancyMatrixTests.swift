@@ -36,7 +36,7 @@ struct TenancyMatrixTests {
         }
     }
 
-    /// Alice's state, made through the engine.
+    /// Alice's state, made through the services.
     struct Alice {
         let totp: Enrollment
         let hotp: Enrollment
@@ -44,15 +44,15 @@ struct TenancyMatrixTests {
     }
 
     static func prepare(_ server: TestServer) async throws -> Alice {
-        let engine = server.engine
+        let services = server.services
         let app = server.defaultApplication.id
         let alice = try UserID("alice")
-        let totp = try await engine.enroll(app, alice, EnrollmentRequest(type: .totp), actor: "test")
+        let totp = try await services.enrollment.enroll(app, alice, EnrollmentRequest(type: .totp), actor: "test")
         let now = UInt64(server.clock.now().timeIntervalSince1970)
-        _ = try await engine.activate(app, alice, totp.factor.id, code: try totp.uri.makeTOTP().code(at: now), actor: "test")
-        let hotp = try await engine.enroll(app, alice, EnrollmentRequest(type: .hotp), actor: "test")
-        _ = try await engine.activate(app, alice, hotp.factor.id, code: try hotp.uri.makeHOTP().code(counter: 0), actor: "test")
-        let pending = try await engine.enroll(app, alice, EnrollmentRequest(type: .totp), actor: "test")
+        _ = try await services.enrollment.activate(app, alice, totp.factor.id, code: try totp.uri.makeTOTP().code(at: now), actor: "test")
+        let hotp = try await services.enrollment.enroll(app, alice, EnrollmentRequest(type: .hotp), actor: "test")
+        _ = try await services.enrollment.activate(app, alice, hotp.factor.id, code: try hotp.uri.makeHOTP().code(counter: 0), actor: "test")
+        let pending = try await services.enrollment.enroll(app, alice, EnrollmentRequest(type: .totp), actor: "test")
         // The activation used the current step: verification uses the next one.
         server.clock.advance(by: 30)
         return Alice(totp: totp, hotp: hotp, pending: pending)
@@ -137,7 +137,7 @@ struct TenancyMatrixTests {
                         break
                     }
                     // And alice is untouched.
-                    let factors = try await server.engine.factors(server.defaultApplication.id, try UserID("alice"))
+                    let factors = try await server.services.enrollment.factors(server.defaultApplication.id, try UserID("alice"))
                     #expect(factors.count == 3)
                 }
             }

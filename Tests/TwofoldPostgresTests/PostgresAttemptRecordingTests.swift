@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TwofoldCore
 @testable import TwofoldPostgres
+import TwofoldPostgresTesting
 import TwofoldTesting
 
 /// `twofold_record_attempts`, which writes a batch of attempts decided on what one statement read
@@ -31,7 +32,7 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
             let request = AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
                                          throttle: ThrottlePolicy(), auditShard: shard)
             let loaded = PostgresStore.LoadedAttempt()
-            let plan = PostgresStore.AttemptPlan(.acceptStep(factor.id, step: 42, drift: 0, activate: false), request, loaded)
+            let plan = PostgresStore.AttemptPlan(.acceptStep(factor.id, type: .totp, step: 42, drift: 0, activate: false), request, loaded)
             let (event, next) = try audit("allow").append(after: seen)
             var statement = RecordAttemptsStatement()
             statement.append(0, request, plan, wins: true, seen: loaded)
@@ -48,7 +49,7 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
                     INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (\(app.rawValue), \(alice.rawValue), 1, NULL)
                     """) { _ in () }
             case .stepTaken:
-                _ = try await database.query("UPDATE factors SET last_step = \(PostgresColumn.step(UInt64(42)))") { _ in () }
+                _ = try await database.query("UPDATE factors SET last_step = \(StoredStep.stored(42))") { _ in () }
             }
             let headBefore = try #require(try await store.auditShardHeads().first { $0.shard == shard })
             let eventsBefore = try await store.auditEvents(AuditQuery(applicationID: app, limit: 100)).count
@@ -109,7 +110,7 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
                             let request = AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
                                                          throttle: ThrottlePolicy(freeFailures: 1000), auditShard: shard)
                             let outcome = try await store.attempt(request, decide: { _ in
-                                .acceptStep(factor.id, step: counter, drift: 0, activate: false)
+                                .acceptStep(factor.id, type: .totp, step: counter, drift: 0, activate: false)
                             }, audit: { outcome in
                                 AuditAppend(AuditDraft(time: start, applicationID: app, userID: alice, actor: "test", action: .verification,
                                                        outcome: outcome.isAccepted ? "allow" : "deny"), chain: chain)

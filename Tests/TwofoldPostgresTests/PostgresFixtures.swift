@@ -24,7 +24,7 @@ extension PostgresFixtures {
     /// Enrolls an active TOTP factor for each of `users` (its id `fac_`, 24 × `letter`, then the
     /// user's place in `users` in two letters), each with its enrollment event in the audit log.
     func enrollFactors(_ users: [UserID], letter: Character, lastAcceptedStep: UInt64,
-                       in store: any Store) async throws -> [UserID: FactorRecord] {
+                       in store: any TwofoldStore) async throws -> [UserID: FactorRecord] {
         var factors: [UserID: FactorRecord] = [:]
         for (number, user) in users.enumerated() {
             let place = String(UnicodeScalar(UInt8(97 + number / 26))) + String(UnicodeScalar(UInt8(97 + number % 26)))

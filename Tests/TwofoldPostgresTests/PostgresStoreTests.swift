@@ -5,6 +5,7 @@ import Testing
 import TwofoldCore
 import TwofoldOTP
 @testable import TwofoldPostgres
+import TwofoldPostgresTesting
 import TwofoldTesting
 
 /// What only the PostgreSQL store has to show: migrations racing across nodes, compare-and-set
@@ -68,7 +69,7 @@ struct PostgresStoreTests: PostgresFixtures {
             let second = try await database.makeStore(maximumConnections: 10)
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await first.insertFactor(factor, audit: audit(.factorEnrolled))
-            let decision = AttemptDecision.acceptStep(factor.id, step: 42, drift: 0, activate: false)
+            let decision = Acceptance.acceptStep(factor.id, type: .totp, step: 42, drift: 0, activate: false)
             let request = AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
                                          throttle: ThrottlePolicy(freeFailures: 100))
             let outcomes = try await withThrowingTaskGroup(of: AttemptOutcome.self) { group in
@@ -77,7 +78,7 @@ struct PostgresStoreTests: PostgresFixtures {
                     group.addTask {
                         try await store.attempt(request, decide: { snapshot in
                             #expect(snapshot.factors.map(\.id) == [factor.id])
-                            return decision
+                            return .accept(decision)
                         }, audit: { _ in audit(.verification) })
                     }
                 }
@@ -102,7 +103,7 @@ struct PostgresStoreTests: PostgresFixtures {
     func attemptsOfManyUsersAreBatched() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore(maximumConnections: 4)
-            try await StoreConformance(makeStore: { store }).manyUsersAtOnce(on: store)
+            try await ManyUsersAtOnce(application: app, chain: chain, start: start).check(on: store)
             let statistics = store.attemptBatchStatistics
             #expect(statistics.batches > 0, "no two attempts were ever recorded together")
             #expect(statistics.largestBatch > 1)
@@ -157,12 +158,12 @@ struct PostgresStoreTests: PostgresFixtures {
                 // fail this test, not hang it.
                 let (answers, answered) = AsyncStream<Bool>.makeStream()
                 for factor in factors {
-                    let decision = AttemptDecision.acceptStep(factor.id, step: UInt64(10 + round), drift: 0, activate: false)
+                    let decision = Acceptance.acceptStep(factor.id, type: .totp, step: UInt64(10 + round), drift: 0, activate: false)
                     let request = AttemptRequest(applicationID: app, userID: factor.userID, purpose: .verify, now: start,
                                                  throttle: ThrottlePolicy(),
                                                  auditShard: chain.shard(applicationID: app, userID: factor.userID))
                     Task {
-                        let outcome = try? await store.attempt(request, decide: { _ in decision }, audit: { _ in
+                        let outcome = try? await store.attempt(request, decide: { _ in .accept(decision) }, audit: { _ in
                             AuditAppend(AuditDraft(time: start, applicationID: app, userID: factor.userID, actor: "test",
                                                    action: .verification, outcome: "success"), chain: chain)
                         })
@@ -228,11 +229,11 @@ struct PostgresStoreTests: PostgresFixtures {
             let factorOf = factors
             func verify(_ user: UserID) {
                 let factor = factorOf[user]!
-                let decision = AttemptDecision.acceptStep(factor.id, step: 11, drift: 0, activate: false)
+                let decision = Acceptance.acceptStep(factor.id, type: .totp, step: 11, drift: 0, activate: false)
                 let request = AttemptRequest(applicationID: app, userID: user, purpose: .verify, now: start, throttle: ThrottlePolicy(),
                                              auditShard: shard(user))
                 Task {
-                    let outcome = try? await store.attempt(request, decide: { _ in decision }, audit: { _ in
+                    let outcome = try? await store.attempt(request, decide: { _ in .accept(decision) }, audit: { _ in
                         AuditAppend(AuditDraft(time: start, applicationID: app, userID: user, actor: "test", action: .verification,
                                                outcome: "success"), chain: chain)
                     })
@@ -316,12 +317,12 @@ struct PostgresStoreTests: PostgresFixtures {
             for round in 0..<3 {
                 let results = await withTaskGroup(of: (UserID, Result<AttemptOutcome, any Error>).self) { group in
                     for user in users {
-                        let decision = AttemptDecision.acceptStep(factors[user]!.id, step: UInt64(2 + round), drift: 0, activate: false)
+                        let decision = Acceptance.acceptStep(factors[user]!.id, type: .totp, step: UInt64(2 + round), drift: 0, activate: false)
                         group.addTask { [app, start, chain] in
                             do {
                                 return (user, .success(try await store.attempt(
                                     AttemptRequest(applicationID: app, userID: user, purpose: .verify, now: start, throttle: ThrottlePolicy()),
-                                    decide: { _ in decision },
+                                    decide: { _ in .accept(decision) },
                                     audit: { _ in AuditAppend(AuditDraft(time: start, applicationID: app, userID: user, actor: "test",
                                                                          action: .verification, outcome: "allow"), chain: chain) })))
                             } catch {
@@ -335,7 +336,7 @@ struct PostgresStoreTests: PostgresFixtures {
                     if tampered.contains(user) {
                         #expect(throws: TwofoldError.self) { try results[user]?.get() }
                     } else {
-                        #expect(try results[user]?.get() == .accepted(.acceptStep(factors[user]!.id, step: UInt64(2 + round), drift: 0, activate: false)))
+                        #expect(try results[user]?.get() == .accepted(.acceptStep(factors[user]!.id, type: .totp, step: UInt64(2 + round), drift: 0, activate: false)))
                     }
                 }
             }
@@ -354,10 +355,10 @@ struct PostgresStoreTests: PostgresFixtures {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore()
             let clock = FixedClock(start)
-            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
-            let application = try await engine.ensureApplication(named: "default", actor: "test")
-            let enrollment = try await engine.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
-            let codes = try await engine.generateRecoveryCodes(application.id, alice, actor: "test")
+            let services = try await TwofoldServices.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
+            let application = try await services.applications.ensureApplication(named: "default", actor: "test")
+            let enrollment = try await services.enrollment.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
+            let codes = try await services.verification.generateRecoveryCodes(application.id, alice, actor: "test")
             let sealed = try #require(try await store.factors(applicationID: application.id, userID: alice).first?.sealedSecret)
 
             let dump = try ExternalProcess.run(Self.pgDumpPath, ["--data-only", "--dbname=\(database.url)"])
@@ -377,27 +378,27 @@ struct PostgresStoreTests: PostgresFixtures {
 
     private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    // MARK: The engine on PostgreSQL
+    // MARK: The services on PostgreSQL
 
-    @Test("the engine enrolls, verifies and refuses a replay on PostgreSQL, with an intact audit log")
+    @Test("the services enrolls, verifies and refuses a replay on PostgreSQL, with an intact audit log")
     func engineRoundTrip() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore()
             let clock = FixedClock(start)
-            let engine = try await TwofoldEngine.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
-            let application = try await engine.ensureApplication(named: "default", actor: "test")
-            let enrollment = try await engine.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
+            let services = try await TwofoldServices.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
+            let application = try await services.applications.ensureApplication(named: "default", actor: "test")
+            let enrollment = try await services.enrollment.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
             let totp = try enrollment.uri.makeTOTP()
             func code() throws -> String { try totp.code(at: UInt64(clock.now().timeIntervalSince1970)) }
-            _ = try await engine.activate(application.id, alice, enrollment.factor.id, code: try code(), actor: "test")
+            _ = try await services.enrollment.activate(application.id, alice, enrollment.factor.id, code: try code(), actor: "test")
             clock.advance(by: 30)
             let now = try code()
-            #expect(try await engine.verify(application.id, alice, code: now, actor: "test") == .allow(.factor(enrollment.factor.id, .totp)))
-            #expect(try await engine.verify(application.id, alice, code: now, actor: "test") == .deny(.replayed, retryAfter: nil))
-            #expect(try await engine.verifyAudit().isIntact)
-            try await engine.erase(application.id, alice, actor: "test")
-            #expect(try await engine.users(application.id).isEmpty)
-            #expect(try await engine.verifyAudit().isIntact)
+            #expect(try await services.verification.verify(application.id, alice, code: now, actor: "test") == .allow(.factor(enrollment.factor.id, .totp)))
+            #expect(try await services.verification.verify(application.id, alice, code: now, actor: "test") == .deny(.replayed, retryAfter: nil))
+            #expect(try await services.audit.verifyAudit().isIntact)
+            try await services.administration.erase(application.id, alice, actor: "test")
+            #expect(try await services.administration.users(application.id).isEmpty)
+            #expect(try await services.audit.verifyAudit().isIntact)
         }
     }
 
@@ -541,15 +542,15 @@ struct PostgresStoreTests: PostgresFixtures {
     /// Alice's attempt whose `decide` accepts `step` of `factor`, through the batches' usual path
     /// (the request names its audit shard).
     private func acceptStep(_ step: UInt64, of factor: FactorRecord, on store: PostgresStore) async throws -> AttemptOutcome {
-        let decision = AttemptDecision.acceptStep(factor.id, step: step, drift: 0, activate: false)
+        let decision = Acceptance.acceptStep(factor.id, type: .totp, step: step, drift: 0, activate: false)
         return try await store.attempt(AttemptRequest(applicationID: app, userID: alice, purpose: .verify, now: start,
                                                       throttle: ThrottlePolicy(),
                                                       auditShard: chain.shard(applicationID: app, userID: alice)),
-                                       decide: { _ in decision }, audit: { _ in audit(.verification) })
+                                       decide: { _ in .accept(decision) }, audit: { _ in audit(.verification) })
     }
 
     private func accepted(_ step: UInt64, of factor: FactorRecord) -> AttemptOutcome {
-        .accepted(.acceptStep(factor.id, step: step, drift: 0, activate: false))
+        .accepted(.acceptStep(factor.id, type: .totp, step: step, drift: 0, activate: false))
     }
 }
 

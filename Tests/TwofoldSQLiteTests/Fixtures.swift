@@ -40,7 +40,7 @@ enum Fixtures {
     }
 
     /// An attempt whose `decide` returns `decision` without looking at the snapshot.
-    static func attempt(_ store: any Store, _ user: UserID, _ decision: AttemptDecision) async throws -> AttemptOutcome {
+    static func attempt(_ store: any TwofoldStore, _ user: UserID, _ decision: AttemptDecision) async throws -> AttemptOutcome {
         try await store.attempt(request(user), decide: { _ in decision }, audit: { _ in audit(.verification, user) })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TwofoldCore
+import TwofoldTesting
 @testable import TwofoldSQLite
 
 @Suite("SQLite group commit")
@@ -81,12 +82,12 @@ struct SQLiteGroupCommitTests {
             let alice = Fixtures.user(0)
             let factor = Fixtures.factor(0, user: alice)
             try await store.insertFactor(factor, audit: Fixtures.audit(.factorEnrolled, alice))
-            let decision = AttemptDecision.acceptStep(factor.id, step: 1_000, drift: 0, activate: false)
+            let decision = Acceptance.acceptStep(factor.id, type: .totp, step: 1_000, drift: 0, activate: false)
             let before = store.batcher.statistics.transactions
             let (gate, gateTask) = try await WriterGate.close(store)
             let outcomes = try await withThrowingTaskGroup(of: AttemptOutcome.self) { group in
                 for _ in 0..<100 {
-                    group.addTask { try await Fixtures.attempt(store, alice, decision) }
+                    group.addTask { try await Fixtures.attempt(store, alice, .accept(decision)) }
                 }
                 try await waitUntil("100 attempts are queued") { store.batcher.statistics.queued == 100 }
                 gate.open()
@@ -112,11 +113,11 @@ struct SQLiteGroupCommitTests {
             let alice = Fixtures.user(0)
             let factor = Fixtures.factor(0, user: alice)
             try await first.insertFactor(factor, audit: Fixtures.audit(.factorEnrolled, alice))
-            let decision = AttemptDecision.acceptStep(factor.id, step: 7, drift: 1, activate: false)
+            let decision = Acceptance.acceptStep(factor.id, type: .totp, step: 7, drift: 1, activate: false)
             let outcomes = try await withThrowingTaskGroup(of: AttemptOutcome.self) { group in
                 for index in 0..<100 {
                     let store = index.isMultiple(of: 2) ? first : second
-                    group.addTask { try await Fixtures.attempt(store, alice, decision) }
+                    group.addTask { try await Fixtures.attempt(store, alice, .accept(decision)) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -145,8 +146,8 @@ struct SQLiteGroupCommitTests {
             let before = store.batcher.statistics.transactions
             let outcomes = try await withThrowingTaskGroup(of: AttemptOutcome.self) { group in
                 for (index, user) in users.enumerated() {
-                    let decision = AttemptDecision.acceptStep(Fixtures.factorID(index), step: 1, drift: 0, activate: false)
-                    group.addTask { try await Fixtures.attempt(store, user, decision) }
+                    let decision = Acceptance.acceptStep(Fixtures.factorID(index), type: .totp, step: 1, drift: 0, activate: false)
+                    group.addTask { try await Fixtures.attempt(store, user, .accept(decision)) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -172,7 +173,7 @@ struct SQLiteGroupCommitTests {
                         do {
                             let outcome = try await store.attempt(Fixtures.request(user), decide: { _ in
                                 if index.isMultiple(of: 2) { throw Refused(index: index) }
-                                return .acceptStep(Fixtures.factorID(index), step: 9, drift: 0, activate: false)
+                                return .acceptStep(Fixtures.factorID(index), type: .totp, step: 9, drift: 0, activate: false)
                             }, audit: { _ in Fixtures.audit(.verification, user) })
                             return (index, .success(outcome))
                         } catch {
@@ -197,7 +198,7 @@ struct SQLiteGroupCommitTests {
                     #expect(events.count == 1, "only the enrollment")
                 case .success(let outcome)?:
                     #expect(!index.isMultiple(of: 2))
-                    #expect(outcome == .accepted(.acceptStep(Fixtures.factorID(index), step: 9, drift: 0, activate: false)))
+                    #expect(outcome == .accepted(.acceptStep(Fixtures.factorID(index), type: .totp, step: 9, drift: 0, activate: false)))
                     #expect(stored.first?.lastAcceptedStep == 9)
                     #expect(events.count == 2)
                 default:

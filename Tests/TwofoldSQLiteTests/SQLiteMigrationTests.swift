@@ -68,8 +68,8 @@ struct SQLiteMigrationTests {
                                              period, sealed_secret, last_step, drift)
                         VALUES (?, ?, ?, 'totp', 'active', ?, ?, 'ACME', 'sha1', 6, 30, ?, ?, 0)
                         """, arguments: [factor.id.rawValue, factor.applicationID.rawValue, factor.userID.rawValue,
-                                         SQLiteCoding.milliseconds(factor.createdAt), factor.label, Data(factor.sealedSecret),
-                                         SQLiteCoding.storedStep(41)])
+                                         StoredTime.milliseconds(factor.createdAt), factor.label, Data(factor.sealedSecret),
+                                         StoredStep.stored(41)])
                 }
             }
             try v2.close()

@@ -193,8 +193,8 @@ struct SQLiteStoreTests {
 
     @Test("steps keep their unsigned order in SQL", arguments: orderedSteps)
     func stepEncodingKeepsOrder(lower: UInt64, higher: UInt64) {
-        #expect(SQLiteCoding.storedStep(lower) < SQLiteCoding.storedStep(higher))
-        #expect(SQLiteCoding.step(stored: SQLiteCoding.storedStep(higher)) == higher)
-        #expect(SQLiteCoding.step(stored: SQLiteCoding.storedStep(lower)) == lower)
+        #expect(StoredStep.stored(lower) < StoredStep.stored(higher))
+        #expect(StoredStep.step(stored: StoredStep.stored(higher)) == higher)
+        #expect(StoredStep.step(stored: StoredStep.stored(lower)) == lower)
     }
 }

@@ -4,7 +4,8 @@ import Testing
 import TwofoldCore
 import TwofoldSQLite
 import TwofoldTesting
-@testable import TwofoldHTTP
+@testable import TwofoldServer
+import TwofoldHTTP
 
 @Suite("Configuration from a file and the environment")
 struct ConfigurationTests {
@@ -15,7 +16,7 @@ struct ConfigurationTests {
         return url.path
     }
 
-    @Test("with nothing configured: SQLite in ./data, development, 127.0.0.1:8080, the engine's policy")
+    @Test("with nothing configured: SQLite in ./data, development, 127.0.0.1:8080, the default verification policy")
     func defaults() throws {
         let configuration = try TwofoldConfiguration.load(file: nil, environment: [:])
         #expect(configuration.listen == .init(host: "127.0.0.1", port: 8080))

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
-@testable import TwofoldHTTP
+@testable import TwofoldServer
+import TwofoldHTTP
 
 @Suite("Log lines")
 struct LogLineTests {
@@ -80,4 +82,34 @@ struct LogLineTests {
         #expect(positions == positions.sorted())
         #expect(line.contains(#""b":"2""#) && line.range(of: #""a":"#)!.lowerBound < line.range(of: #""b":"#)!.lowerBound)
     }
+
+    @Test("the JSON log handler writes one object per line with the metadata as fields")
+    func jsonLogHandler() throws {
+        let written = LockedLines()
+        var logger = Logger(label: "twofold.http") { label in
+            LineLogHandler(label: label, format: .json, write: { written.append($0) })
+        }
+        logger[metadataKey: "request_id"] = "abc"
+        logger.info("request", metadata: ["status": "200", "nested": ["a": "b"]])
+        logger.debug("not at info")
+        let lines = written.lines
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.hasSuffix("\n"))
+        #expect(line.dropLast().contains("\n") == false)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "request")
+        #expect(object["level"] as? String == "info")
+        #expect(object["label"] as? String == "twofold.http")
+        #expect(object["request_id"] as? String == "abc")
+        #expect(object["status"] as? String == "200")
+        #expect(object["nested"] as? [String: String] == ["a": "b"])
+        #expect((object["time"] as? String)?.hasSuffix("Z") == true)
+    }
+}
+
+final class LockedLines: Sendable {
+    private let storage = Mutex<[String]>([])
+    var lines: [String] { storage.withLock { $0 } }
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
 }

@@ -3,7 +3,8 @@ import Logging
 import Testing
 import TwofoldCore
 import TwofoldTesting
-@testable import TwofoldHTTP
+@testable import TwofoldServer
+import TwofoldHTTP
 
 @Suite("Runtime: store, keys, first start")
 struct RuntimeTests {
@@ -69,7 +70,7 @@ struct RuntimeTests {
         #expect(path == directory.appendingPathComponent("initial-api-key").path)
         #expect(try Self.mode(path) == 0o600)
         let token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let key = try #require(try await runtime.engine.authenticate(token: token))
+        let key = try #require(try await runtime.services.apiKeys.authenticate(token: token))
         #expect(key.scopes == Set(APIKeyScope.allCases))
         #expect(key.applicationID == runtime.defaultApplication.id)
         #expect(!logs.lines.contains { $0.text.contains(token) || $0.text.contains(String(token.suffix(52))) })

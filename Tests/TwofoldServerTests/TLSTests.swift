@@ -5,7 +5,8 @@ import Logging
 import Testing
 import TwofoldCore
 import TwofoldTesting
-@testable import TwofoldHTTP
+@testable import TwofoldServer
+import TwofoldHTTP
 
 @Suite("TLS")
 struct TLSTests {

@@ -8,6 +8,7 @@ import TwofoldCore
 import TwofoldOTP
 import TwofoldTesting
 @testable import TwofoldHTTP
+import TwofoldServer
 
 /// A Twofold node for one test: a SQLite store in a fresh temporary folder, a fixed clock, the
 /// application `default` and a second application `other`, and API keys of every kind.
@@ -32,7 +33,7 @@ struct TestServer: Sendable {
         let revoked: String
     }
 
-    var engine: TwofoldEngine { runtime.engine }
+    var services: TwofoldServices { runtime.services }
     var defaultApplication: TwofoldCore.Application { runtime.defaultApplication }
 
     /// Runs `body` against a new node, removing it afterwards.
@@ -62,14 +63,14 @@ struct TestServer: Sendable {
             sqliteDurability: .normal,
             policy: policy)
         runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "twofold.test"), clock: clock)
-        let engine = runtime.engine
-        other = try await engine.createApplication(named: "other", actor: "test")
+        let services = runtime.services
+        other = try await services.applications.createApplication(named: "other", actor: "test")
         let app = runtime.defaultApplication.id
         func key(_ application: ApplicationID, _ scopes: Set<APIKeyScope>) async throws -> CreatedAPIKey {
-            try await engine.createAPIKey(application, scopes: scopes, actor: "test")
+            try await services.apiKeys.createAPIKey(application, scopes: scopes, actor: "test")
         }
         let revoked = try await key(app, Set(APIKeyScope.allCases))
-        try await engine.revokeAPIKey(id: revoked.record.id, actor: "test")
+        try await services.apiKeys.revokeAPIKey(id: revoked.record.id, actor: "test")
         keys = Keys(
             all: try await key(app, Set(APIKeyScope.allCases)).token,
             verify: try await key(app, [.verify]).token,
@@ -225,50 +226,5 @@ enum JSON: Sendable, Equatable, Codable, ExpressibleByStringLiteral, Expressible
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try! encoder.encode(self))
-    }
-}
-
-/// Keeps every log line written, to check what is (and is not) logged.
-final class LogCapture: Sendable {
-    struct Line: Sendable {
-        let level: Logger.Level
-        let label: String
-        let message: String
-        let metadata: [String: String]
-
-        /// Everything in the line, for searching.
-        var text: String { "\(label) \(level) \(message) " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
-    }
-
-    private let storage = Mutex<[Line]>([])
-
-    var lines: [Line] { storage.withLock { $0 } }
-
-    func append(_ line: Line) {
-        storage.withLock { $0.append(line) }
-    }
-
-    func logger(label: String) -> Logger {
-        var logger = Logger(label: label) { label in CapturingHandler(label: label, capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    struct CapturingHandler: LogHandler {
-        let label: String
-        let capture: LogCapture
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            capture.append(Line(level: event.level, label: label, message: event.message.description,
-                                metadata: merged.mapValues { "\($0)" }))
-        }
     }
 }

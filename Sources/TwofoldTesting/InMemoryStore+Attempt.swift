@@ -1,0 +1,148 @@
+import Foundation
+import TwofoldCore
+
+extension InMemoryStore {
+    /// One attempt under the store's lock (see ``AttemptStore/attempt(_:decide:audit:)`` for the
+    /// algorithm): the API key check (when asked), the lock check, the snapshot, `decide`, the
+    /// compare-and-set, the throttle update and the audit event.
+    ///
+    /// The compare-and-set's test and its write are apart, with the event's chaining between them
+    /// (which may throw `audit_tampered`), so that an attempt that throws has written nothing;
+    /// the lock held throughout makes the two one step, as a conditional `UPDATE` is in SQL.
+    public func attempt(
+        _ request: AttemptRequest,
+        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
+        audit: @Sendable (AttemptOutcome) -> AuditAppend
+    ) async throws -> AttemptOutcome {
+        try withState { state in
+            try state.attempt(request, decide: decide, audit: audit)
+        }
+    }
+}
+
+extension InMemoryStore.State {
+    /// What applying an attempt's decision writes, besides its audit event.
+    private enum AttemptWrite {
+        case none
+        /// The compare-and-set won: move the last accepted step of the user's factor at
+        /// `position`, activating it when asked.
+        case acceptStep(position: Int, step: UInt64, drift: Int, activate: Bool)
+        /// The compare-and-set won: use up the recovery code.
+        case useRecoveryCode(index: Int)
+        /// One more failure, and the lock it starts.
+        case countFailure(Throttle)
+    }
+
+    mutating func attempt(
+        _ request: AttemptRequest,
+        decide: @Sendable (AttemptSnapshot) throws -> AttemptDecision,
+        audit: @Sendable (AttemptOutcome) -> AuditAppend
+    ) throws -> AttemptOutcome {
+        let user = InMemoryStore.UserKey(request.applicationID, request.userID)
+        // 0. A named API key must exist unrevoked.
+        if let keyID = request.apiKeyID {
+            guard let key = apiKeys[InMemoryStore.ExactText(keyID)], key.revokedAt == nil else {
+                throw TwofoldError(.unauthorized, "the API key is unknown or revoked")
+            }
+        }
+        let now = StoredTime.milliseconds(request.now)
+        let throttle = throttles[user]
+
+        // 1. A locked user's code is never evaluated.
+        if let lockedUntil = throttle?.lockedUntil, lockedUntil > now {
+            let outcome = AttemptOutcome.locked(until: StoredTime.date(milliseconds: lockedUntil))
+            record(try chained(audit(outcome)))
+            return outcome
+        }
+
+        // 2. Decide on the snapshot; a throwing `decide` leaves everything as it was.
+        let decision = try decide(snapshot(for: request, of: user))
+
+        // 3. The compare-and-set's verdict; 4. the throttle's.
+        let failures = throttle?.failures ?? 0
+        let outcome: AttemptOutcome
+        let write: AttemptWrite
+        switch decision {
+        case .accept(.step(let accepted)):
+            if let position = factorAccepting(accepted.step, of: accepted.factorID, activating: accepted.activate, for: user) {
+                (outcome, write) = (.accepted(.step(accepted)),
+                                    .acceptStep(position: position, step: accepted.step, drift: accepted.drift, activate: accepted.activate))
+            } else {
+                (outcome, write) = Self.failure(.replayed, after: failures, at: now, request.throttle)
+            }
+        case .accept(.recoveryCode(let accepted)):
+            if let code = recoveryCodes[user]?[accepted.index], code.usedAt == nil {
+                (outcome, write) = (.accepted(.recoveryCode(accepted)), .useRecoveryCode(index: accepted.index))
+            } else {
+                (outcome, write) = Self.failure(.invalidCode, after: failures, at: now, request.throttle)
+            }
+        case .reject(let reason):
+            switch reason {
+            case .invalidCode, .replayed:
+                (outcome, write) = Self.failure(reason, after: failures, at: now, request.throttle)
+            case .noFactors, .locked:
+                (outcome, write) = (.denied(reason, lockedUntil: nil), .none)
+            }
+        }
+
+        // 5. The event, chained before anything is written: from here on nothing throws.
+        let event = try chained(audit(outcome))
+        switch write {
+        case .none:
+            break
+        case .acceptStep(let position, let step, let drift, let activate):
+            factors[user]?[position].lastAcceptedStep = step
+            factors[user]?[position].drift = drift
+            if activate {
+                factors[user]?[position].status = .active
+                factors[user]?[position].activatedAt = StoredTime.date(milliseconds: now)
+                factors[user]?[position].expiresAt = nil
+            }
+        case .useRecoveryCode(let index):
+            recoveryCodes[user]?[index]?.usedAt = StoredTime.date(milliseconds: now)
+        case .countFailure(let next):
+            throttles[user] = next
+        }
+        if case .accepted = outcome {
+            // Success clears the failures: no throttle state remains.
+            throttles[user] = nil
+        }
+        record(event)
+        return outcome
+    }
+
+    /// `.verify`: the active factors, the unused recovery codes and the data key.
+    /// `.activate` and `.resynchronize`: the named factor of this user, whatever its status, and the data key.
+    private func snapshot(for request: AttemptRequest, of user: InMemoryStore.UserKey) -> AttemptSnapshot {
+        let held = factors(of: user)
+        switch request.purpose {
+        case .verify:
+            return AttemptSnapshot(factors: held.filter { $0.status == .active },
+                                   recoveryCodes: recoveryCodes(of: user).filter { $0.usedAt == nil },
+                                   dataKey: dataKeys[user])
+        case .activate(let factorID), .resynchronize(let factorID):
+            return AttemptSnapshot(factors: held.filter { InMemoryStore.ExactText.same($0.id.rawValue, factorID.rawValue) },
+                                   recoveryCodes: [], dataKey: dataKeys[user])
+        }
+    }
+
+    /// The replay compare-and-set's test, as the SQLite store's `UPDATE … WHERE` states it: the
+    /// user's factor with that id, if its last accepted step is below `step` (none counts as
+    /// below) and, when activating, it is still pending (its status is not checked otherwise).
+    /// - Returns: the factor's position among the user's, when the compare-and-set wins.
+    private func factorAccepting(_ step: UInt64, of factorID: FactorID, activating: Bool, for user: InMemoryStore.UserKey) -> Int? {
+        factors[user]?.firstIndex { factor in
+            InMemoryStore.ExactText.same(factor.id.rawValue, factorID.rawValue)
+                && factor.lastAcceptedStep.map { $0 < step } ?? true
+                && (!activating || factor.status == .pending)
+        }
+    }
+
+    /// One more consecutive failure, and the lock it starts (``ThrottlePolicy/afterFailure(_:at:)``).
+    private static func failure(_ reason: DenialReason, after failures: Int, at now: Int64,
+                                _ policy: ThrottlePolicy) -> (AttemptOutcome, AttemptWrite) {
+        let (count, lockedUntil) = policy.afterFailure(failures, at: now)
+        return (.denied(reason, lockedUntil: lockedUntil.map { StoredTime.date(milliseconds: $0) }),
+                .countFailure(Throttle(failures: count, lockedUntil: lockedUntil)))
+    }
+}

@@ -1,0 +1,44 @@
+import TwofoldCore
+
+extension InMemoryStore {
+    /// Every table of the store, as plain values, read and changed only under the store's lock.
+    /// The methods that apply a rule live beside the store's methods that use them
+    /// (`InMemoryStore+Attempt.swift`, `InMemoryStore+Audit.swift`, …).
+    struct State {
+        /// Set by ``InMemoryStore/close()``, on an emptied state.
+        var closed = false
+
+        /// In insertion order.
+        var applications: [Application] = []
+
+        /// API keys by id, and their ids in insertion order (the tie-break of the listings).
+        var apiKeys: [ExactText: APIKeyRecord] = [:]
+        var apiKeyOrder: [ExactText] = []
+
+        var dataKeys: [UserKey: WrappedKey] = [:]
+        /// By name.
+        var systemKeys: [ExactText: WrappedKey] = [:]
+
+        /// Each user's factors, in insertion order (the tie-break of the listings); a user
+        /// without factors has no entry.
+        var factors: [UserKey: [FactorRecord]] = [:]
+        /// Which user holds each factor id: ids are unique across users, as in the databases.
+        var factorOwners: [ExactText: UserKey] = [:]
+        /// Each user's recovery codes by index; a user without codes has no entry.
+        var recoveryCodes: [UserKey: [Int: RecoveryCodeRecord]] = [:]
+        /// Only users with failures or a lock have an entry (see ``AttemptStore``).
+        var throttles: [UserKey: Throttle] = [:]
+
+        /// Audit events, by id (oldest first); ids are never reused, as with SQLite's AUTOINCREMENT.
+        var events: [AuditEvent] = []
+        var nextEventID: Int64 = 1
+        /// Each shard's head, once the shard has had an event.
+        var heads: [Int: AuditShardHead] = [:]
+
+        /// A user's consecutive failures and the end of their lock, in stored milliseconds.
+        struct Throttle: Equatable {
+            var failures: Int
+            var lockedUntil: Int64?
+        }
+    }
+}

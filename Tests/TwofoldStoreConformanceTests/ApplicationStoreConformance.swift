@@ -1,0 +1,33 @@
+import Testing
+import TwofoldCore
+import TwofoldTesting
+
+/// ``ApplicationStore``: applications are found by name, and a name is taken once.
+@Suite("Application store conformance")
+struct ApplicationStoreConformance: StoreFixtures {
+    @Test("finds an application by its name, and lists every one", arguments: StoreUnderTest.all)
+    func findsAndLists(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let application = Application(id: app, name: "default", createdAt: start)
+            try await store.insertApplication(application, audit: audit(.applicationCreated, app))
+            #expect(try await store.application(named: "default") == application)
+            #expect(try await store.application(named: "other") == nil)
+            try await store.insertApplication(Application(id: otherApp, name: "billing", createdAt: start), audit: audit(.applicationCreated, otherApp))
+            #expect(try await store.applications().map(\.name).sorted() == ["billing", "default"])
+        }
+    }
+
+    @Test("a taken name is a conflict, and the refused insert writes no audit event", arguments: StoreUnderTest.all)
+    func takenNameConflicts(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            try await store.insertApplication(Application(id: app, name: "default", createdAt: start), audit: audit(.applicationCreated, app))
+            let error = await #expect(throws: TwofoldError.self) {
+                try await store.insertApplication(Application(id: otherApp, name: "default", createdAt: start), audit: audit(.applicationCreated, otherApp))
+            }
+            #expect(error?.code == .conflict)
+            try await store.insertApplication(Application(id: otherApp, name: "billing", createdAt: start), audit: audit(.applicationCreated, otherApp))
+            // The failed insert wrote no audit event; the two successful ones did.
+            #expect(try await store.auditEvents(AuditQuery()).count == 2)
+        }
+    }
+}
