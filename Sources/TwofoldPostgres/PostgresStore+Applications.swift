@@ -22,7 +22,7 @@ extension PostgresStore {
 
     public func applications() async throws -> [Application] {
         try await withConnection("list applications") { [self] connection in
-            try await connection.rows("SELECT id, name, created_at FROM applications ORDER BY name", logger: logger)
+            try await connection.rows("SELECT id, name, created_at FROM applications ORDER BY name COLLATE \"C\"", logger: logger)
                 .map(Self.application)
         }
     }

@@ -84,8 +84,7 @@ extension PostgresStore {
                 countsAsFailure = true
                 denial = .invalidCode
             case .reject(let reason):
-                // With nothing to guess against, `no_factors` is not a failure.
-                countsAsFailure = reason != .noFactors
+                countsAsFailure = reason.countsAsFailure
                 denial = reason
             }
             let next = request.throttle.afterFailure(loaded.failures, at: StoredTime.milliseconds(request.now))

@@ -57,10 +57,14 @@ extension PostgresStore {
 
     public func keysNotWrapped(by keyID: String, limit: Int) async throws -> [StoredKey] {
         try await withConnection("list keys to re-wrap") { [self] connection in
+            // Data keys by owner, then system keys by name, in byte order: the order every store lists them.
             try await connection.rows("""
-                SELECT 'system', name, NULL, key_id, wrapped FROM system_keys WHERE key_id <> \(keyID)
-                UNION ALL
-                SELECT 'user', app_id, user_id, key_id, wrapped FROM data_keys WHERE key_id <> \(keyID)
+                SELECT kind, name, usr, key_id, wrapped FROM (
+                    SELECT 0 AS rank, 'user' AS kind, app_id AS name, user_id AS usr, key_id, wrapped FROM data_keys WHERE key_id <> \(keyID)
+                    UNION ALL
+                    SELECT 1, 'system', name, NULL, key_id, wrapped FROM system_keys WHERE key_id <> \(keyID)
+                ) AS k
+                ORDER BY rank, name COLLATE "C", usr COLLATE "C"
                 LIMIT \(max(0, limit))
                 """, logger: logger).map { row in
                 let (kind, name, user, keyID, wrapped) = try row.decode((String, String, String?, String, ByteBuffer).self)

@@ -70,12 +70,8 @@ extension SQLiteStore {
                 outcome = try countFailure(.invalidCode, request, failures: failures, now: now, db)
             }
         case .reject(let reason):
-            switch reason {
-            case .invalidCode, .replayed:
-                outcome = try countFailure(reason, request, failures: failures, now: now, db)
-            case .noFactors, .locked:
-                outcome = .denied(reason, lockedUntil: nil)
-            }
+            outcome = reason.countsAsFailure
+                ? try countFailure(reason, request, failures: failures, now: now, db) : .denied(reason, lockedUntil: nil)
         }
         if case .accepted = outcome, state != nil {
             try db.directRun("DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
@@ -111,7 +107,7 @@ extension SQLiteStore {
     }
 
     /// The replay compare-and-set: moves the factor's last accepted step forward only if it is
-    /// still below `step` (and, when activating, only if the factor is still pending).
+    /// still below `step`, and the factor is still pending when activating, active otherwise.
     ///
     /// Through the table's own key (the user's rows, whose page the snapshot has just read) rather
     /// than the index on factor ids, which SQLite would pick for `id = ?` (`+id` keeps it off it):
@@ -129,7 +125,7 @@ extension SQLiteStore {
         } else {
             try db.directRun("""
                 UPDATE factors SET last_step = ?, drift = ?
-                WHERE app_id = ? AND user_id = ? AND +id = ? AND (last_step IS NULL OR last_step < ?)
+                WHERE app_id = ? AND user_id = ? AND +id = ? AND (last_step IS NULL OR last_step < ?) AND status = 'active'
                 """, [stored, .integer(drift)] + factor + [stored])
         }
         return db.changesCount == 1

@@ -77,12 +77,8 @@ extension InMemoryStore.State {
                 (outcome, write) = Self.failure(.invalidCode, after: failures, at: now, request.throttle)
             }
         case .reject(let reason):
-            switch reason {
-            case .invalidCode, .replayed:
-                (outcome, write) = Self.failure(reason, after: failures, at: now, request.throttle)
-            case .noFactors, .locked:
-                (outcome, write) = (.denied(reason, lockedUntil: nil), .none)
-            }
+            (outcome, write) = reason.countsAsFailure
+                ? Self.failure(reason, after: failures, at: now, request.throttle) : (.denied(reason, lockedUntil: nil), .none)
         }
 
         // 5. The event, chained before anything is written: from here on nothing throws.
@@ -134,7 +130,7 @@ extension InMemoryStore.State {
         factors[user]?.firstIndex { factor in
             InMemoryStore.ExactText.same(factor.id.rawValue, factorID.rawValue)
                 && factor.lastAcceptedStep.map { $0 < step } ?? true
-                && (!activating || factor.status == .pending)
+                && factor.status == (activating ? .pending : .active)
         }
     }
 

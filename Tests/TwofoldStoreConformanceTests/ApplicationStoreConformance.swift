@@ -17,6 +17,18 @@ struct ApplicationStoreConformance: StoreFixtures {
         }
     }
 
+    @Test("lists applications by name in byte order, whatever the database's collation", arguments: StoreUnderTest.all)
+    func listsInByteOrder(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let names = ["ab", "a_b", "a-c", "a.d", "b"]
+            for (index, name) in names.enumerated() {
+                let id = ApplicationID(rawValue: "app_" + String(repeating: Array("cdefg")[index], count: 26))!
+                try await store.insertApplication(Application(id: id, name: name, createdAt: start), audit: audit(.applicationCreated, id))
+            }
+            #expect(try await store.applications().map(\.name) == ["a-c", "a.d", "a_b", "ab", "b"])
+        }
+    }
+
     @Test("a taken name is a conflict, and the refused insert writes no audit event", arguments: StoreUnderTest.all)
     func takenNameConflicts(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in

@@ -31,6 +31,19 @@ struct AttemptStoreConformance: StoreFixtures {
         }
     }
 
+    @Test("a step of a pending factor is not accepted without activating it", arguments: StoreUnderTest.all)
+    func pendingFactorStepIsNotConsumedByVerification(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let pending = factor("p", status: .pending, expiresAt: start.addingTimeInterval(600))
+            try await store.insertFactor(pending, audit: audit(.factorEnrolled, app, alice))
+            let outcome = try await attempt(store, request(), .acceptStep(pending.id, type: .totp, step: 7, drift: 0, activate: false))
+            #expect(outcome == .denied(.replayed, lockedUntil: nil))
+            let stored = try #require(try await store.factors(applicationID: app, userID: alice).first)
+            #expect(stored.status == .pending)
+            #expect(stored.lastAcceptedStep == nil)
+        }
+    }
+
     @Test("a verification's snapshot holds the active factors and the data key", arguments: StoreUnderTest.all)
     func verificationSnapshot(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in
@@ -110,7 +123,10 @@ struct AttemptStoreConformance: StoreFixtures {
     @Test("a recovery code is accepted once", arguments: StoreUnderTest.all)
     func recoveryCodesAreSingleUse(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in
-            try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: tenRecoveryCodes, audit: audit(.recoveryCodesGenerated, app, alice))
+            // Recovery codes are stored only for a user with an active factor.
+            try await store.insertFactor(factor("a"), audit: audit(.factorEnrolled, app, alice))
+            #expect(try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: tenRecoveryCodes,
+                                                         audit: audit(.recoveryCodesGenerated, app, alice)))
             let use3 = Acceptance.acceptRecoveryCode(index: 3, remaining: 9)
             let seen = try await store.attempt(request(), decide: { snapshot in
                 #expect(snapshot.recoveryCodes.count == 10)
@@ -158,11 +174,12 @@ struct AttemptStoreConformance: StoreFixtures {
         }
     }
 
-    @Test("no_factors counts no failure and leaves nothing behind", arguments: StoreUnderTest.all)
-    func noFactorsDoesNotCount(_ backend: StoreUnderTest) async throws {
+    @Test("no_factors and locked refusals count no failure and leave nothing behind",
+          arguments: StoreUnderTest.all, [DenialReason.noFactors, .locked])
+    func uncountedRefusals(_ backend: StoreUnderTest, reason: DenialReason) async throws {
         try await backend.withFreshStore { store async throws in
             for _ in 0..<10 {
-                #expect(try await attempt(store, request(throttle: ThrottlePolicy(freeFailures: 1)), .reject(.noFactors)) == .denied(.noFactors, lockedUntil: nil))
+                #expect(try await attempt(store, request(throttle: ThrottlePolicy(freeFailures: 1)), .reject(reason)) == .denied(reason, lockedUntil: nil))
             }
             // No row is left behind for a user id that was only probed.
             #expect(try await store.throttleState(applicationID: app, userID: alice) == nil)

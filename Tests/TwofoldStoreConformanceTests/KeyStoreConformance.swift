@@ -51,4 +51,24 @@ struct KeyStoreConformance: StoreFixtures {
             #expect(try await store.keyUsage() == ["mk_new": 3])
         }
     }
+
+    @Test("keys to re-wrap come data keys first by owner, then system keys by name, in byte order", arguments: StoreUnderTest.all)
+    func keysToRewrapInOrder(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            let old = WrappedKey(keyID: "mk_old", bytes: [1])
+            _ = try await store.insertSystemKeyIfAbsent(named: "audit-pseudonym", key: old)
+            _ = try await store.insertSystemKeyIfAbsent(named: "audit-mac", key: old)
+            for user in ["b", "a", "Z"] {
+                _ = try await store.insertDataKeyIfAbsent(applicationID: otherApp, userID: try UserID(user), key: old)
+            }
+            _ = try await store.insertDataKeyIfAbsent(applicationID: app, userID: bob, key: old)
+            let expected: [StoredKey.Owner] = [
+                .user(app, bob), .user(otherApp, try UserID("Z")), .user(otherApp, try UserID("a")), .user(otherApp, try UserID("b")),
+                .system("audit-mac"), .system("audit-pseudonym"),
+            ]
+            #expect(try await store.keysNotWrapped(by: "mk_new", limit: 10).map(\.owner) == expected)
+            // A page ends where the order says, whichever kind of key is next.
+            #expect(try await store.keysNotWrapped(by: "mk_new", limit: 5).map(\.owner) == Array(expected.prefix(5)))
+        }
+    }
 }

@@ -5,13 +5,6 @@ import TwofoldOTP
 public enum FactorType: String, Sendable, Codable, CaseIterable {
     case totp
     case hotp
-
-    /// What the kind can do, as data: an app-generated code checked against a shared secret.
-    public var checksSharedSecretCode: Bool {
-        switch self {
-        case .totp, .hotp: true
-        }
-    }
 }
 
 /// A factor is `pending` from enrollment until a valid code proves the user's device holds

@@ -10,6 +10,16 @@ public enum DenialReason: String, Sendable, Codable, CaseIterable {
     case locked
     /// The user has no active factor and no unused recovery code.
     case noFactors = "no_factors"
+
+    /// Whether a refusal for this reason counts towards the user's lock: a code that was
+    /// evaluated and refused does; with nothing to guess against (`no_factors`), or a code not
+    /// evaluated at all (`locked`), nothing was guessed. Every store applies this one rule.
+    public var countsAsFailure: Bool {
+        switch self {
+        case .invalidCode, .replayed: true
+        case .noFactors, .locked: false
+        }
+    }
 }
 
 /// The answer to "is this code good for this user?".

@@ -5,5 +5,6 @@ public protocol ApplicationStore: Sendable {
     /// - Throws: `conflict` when the name is taken.
     func insertApplication(_ application: Application, audit: AuditAppend) async throws
     func application(named name: String) async throws -> Application?
+    /// Every application, by name in byte order (not the database's collation).
     func applications() async throws -> [Application]
 }

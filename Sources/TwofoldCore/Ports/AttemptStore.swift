@@ -10,7 +10,7 @@ public protocol AttemptStore: Sendable {
     ///    without calling `decide` (a locked user's code is never evaluated);
     /// 2. otherwise load the snapshot and call `decide` (pure computation);
     /// 3. apply the decision with compare-and-set: a step only if the factor's last accepted
-    ///    step is below the new one (and, when activating, the factor is still pending);
+    ///    step is below the new one and the factor is still pending when activating, active otherwise;
     ///    a recovery code only if it is unused. A lost compare-and-set is a denial
     ///    (`replayed` for steps, `invalid_code` for recovery codes);
     /// 4. update the throttle: success clears it (no throttle row remains); `invalid_code` and
