@@ -61,13 +61,13 @@ extension PostgresStore {
         var drift: Int64?
         var activate = false
         var codeIndex: Int64?
-        /// A lost compare-and-set, or this rejection, counts as a failure (`no_factors` does not).
+        /// What the attempt answers and writes to the throttle when its compare-and-set loses
+        /// (or for a rejection), by Core's rule; a win clears the throttle in the write itself.
+        let lost: ThrottleTransition
+        /// Whether losing counts a failure, and the failures and lock end it stores then.
         var countsAsFailure = false
-        var failures: Int64
-        var lockedUntil: Date?
-        var hasState: Bool
-        /// The reason given when the compare-and-set loses (or for a rejection).
-        let denial: DenialReason
+        var failures: Int64 = 0
+        var lockedUntilMilliseconds: Int64?
 
         init(_ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt) {
             self.decision = decision
@@ -77,20 +77,17 @@ extension PostgresStore {
                 step = StoredStep.stored(accepted.step)
                 drift = Int64(accepted.drift)
                 activate = accepted.activate
-                countsAsFailure = true
-                denial = .replayed
             case .accept(.recoveryCode(let accepted)):
                 codeIndex = Int64(accepted.index)
-                countsAsFailure = true
-                denial = .invalidCode
-            case .reject(let reason):
-                countsAsFailure = reason.countsAsFailure
-                denial = reason
+            case .reject:
+                break
             }
-            let next = request.throttle.afterFailure(loaded.failures, at: StoredTime.milliseconds(request.now))
-            failures = Int64(next.failures)
-            lockedUntil = countsAsFailure ? next.lockedUntil.map { StoredTime.date(milliseconds: $0) } : nil
-            hasState = loaded.hasState
+            lost = ThrottleTransition(decision, won: false, failures: loaded.failures, hasState: loaded.hasState, request: request)
+            if case .set(let failures, let lockedUntil) = lost.change {
+                countsAsFailure = true
+                self.failures = Int64(failures)
+                lockedUntilMilliseconds = lockedUntil
+            }
         }
 
         /// Whether its compare-and-set wins against the rows `snapshot` holds: the factor in the
@@ -111,7 +108,7 @@ extension PostgresStore {
         }
 
         func outcome(won: Bool) throws -> AttemptOutcome {
-            guard won else { return .denied(denial, lockedUntil: lockedUntil) }
+            guard won else { return lost.outcome }
             guard case .accept(let acceptance) = decision else {
                 throw TwofoldError(.unavailable, "a rejection changed a factor or recovery code")
             }

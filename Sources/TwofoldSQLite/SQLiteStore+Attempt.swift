@@ -51,32 +51,22 @@ extension SQLiteStore {
             throw DecisionFailure(underlying: error)
         }
 
-        // 3. Apply with compare-and-set; 4. update the throttle.
-        let outcome: AttemptOutcome
+        // 3. Apply with compare-and-set; 4. update the throttle (Core's ThrottleTransition).
+        let won: Bool
         switch decision {
         case .accept(.step(let accepted)):
-            if try consumeStep(request, accepted, now: now, db) {
-                outcome = .accepted(.step(accepted))
-            } else {
-                outcome = try countFailure(.replayed, request, failures: failures, now: now, db)
-            }
+            won = try consumeStep(request, accepted, now: now, db)
         case .accept(.recoveryCode(let accepted)):
             try db.directRun("""
                 UPDATE recovery_codes SET used_at = ? WHERE app_id = ? AND user_id = ? AND idx = ? AND used_at IS NULL
                 """, [.integer(now), .text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(accepted.index)])
-            if db.changesCount == 1 {
-                outcome = .accepted(.recoveryCode(accepted))
-            } else {
-                outcome = try countFailure(.invalidCode, request, failures: failures, now: now, db)
-            }
-        case .reject(let reason):
-            outcome = reason.countsAsFailure
-                ? try countFailure(reason, request, failures: failures, now: now, db) : .denied(reason, lockedUntil: nil)
+            won = db.changesCount == 1
+        case .reject:
+            won = false
         }
-        if case .accepted = outcome, state != nil {
-            try db.directRun("DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
-                             [.text(request.applicationID.rawValue), .text(request.userID.rawValue)])
-        }
+        let transition = ThrottleTransition(decision, won: won, failures: failures, hasState: state != nil, request: request)
+        try apply(transition.change, request, db)
+        let outcome = transition.outcome
 
         // 5. The audit event, in the same transaction.
         try appendAudit(audit(outcome), db)
@@ -131,15 +121,20 @@ extension SQLiteStore {
         return db.changesCount == 1
     }
 
-    /// One more consecutive failure, locking when the policy says so. `failures` was read in this
-    /// transaction, which holds the write lock, so the increment cannot be lost.
-    private static func countFailure(_ reason: DenialReason, _ request: AttemptRequest, failures: Int, now: Int64,
-                                     _ db: Database) throws -> AttemptOutcome {
-        let (count, lockedUntil) = request.throttle.afterFailure(failures, at: now)
-        try db.directRun("""
-            INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (?, ?, ?, ?)
-            ON CONFLICT (app_id, user_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
-            """, [.text(request.applicationID.rawValue), .text(request.userID.rawValue), .integer(count), .optional(lockedUntil)])
-        return .denied(reason, lockedUntil: lockedUntil.map { StoredTime.date(milliseconds: $0) })
+    /// Writes the throttle change. The transaction holds the write lock since it read the
+    /// failures it was computed from, so no concurrent failure can be lost.
+    private static func apply(_ change: ThrottleTransition.Change, _ request: AttemptRequest, _ db: Database) throws {
+        let user: [SQLiteValue] = [.text(request.applicationID.rawValue), .text(request.userID.rawValue)]
+        switch change {
+        case .none:
+            break
+        case .clear:
+            try db.directRun("DELETE FROM user_state WHERE app_id = ? AND user_id = ?", user)
+        case .set(let failures, let lockedUntil):
+            try db.directRun("""
+                INSERT INTO user_state (app_id, user_id, failures, locked_until) VALUES (?, ?, ?, ?)
+                ON CONFLICT (app_id, user_id) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until
+                """, user + [.integer(Int64(failures)), .optional(lockedUntil)])
+        }
     }
 }

@@ -22,15 +22,13 @@ extension InMemoryStore {
 
 extension InMemoryStore.State {
     /// What applying an attempt's decision writes, besides its audit event.
-    private enum AttemptWrite {
+    private enum AttemptWrite: Equatable {
         case none
         /// The compare-and-set won: move the last accepted step of the user's factor at
         /// `position`, activating it when asked.
         case acceptStep(position: Int, step: UInt64, drift: Int, activate: Bool)
         /// The compare-and-set won: use up the recovery code.
         case useRecoveryCode(index: Int)
-        /// One more failure, and the lock it starts.
-        case countFailure(Throttle)
     }
 
     mutating func attempt(
@@ -58,28 +56,24 @@ extension InMemoryStore.State {
         // 2. Decide on the snapshot; a throwing `decide` leaves everything as it was.
         let decision = try decide(snapshot(for: request, of: user))
 
-        // 3. The compare-and-set's verdict; 4. the throttle's.
-        let failures = throttle?.failures ?? 0
-        let outcome: AttemptOutcome
-        let write: AttemptWrite
+        // 3. The compare-and-set's verdict; 4. the throttle's (Core's ThrottleTransition).
+        var write = AttemptWrite.none
         switch decision {
         case .accept(.step(let accepted)):
             if let position = factorAccepting(accepted.step, of: accepted.factorID, activating: accepted.activate, for: user) {
-                (outcome, write) = (.accepted(.step(accepted)),
-                                    .acceptStep(position: position, step: accepted.step, drift: accepted.drift, activate: accepted.activate))
-            } else {
-                (outcome, write) = Self.failure(.replayed, after: failures, at: now, request.throttle)
+                write = .acceptStep(position: position, step: accepted.step, drift: accepted.drift, activate: accepted.activate)
             }
         case .accept(.recoveryCode(let accepted)):
             if let code = recoveryCodes[user]?[accepted.index], code.usedAt == nil {
-                (outcome, write) = (.accepted(.recoveryCode(accepted)), .useRecoveryCode(index: accepted.index))
-            } else {
-                (outcome, write) = Self.failure(.invalidCode, after: failures, at: now, request.throttle)
+                write = .useRecoveryCode(index: accepted.index)
             }
-        case .reject(let reason):
-            (outcome, write) = reason.countsAsFailure
-                ? Self.failure(reason, after: failures, at: now, request.throttle) : (.denied(reason, lockedUntil: nil), .none)
+        case .reject:
+            break
         }
+        let won = write != .none
+        let transition = ThrottleTransition(decision, won: won, failures: throttle?.failures ?? 0, hasState: throttle != nil,
+                                            request: request)
+        let outcome = transition.outcome
 
         // 5. The event, chained before anything is written: from here on nothing throws.
         let event = try chained(audit(outcome))
@@ -96,12 +90,14 @@ extension InMemoryStore.State {
             }
         case .useRecoveryCode(let index):
             recoveryCodes[user]?[index]?.usedAt = StoredTime.date(milliseconds: now)
-        case .countFailure(let next):
-            throttles[user] = next
         }
-        if case .accepted = outcome {
-            // Success clears the failures: no throttle state remains.
+        switch transition.change {
+        case .none:
+            break
+        case .clear:
             throttles[user] = nil
+        case .set(let failures, let lockedUntil):
+            throttles[user] = Throttle(failures: failures, lockedUntil: lockedUntil)
         }
         record(event)
         return outcome
@@ -132,13 +128,5 @@ extension InMemoryStore.State {
                 && factor.lastAcceptedStep.map { $0 < step } ?? true
                 && factor.status == (activating ? .pending : .active)
         }
-    }
-
-    /// One more consecutive failure, and the lock it starts (``ThrottlePolicy/afterFailure(_:at:)``).
-    private static func failure(_ reason: DenialReason, after failures: Int, at now: Int64,
-                                _ policy: ThrottlePolicy) -> (AttemptOutcome, AttemptWrite) {
-        let (count, lockedUntil) = policy.afterFailure(failures, at: now)
-        return (.denied(reason, lockedUntil: lockedUntil.map { StoredTime.date(milliseconds: $0) }),
-                .countFailure(Throttle(failures: count, lockedUntil: lockedUntil)))
     }
 }

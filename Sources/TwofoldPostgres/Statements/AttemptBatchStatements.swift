@@ -238,7 +238,7 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
         activates.append(plan?.activate ?? false)
         codeIndices.append(wins ? plan?.codeIndex ?? -1 : -1)
         failures.append(plan?.failures ?? 0)
-        lockedUntils.append(plan?.lockedUntil.map(StoredTime.milliseconds) ?? -1)
+        lockedUntils.append(plan?.lockedUntilMilliseconds ?? -1)
         countsAsFailure.append(plan?.countsAsFailure ?? false)
         hasState.append(loaded.hasState)
         seenFailures.append(loaded.hasState ? Int64(loaded.failures) : -1)
