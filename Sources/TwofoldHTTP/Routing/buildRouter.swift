@@ -24,6 +24,7 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
     routes.add(middleware: MetricsMiddleware(metrics: metrics))
     routes.add(middleware: NoStoreMiddleware())
     routes.add(middleware: ErrorMiddleware(routes: table))
+    routes.add(middleware: CanonicalPathMiddleware())
     routes.add(middleware: BodyLimitMiddleware())
 
     routes.addRoutes(OperationsController(health: services.health, metrics: metrics).endpoints)
