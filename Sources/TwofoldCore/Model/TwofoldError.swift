@@ -52,4 +52,9 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { message }
 
     static func notFound(_ what: String) -> TwofoldError { TwofoldError(.notFound, "\(what) not found") }
+
+    /// Every "no such factor" answer, whatever the reason (unknown id, another user's or
+    /// application's, not pending any more): one message, so that an answer tells a caller
+    /// nothing about factors it may not see.
+    public static let factorNotFound = TwofoldError(.notFound, "factor not found")
 }

@@ -78,7 +78,7 @@ public struct EnrollmentService: Sendable {
         guard let record = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }),
               record.status == .pending, (record.expiresAt ?? now) > now,
               let dataKey = try await sealer.dataKey(applicationID, userID, create: false) else {
-            throw TwofoldError.notFound("pending factor \(factorID)")
+            throw TwofoldError.factorNotFound
         }
         let secret = try Sealer.openSecret(record.sealedSecret, dataKey: dataKey, applicationID, userID, factorID)
         return try OTPAuthURI(method: record.type == .totp ? .totp(period: record.period) : .hotp(counter: 0),
@@ -98,7 +98,7 @@ public struct EnrollmentService: Sendable {
                            auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
-                    throw TwofoldError.notFound("factor \(factorID)")
+                    throw TwofoldError.factorNotFound
                 }
                 guard factor.status == .pending else {
                     throw TwofoldError(.invalidState, "factor \(factorID) is already active")
@@ -117,7 +117,7 @@ public struct EnrollmentService: Sendable {
         switch outcome {
         case .accepted:
             guard let factor = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }) else {
-                throw TwofoldError.notFound("factor \(factorID)")
+                throw TwofoldError.factorNotFound
             }
             return factor.summary
         case .denied(let reason, let lockStarted):
@@ -133,7 +133,7 @@ public struct EnrollmentService: Sendable {
     public func deleteFactor(_ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID, actor: String) async throws {
         let deleted = try await store.deleteFactor(applicationID: applicationID, userID: userID, factorID: factorID,
                                                    audit: audit(.factorDeleted, applicationID, userID, actor: actor, factorID: factorID))
-        guard deleted else { throw TwofoldError.notFound("factor \(factorID)") }
+        guard deleted else { throw TwofoldError.factorNotFound }
     }
 
     /// Moves an HOTP factor's counter to where the device is, given two consecutive codes found
@@ -149,7 +149,7 @@ public struct EnrollmentService: Sendable {
                            auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
                 guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
-                    throw TwofoldError.notFound("factor \(factorID)")
+                    throw TwofoldError.factorNotFound
                 }
                 guard factor.type == .hotp, factor.status == .active else {
                     throw TwofoldError(.invalidState, "only an active HOTP factor can be resynchronised")
