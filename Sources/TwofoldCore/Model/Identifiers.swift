@@ -1,3 +1,5 @@
+import Foundation
+
 /// A random identifier with a readable prefix (`app_…`, `fac_…`), so an id in a log line says
 /// what it names. 128 random bits, lower-case Base32.
 public protocol PrefixedIdentifier: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible
@@ -84,8 +86,12 @@ public struct UserID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     public static let maximumLength = 128
     public let rawValue: String
 
+    /// The id in Unicode Normalization Form C: `é` typed as one scalar or as `e` and a combining
+    /// accent names the same user, as Swift's `==` already says, and both are stored with the
+    /// same bytes (databases compare bytes).
     /// - Throws: `invalid_request` naming what is wrong with the id.
-    public init(_ text: String) throws(TwofoldError) {
+    public init(_ input: String) throws(TwofoldError) {
+        let text = input.precomposedStringWithCanonicalMapping
         let count = text.unicodeScalars.count
         guard count >= 1 else { throw TwofoldError(.invalidRequest, "user_id is empty") }
         guard count <= Self.maximumLength, text.utf8.count <= Self.maximumLength * 4 else {
