@@ -111,6 +111,38 @@ struct EnrollmentVerificationTests {
         #expect(stored?.drift == 2)
     }
 
+    @Test("drift: codes of later and later steps within one period do not ratchet the window away")
+    func driftDoesNotRatchet() async throws {
+        let h = try await ServicesHarness.make()
+        let (totp, id) = try await h.enrollTOTP(alice)
+        let step = try totp.step(at: h.now)
+        // Within one period: the next step is at the window's edge and is remembered (drift 1);
+        // the one after is still inside the window around it, but may not push the drift to 2,
+        // so the step after that stays out of reach.
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 1), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 2), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.store.factors(applicationID: h.app, userID: alice).first?.drift == 1)
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: step + 3), actor: "test") == .deny(.invalidCode, retryAfter: nil))
+    }
+
+    @Test("drift: a device whose clock is right verifies whatever drift was remembered, and the drift decays")
+    func driftDecays() async throws {
+        let h = try await ServicesHarness.make()
+        let (totp, id) = try await h.enrollTOTP(alice)
+        // The device ran ahead for a while: drift 1, then 2, then 3 over three periods.
+        for ahead in 1...3 {
+            #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(step: try totp.step(at: h.now) + UInt64(ahead)),
+                                                            actor: "test") == .allow(.factor(id, .totp)))
+            h.clock.advance(by: 30)
+        }
+        #expect(try await h.store.factors(applicationID: h.app, userID: alice).first?.drift == 3)
+        // Its clock is corrected: the current code is found around the server's clock, once the
+        // steps consumed ahead have passed, and the drift goes back to zero.
+        h.clock.advance(by: 90)
+        #expect(try await h.services.verification.verify(h.app, alice, code: totp.code(at: h.now), actor: "test") == .allow(.factor(id, .totp)))
+        #expect(try await h.store.factors(applicationID: h.app, userID: alice).first?.drift == 0)
+    }
+
     @Test("HOTP accepts the next counter and up to 10 beyond; consumed counters are replays")
     func hotpLookAhead() async throws {
         let h = try await ServicesHarness.make()

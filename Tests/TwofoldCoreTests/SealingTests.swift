@@ -24,6 +24,22 @@ struct SealingTests {
         } throws: { isCode($0, .sealing) }
     }
 
+    @Test("a factor whose secret does not open stops the attempt before any code is compared, counting nothing")
+    func unopenableFactorGivesNoFreeGuesses() async throws {
+        let h = try await ServicesHarness.make()
+        let (totp, _) = try await h.enrollTOTP(alice)
+        let (_, broken) = try await h.enrollTOTP(alice)
+        try h.store.tamperWithSealedSecret(of: broken, Array(repeating: 7, count: 60))
+        // Before the fix, alice's first factor was compared (and this code accepted) before the
+        // broken one threw: wrong guesses against it were then free.
+        for code in [try totp.code(at: h.now), "000000"] {
+            await #expect {
+                try await h.services.verification.verify(h.app, alice, code: code, actor: "test")
+            } throws: { isCode($0, .sealing) }
+        }
+        #expect(try await h.services.administration.throttleState(h.app, alice) == nil)
+    }
+
     @Test("rotation re-wraps data keys, not secrets; every factor still verifies; old-key-only nodes cannot open")
     func rotation() async throws {
         let oldKey = MasterKey.generate()

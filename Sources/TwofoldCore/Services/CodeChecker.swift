@@ -16,9 +16,13 @@ struct CodeChecker {
             throw TwofoldError(.sealing, "the user's data key is missing")
         }
         let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
+        // Every factor is opened before any code is compared: a factor that cannot be opened
+        // fails the whole attempt (nothing counted) before a guess is evaluated against the
+        // others, so it cannot hand out uncounted guesses.
+        let generators = try active.map { try generator(for: $0, dataKey: dataKey) }
         var replayed = false
-        for factor in active {
-            switch try check(code, against: factor, dataKey: dataKey, activate: false) {
+        for (factor, generator) in zip(active, generators) {
+            switch try check(code, against: factor, generator: generator, activate: false) {
             case .accept(let acceptance)?:
                 return .accept(acceptance)
             case .reject(.replayed)?:
@@ -42,32 +46,64 @@ struct CodeChecker {
     /// only an already-consumed step or counter, or `nil` when it matches nothing (including a
     /// code that is not `digits` ASCII digits, refused before any HMAC).
     func check(_ code: String, against factor: FactorRecord, dataKey: SymmetricKey, activate: Bool) throws -> AttemptDecision? {
+        try check(code, against: factor, generator: try generator(for: factor, dataKey: dataKey), activate: activate)
+    }
+
+    /// A factor's code generator, its secret opened.
+    enum Generator {
+        case totp(TOTP)
+        case hotp(HOTP)
+    }
+
+    /// - Throws: `sealing` when the secret does not open; `unavailable` for stored parameters no
+    ///   generator accepts (the database was edited).
+    func generator(for factor: FactorRecord, dataKey: SymmetricKey) throws -> Generator {
         let secret = try Sealer.openSecret(factor.sealedSecret, dataKey: dataKey, factor.applicationID, factor.userID, factor.id)
         do {
             switch factor.type {
-            case .totp:
-                return try checkTOTP(code, factor: factor, secret: secret, activate: activate)
-            case .hotp:
-                return try checkHOTP(code, factor: factor, secret: secret, activate: activate)
+            case .totp: return .totp(try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period))
+            case .hotp: return .hotp(try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits))
+            }
+        } catch {
+            throw TwofoldError(.unavailable, "factor \(factor.id) has stored parameters no generator accepts: \(error.message)")
+        }
+    }
+
+    private func check(_ code: String, against factor: FactorRecord, generator: Generator, activate: Bool) throws -> AttemptDecision? {
+        do {
+            switch generator {
+            case .totp(let totp): return try checkTOTP(code, factor: factor, totp: totp, activate: activate)
+            case .hotp(let hotp): return try checkHOTP(code, factor: factor, hotp: hotp, activate: activate)
             }
         } catch let error as OTPError where error.code == .malformedCode {
+            // Refused before any HMAC: it matches nothing.
             return nil
         }
     }
 
-    private func checkTOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
-        let totp = try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period)
+    private func checkTOTP(_ code: String, factor: FactorRecord, totp: TOTP, activate: Bool) throws -> AttemptDecision? {
         let current = try totp.step(at: TwofoldServices.unixSeconds(now))
         let drift = min(max(factor.drift, -policy.maximumDrift), policy.maximumDrift)
-        let centre = Self.offset(current, by: drift)
-        guard let matched = try totp.verify(code, around: centre, window: policy.totpWindow) else { return nil }
+        // Around the server's clock first, then around where the device's clock was last seen:
+        // a remembered drift never hides a device whose clock is right.
+        var matched = try totp.verify(code, around: current, window: policy.totpWindow)
+        if matched == nil, drift != 0 {
+            matched = try totp.verify(code, around: Self.offset(current, by: drift), window: policy.totpWindow)
+        }
+        guard let matched else { return nil }
         if let last = factor.lastAcceptedStep, matched <= last { return .reject(.replayed) }
-        let newDrift = min(max(Self.difference(matched, current), -policy.maximumDrift), policy.maximumDrift)
+        var newDrift = min(max(Self.difference(matched, current), -policy.maximumDrift), policy.maximumDrift)
+        // A second code within the period of the last acceptance (whose clock step was its step
+        // less its drift) may bring the drift back towards zero but not push it further: codes
+        // of later and later steps within one period would otherwise ratchet the centre away
+        // from the device's real clock.
+        if let last = factor.lastAcceptedStep, Self.offset(last, by: -drift) == current {
+            newDrift = min(max(newDrift, -abs(drift)), abs(drift))
+        }
         return .acceptStep(factor.id, type: factor.type, step: matched, drift: newDrift, activate: activate)
     }
 
-    private func checkHOTP(_ code: String, factor: FactorRecord, secret: OTPSecret, activate: Bool) throws -> AttemptDecision? {
-        let hotp = try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits)
+    private func checkHOTP(_ code: String, factor: FactorRecord, hotp: HOTP, activate: Bool) throws -> AttemptDecision? {
         let next: UInt64
         if let last = factor.lastAcceptedStep {
             guard last < .max else { return nil }
