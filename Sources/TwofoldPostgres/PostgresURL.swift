@@ -11,8 +11,9 @@ import TwofoldCore
 ///   `verify-full`. As in libpq, `prefer` and `require` encrypt without checking the server's
 ///   certificate, which stops eavesdroppers but not an active attacker; across any network
 ///   that is not the machine's own, use `verify-full`.
-/// - `sslrootcert`: a PEM file of the certificate authorities to trust for `verify-ca` and
-///   `verify-full`, instead of the system's.
+/// - `sslrootcert`: the PEM file of the certificate authorities to trust, required for
+///   `verify-ca` and `verify-full` as libpq requires its root certificate: without it every
+///   public authority would be trusted to vouch for the database server.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// How the connection uses TLS, with libpq's names.
     public enum SSLMode: String, Sendable, CaseIterable {
@@ -77,6 +78,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
                 throw invalid("unknown parameter \"\(item.name)\"; supported are sslmode and sslrootcert")
             }
         }
+        if sslMode == .verifyCA || sslMode == .verifyFull, rootCertificate == nil {
+            throw invalid("sslmode=\(sslMode.rawValue) needs sslrootcert=FILE, the certificate authority that signed the database server's certificate")
+        }
         self.host = host
         self.port = port
         self.username = username
@@ -84,6 +88,14 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database.isEmpty ? username : database
         self.sslMode = sslMode
         self.sslRootCertificatePath = rootCertificate
+    }
+
+    /// Whether TLS, if used, is not checked against a certificate authority (`prefer`,
+    /// `require`) while the server is not on this machine: an active attacker on the network
+    /// could then read and change everything. Worth a warning in production.
+    public var isUnverifiedAcrossNetwork: Bool {
+        guard sslMode != .verifyCA, sslMode != .verifyFull else { return false }
+        return !(host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasPrefix("/"))
     }
 
     /// The URL with the password replaced by `…`, for logs and messages.

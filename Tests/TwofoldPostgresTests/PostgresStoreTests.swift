@@ -358,6 +358,9 @@ struct PostgresStoreTests: PostgresFixtures {
             let services = try await TwofoldServices.start(store: store, keyring: try Keyring([MasterKey.generate()]), clock: clock)
             let application = try await services.applications.ensureApplication(named: "default", actor: "test")
             let enrollment = try await services.enrollment.enroll(application.id, alice, EnrollmentRequest(type: .totp), actor: "test")
+            // Recovery codes need an active factor.
+            _ = try await services.enrollment.activate(application.id, alice, enrollment.factor.id,
+                                                       code: try enrollment.uri.makeTOTP().code(at: UInt64(start.timeIntervalSince1970)), actor: "test")
             let codes = try await services.verification.generateRecoveryCodes(application.id, alice, actor: "test")
             let sealed = try #require(try await store.factors(applicationID: application.id, userID: alice).first?.sealedSecret)
 
@@ -380,7 +383,7 @@ struct PostgresStoreTests: PostgresFixtures {
 
     // MARK: The services on PostgreSQL
 
-    @Test("the services enrolls, verifies and refuses a replay on PostgreSQL, with an intact audit log")
+    @Test("the services enroll, verify and refuse a replay on PostgreSQL, with an intact audit log")
     func engineRoundTrip() async throws {
         try await PostgresTestDatabase.with { database in
             let store = try await database.makeStore()
@@ -500,7 +503,7 @@ struct PostgresStoreTests: PostgresFixtures {
     // MARK: URLs
 
     @Test("parses libpq URLs", arguments: [
-        ("postgres://u:p%40ss@db.internal:6543/twofold?sslmode=verify-full", "db.internal", 6543, "u", "p@ss" as String?, "twofold", PostgresURL.SSLMode.verifyFull),
+        ("postgres://u:p%40ss@db.internal:6543/twofold?sslmode=verify-full&sslrootcert=/etc/twofold/db-ca.pem", "db.internal", 6543, "u", "p@ss" as String?, "twofold", PostgresURL.SSLMode.verifyFull),
         ("postgresql://u@127.0.0.1/app", "127.0.0.1", 5432, "u", nil, "app", .prefer),
         ("postgres://u:s3cr3t@[::1]:5433?sslmode=disable", "::1", 5433, "u", "s3cr3t", "u", .disable),
     ])
