@@ -54,9 +54,16 @@ extension PostgresStore {
 
     // MARK: Recovery codes
 
-    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws {
+    /// Holds the user's lock, then checks for an active factor and replaces.
+    @discardableResult
+    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws -> Bool {
         try await transaction("replace recovery codes") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
+            let hasActiveFactor = try await connection.rows("""
+                SELECT EXISTS (SELECT 1 FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                                                        AND status = 'active')
+                """, logger: logger).first.map { try $0.decode(Bool.self) } ?? false
+            guard hasActiveFactor else { return false }
             try await connection.run("""
                 DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 """, logger: logger)
@@ -64,6 +71,7 @@ extension PostgresStore {
                 try await connection.run(Self.insertRecoveryCodes(applicationID, userID, codes), logger: logger)
             }
             try await appendAudit(audit, on: connection)
+            return true
         }
     }
 

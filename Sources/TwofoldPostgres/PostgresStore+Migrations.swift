@@ -11,7 +11,9 @@ extension PostgresStore {
     /// lock: a node that starts while another migrates waits, then finds nothing left to do.
     /// Versions the database has that this build does not know (a newer node migrated first)
     /// are left alone.
-    public func migrate() async throws {
+    /// - Returns: The versions this call applied, in order; empty when there was nothing to do.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
         let applied = try await transaction("migrate the schema") { [self] connection in
             try await connection.run(
                 "SELECT pg_advisory_xact_lock(\(Self.migrationLock.0), \(Self.migrationLock.1))", logger: logger)
@@ -42,5 +44,6 @@ extension PostgresStore {
         if !applied.isEmpty {
             logger.info("migrated the PostgreSQL schema", metadata: ["versions": "\(applied)"])
         }
+        return applied
     }
 }

@@ -22,9 +22,27 @@ extension PostgresStore {
         }
     }
 
-    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int) {
+    public func storesAnything(applicationID: ApplicationID, userID: UserID) async throws -> Bool {
+        try await withConnection("look for the user") { [self] connection in
+            try await storesAnything(applicationID, userID, on: connection)
+        }
+    }
+
+    /// Whether any of the four tables that make a user (``UserStore``) has a row of theirs.
+    func storesAnything(_ applicationID: ApplicationID, _ userID: UserID, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.rows("""
+            SELECT EXISTS (SELECT 1 FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue))
+                OR EXISTS (SELECT 1 FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue))
+                OR EXISTS (SELECT 1 FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue))
+                OR EXISTS (SELECT 1 FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue))
+            """, logger: logger).first.map { try $0.decode(Bool.self) } ?? false
+    }
+
+    /// Holds the user's lock, then checks that the user exists and deletes.
+    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await transaction("reset the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
+            guard try await storesAnything(applicationID, userID, on: connection) else { return nil }
             let counts = try await connection.rows("""
                 WITH factors AS (
                     DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
@@ -38,29 +56,44 @@ extension PostgresStore {
         }
     }
 
-    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// Holds the user's lock, then checks that the user exists and unlocks.
+    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await transaction("unlock the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
+            guard try await storesAnything(applicationID, userID, on: connection) else { return false }
             try await connection.run("""
                 DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
+            return true
         }
     }
 
-    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// Appends `audit` only when a row was deleted or an event named the user.
+    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await transaction("erase the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
-            try await connection.run("""
+            let deleted = try await connection.rows("""
                 WITH state AS (
-                    DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                    DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), factors AS (
-                    DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                    DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), codes AS (
-                    DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                    DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), wrapped AS (
+                    DELETE FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 )
-                DELETE FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
-                """, logger: logger)
+                SELECT (SELECT count(*) FROM state) + (SELECT count(*) FROM factors) + (SELECT count(*) FROM codes)
+                    + (SELECT count(*) FROM wrapped)
+                """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
+            if deleted == 0 {
+                // Nothing stored: erase only if an event still names the user, and otherwise
+                // leave even the audit shard's head row unwritten.
+                let named = try await connection.rows("""
+                    SELECT EXISTS (SELECT 1 FROM audit_events WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue))
+                    """, logger: logger).first.map { try $0.decode(Bool.self) } ?? false
+                guard named else { return false }
+            }
             // The user's events are all in the erasure event's shard: hold its head first, as a
             // purge does, so the two never wait for each other in opposite orders.
             let head = try await lockAuditHead(for: audit, on: connection)
@@ -68,6 +101,7 @@ extension PostgresStore {
                 UPDATE audit_events SET user_id = NULL WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 """, logger: logger)
             try await writeAudit(audit, after: head, on: connection)
+            return true
         }
     }
 

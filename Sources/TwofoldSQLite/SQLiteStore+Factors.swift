@@ -59,8 +59,14 @@ extension SQLiteStore {
 
     // MARK: Recovery codes
 
-    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws {
+    /// Checks for an active factor and replaces, in one write transaction.
+    @discardableResult
+    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws -> Bool {
         try await write("replace recovery codes") { db in
+            let hasActiveFactor = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM factors WHERE app_id = ? AND user_id = ? AND status = 'active')
+                """, arguments: [applicationID.rawValue, userID.rawValue]) ?? false
+            guard hasActiveFactor else { return false }
             try db.run(sql: "DELETE FROM recovery_codes WHERE app_id = ? AND user_id = ?",
                            arguments: [applicationID.rawValue, userID.rawValue])
             let insert = try db.cachedStatement(sql: """
@@ -71,6 +77,7 @@ extension SQLiteStore {
                                                StoredTime.milliseconds(code.createdAt), code.usedAt.map(StoredTime.milliseconds)])
             }
             try Self.appendAudit(audit, db)
+            return true
         }
     }
 

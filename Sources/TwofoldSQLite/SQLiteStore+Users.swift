@@ -17,8 +17,26 @@ extension SQLiteStore {
         }
     }
 
-    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int) {
+    public func storesAnything(applicationID: ApplicationID, userID: UserID) async throws -> Bool {
+        try await read("look for a user") { db in
+            try Self.storesAnything(applicationID, userID, db)
+        }
+    }
+
+    /// Whether any of the four tables that make a user (``UserStore``) has a row of theirs.
+    static func storesAnything(_ applicationID: ApplicationID, _ userID: UserID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM factors WHERE app_id = ?1 AND user_id = ?2)
+                OR EXISTS (SELECT 1 FROM recovery_codes WHERE app_id = ?1 AND user_id = ?2)
+                OR EXISTS (SELECT 1 FROM user_state WHERE app_id = ?1 AND user_id = ?2)
+                OR EXISTS (SELECT 1 FROM data_keys WHERE app_id = ?1 AND user_id = ?2)
+            """, arguments: [applicationID.rawValue, userID.rawValue]) ?? false
+    }
+
+    /// Checks that the user exists and deletes, in one write transaction.
+    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await write("reset a user") { db in
+            guard try Self.storesAnything(applicationID, userID, db) else { return nil }
             let arguments: StatementArguments = [applicationID.rawValue, userID.rawValue]
             try db.run(sql: "DELETE FROM factors WHERE app_id = ? AND user_id = ?", arguments: arguments)
             let factors = db.changesCount
@@ -29,24 +47,33 @@ extension SQLiteStore {
         }
     }
 
-    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// Checks that the user exists and unlocks, in one write transaction.
+    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await write("unlock a user") { db in
+            guard try Self.storesAnything(applicationID, userID, db) else { return false }
             try db.run(sql: "DELETE FROM user_state WHERE app_id = ? AND user_id = ?",
                            arguments: [applicationID.rawValue, userID.rawValue])
             try Self.appendAudit(audit, db)
+            return true
         }
     }
 
     /// Deletes the user's factors, recovery codes, throttle state and data key, removes their id
-    /// from audit events (the pseudonym stays), then appends `audit`, in one transaction.
-    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// from audit events (the pseudonym stays), then appends `audit`, in one transaction; appends
+    /// nothing when none of that changed a row.
+    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await write("erase a user") { db in
             let arguments: StatementArguments = [applicationID.rawValue, userID.rawValue]
+            var changed = 0
             for table in ["factors", "recovery_codes", "user_state", "data_keys"] {
                 try db.run(sql: "DELETE FROM \(table) WHERE app_id = ? AND user_id = ?", arguments: arguments)
+                changed += db.changesCount
             }
             try db.run(sql: "UPDATE audit_events SET user_id = NULL WHERE app_id = ? AND user_id = ?", arguments: arguments)
+            changed += db.changesCount
+            guard changed > 0 else { return false }
             try Self.appendAudit(audit, db)
+            return true
         }
     }
 

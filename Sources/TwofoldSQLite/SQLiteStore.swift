@@ -101,12 +101,24 @@ public final class SQLiteStore: TwofoldStore {
 
     /// Creates or upgrades the schema. Idempotent; safe to run from several processes on one file
     /// at once (see ``SQLiteMigrations``).
-    public func migrate() async throws {
+    /// - Returns: The versions this call applied, in order; a migration's version is its place
+    ///   in ``SQLiteMigrations`` counting from 1 (`v1-schema` is 1). They are the migrations
+    ///   missing before the call and recorded after it, less any another process was caught
+    ///   applying meanwhile; one that another process applied in the instant between this call's
+    ///   reading of the list and its first migration would be counted too.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        let migrator = SQLiteMigrations.migrator
+        let before = try await read("list applied migrations") { db in try migrator.appliedIdentifiers(db) }
+        var appliedElsewhere = Set<String>()
         for _ in 0..<SQLiteMigrations.attempts {
             do {
-                try await runMigrator()
-                return
-            } catch is SQLiteMigrations.AppliedConcurrently {
+                let after = try await runMigrator()
+                return migrator.migrations.enumerated().compactMap { index, identifier in
+                    after.contains(identifier) && !before.contains(identifier) && !appliedElsewhere.contains(identifier) ? index + 1 : nil
+                }
+            } catch let error as SQLiteMigrations.AppliedConcurrently {
+                appliedElsewhere.insert(error.identifier)
                 continue
             } catch {
                 throw Self.storeError(error, "migrate the schema")
@@ -115,13 +127,12 @@ public final class SQLiteStore: TwofoldStore {
         throw TwofoldError(.unavailable, "cannot migrate the SQLite database \(path): other processes keep migrating it")
     }
 
-    private func runMigrator() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    /// Runs the migrations the file lacks; returns the identifiers recorded once they ran, read
+    /// on the writer before it lets anything else in.
+    private func runMigrator() async throws -> Set<String> {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Set<String>, any Error>) in
             SQLiteMigrations.migrator.asyncMigrate(pool) { result in
-                switch result {
-                case .success: continuation.resume()
-                case .failure(let error): continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result { try SQLiteMigrations.migrator.appliedIdentifiers(try result.get()) })
             }
         }
     }

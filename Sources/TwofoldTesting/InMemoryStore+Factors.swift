@@ -51,10 +51,14 @@ extension InMemoryStore {
 
     // MARK: Recovery codes
 
+    /// `false`, and nothing written, when the user has no active factor.
     /// - Throws: `unavailable` when `codes` repeat an index, as the SQLite store's unique key
     ///   refuses them (nothing is replaced then).
-    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws {
+    @discardableResult
+    public func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws -> Bool {
         try withState { state in
+            let user = UserKey(applicationID, userID)
+            guard state.factors[user]?.contains(where: { $0.status == .active }) == true else { return false }
             var set: [Int: RecoveryCodeRecord] = [:]
             for code in codes {
                 guard set.updateValue(AsStored.record(code), forKey: code.index) == nil else {
@@ -62,8 +66,9 @@ extension InMemoryStore {
                 }
             }
             let event = try state.chained(audit)
-            state.recoveryCodes[UserKey(applicationID, userID)] = set.isEmpty ? nil : set
+            state.recoveryCodes[user] = set.isEmpty ? nil : set
             state.record(event)
+            return true
         }
     }
 

@@ -10,10 +10,18 @@ extension InMemoryStore {
         }
     }
 
-    /// Deletes the user's factors and recovery codes (not their data key nor throttle state).
-    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int) {
+    public func storesAnything(applicationID: ApplicationID, userID: UserID) async throws -> Bool {
+        try withState { state in
+            state.storesAnything(UserKey(applicationID, userID))
+        }
+    }
+
+    /// Deletes the user's factors and recovery codes (not their data key nor throttle state);
+    /// `nil`, and nothing written, when nothing is stored for the user.
+    public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try withState { state in
             let user = UserKey(applicationID, userID)
+            guard state.storesAnything(user) else { return nil }
             let event = try state.chained(audit)
             let factors = state.deleteFactors(of: user) { _ in true }
             let recoveryCodes = state.recoveryCodes.removeValue(forKey: user)?.count ?? 0
@@ -22,30 +30,39 @@ extension InMemoryStore {
         }
     }
 
-    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// `false`, and nothing written, when nothing is stored for the user.
+    public func unlockUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try withState { state in
+            let user = UserKey(applicationID, userID)
+            guard state.storesAnything(user) else { return false }
             let event = try state.chained(audit)
-            state.throttles[UserKey(applicationID, userID)] = nil
+            state.throttles[user] = nil
             state.record(event)
+            return true
         }
     }
 
     /// Deletes the user's factors, recovery codes, throttle state and data key, removes their id
-    /// from audit events (the pseudonym stays), then appends `audit`, all at once.
-    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws {
+    /// from audit events (the pseudonym stays), then appends `audit`, all at once; `false`, and
+    /// nothing written, when there is none of that.
+    public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try withState { state in
             let user = UserKey(applicationID, userID)
+            let naming = state.events.indices.filter { index in
+                ExactText.same(state.events[index].applicationID, applicationID.rawValue)
+                    && ExactText.same(state.events[index].userID, userID.rawValue)
+            }
+            guard state.storesAnything(user) || !naming.isEmpty else { return false }
             let event = try state.chained(audit)
             state.deleteFactors(of: user) { _ in true }
             state.recoveryCodes[user] = nil
             state.throttles[user] = nil
             state.dataKeys[user] = nil
-            for index in state.events.indices
-            where ExactText.same(state.events[index].applicationID, applicationID.rawValue)
-                && ExactText.same(state.events[index].userID, userID.rawValue) {
+            for index in naming {
                 state.events[index].userID = nil
             }
             state.record(event)
+            return true
         }
     }
 
@@ -59,5 +76,12 @@ extension InMemoryStore {
             users.formUnion(state.throttles.keys)
             return users.filter { ExactText.same($0.applicationID.rawValue, applicationID.rawValue) }.map(\.userID).sorted()
         }
+    }
+}
+
+extension InMemoryStore.State {
+    /// Whether the user has a factor, a recovery code, a throttle state or a data key (``UserStore``).
+    func storesAnything(_ user: InMemoryStore.UserKey) -> Bool {
+        factors[user] != nil || recoveryCodes[user] != nil || throttles[user] != nil || dataKeys[user] != nil
     }
 }

@@ -28,9 +28,11 @@ public final class InMemoryStore: TwofoldStore {
     // MARK: - Lifecycle
 
     /// Nothing to create or upgrade: the tables exist from `init`.
+    /// - Returns: No version: there is no schema to migrate.
     /// - Throws: `unavailable` once the store is closed.
-    public func migrate() async throws {
-        try withState { _ in }
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try withState { _ in [] }
     }
 
     /// - Throws: `unavailable` once the store is closed.

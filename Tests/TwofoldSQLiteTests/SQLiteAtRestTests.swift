@@ -12,6 +12,7 @@ struct SQLiteAtRestTests {
     func noSecretInFile() async throws {
         try await TemporaryStores.with { stores in
             let store = try stores.open()
+            _ = try await store.migrate()
             let services = try await TwofoldServices.start(store: store, keyring: try Keyring([MasterKey.generate()]),
                                                            clock: FixedClock(Fixtures.start))
             let app = try await services.applications.ensureApplication(named: "default", actor: "test").id
@@ -20,6 +21,11 @@ struct SQLiteAtRestTests {
                 let request = EnrollmentRequest(type: index.isMultiple(of: 2) ? .totp : .hotp, algorithm: OTPAlgorithm.allCases[index % 3])
                 secrets.append(try await services.enrollment.enroll(app, Fixtures.user(index), request, actor: "test").secret)
             }
+            // Recovery codes need an active factor: activate user 0's TOTP factor.
+            let first = try #require(try await services.enrollment.factors(app, Fixtures.user(0)).first)
+            let uri = try await services.enrollment.pendingEnrollmentURI(app, Fixtures.user(0), first.id)
+            _ = try await services.enrollment.activate(app, Fixtures.user(0), first.id,
+                                                       code: try uri.makeTOTP().code(at: UInt64(Fixtures.start.timeIntervalSince1970)), actor: "test")
             let codes = try await services.verification.generateRecoveryCodes(app, Fixtures.user(0), actor: "test")
             var files = Data()
             for suffix in ["", "-wal", "-shm"] {

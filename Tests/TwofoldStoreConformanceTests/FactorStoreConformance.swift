@@ -64,13 +64,39 @@ struct FactorStoreConformance: StoreFixtures {
     @Test("a new set of recovery codes replaces the old one entirely, used codes included", arguments: StoreUnderTest.all)
     func recoveryCodesAreReplaced(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in
-            try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: tenRecoveryCodes, audit: audit(.recoveryCodesGenerated, app, alice))
+            try await store.insertFactor(factor("a"), audit: audit(.factorEnrolled, app, alice))
+            #expect(try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: tenRecoveryCodes,
+                                                         audit: audit(.recoveryCodesGenerated, app, alice)))
             #expect(try await store.recoveryCodes(applicationID: app, userID: alice) == tenRecoveryCodes)
             #expect(try await attempt(store, request(), .acceptRecoveryCode(index: 3, remaining: 9)) == .accepted(.acceptRecoveryCode(index: 3, remaining: 9)))
-            try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: [RecoveryCodeRecord(index: 0, hash: [42], createdAt: start)],
-                                                 audit: audit(.recoveryCodesGenerated, app, alice))
+            #expect(try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: [RecoveryCodeRecord(index: 0, hash: [42], createdAt: start)],
+                                                         audit: audit(.recoveryCodesGenerated, app, alice)))
             #expect(try await store.recoveryCodes(applicationID: app, userID: alice) == [RecoveryCodeRecord(index: 0, hash: [42], createdAt: start)])
             #expect(try await store.recoveryCodes(applicationID: app, userID: bob).isEmpty)
+        }
+    }
+
+    @Test("recovery codes are refused, and nothing written, to a user without an active factor", arguments: StoreUnderTest.all)
+    func recoveryCodesNeedAnActiveFactor(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            // bob: nothing stored. alice: a pending factor and a failure. Both in `otherApp`: an active factor.
+            try await store.insertFactor(factor("p", status: .pending, expiresAt: start.addingTimeInterval(600)), audit: audit(.factorEnrolled, app, alice))
+            _ = try await attempt(store, request(), .reject(.invalidCode))
+            try await store.insertFactor(factor("o", application: otherApp), audit: audit(.factorEnrolled, otherApp, alice))
+            try await store.insertFactor(factor("q", user: bob, application: otherApp), audit: audit(.factorEnrolled, otherApp, bob))
+            let events = try await store.auditEvents(AuditQuery(limit: 1_000))
+            for user in [alice, bob] {
+                #expect(try await !store.replaceRecoveryCodes(applicationID: app, userID: user, codes: tenRecoveryCodes,
+                                                              audit: audit(.recoveryCodesGenerated, app, user)), "\(user)")
+                #expect(try await store.recoveryCodes(applicationID: app, userID: user).isEmpty)
+            }
+            #expect(try await store.auditEvents(AuditQuery(limit: 1_000)) == events)
+            #expect(try await store.users(applicationID: app) == [alice])
+            // Once the factor is active (here: another factor), the codes are stored.
+            try await store.insertFactor(factor("b"), audit: audit(.factorEnrolled, app, alice))
+            #expect(try await store.replaceRecoveryCodes(applicationID: app, userID: alice, codes: tenRecoveryCodes,
+                                                         audit: audit(.recoveryCodesGenerated, app, alice)))
+            #expect(try await store.recoveryCodes(applicationID: app, userID: alice) == tenRecoveryCodes)
         }
     }
 }

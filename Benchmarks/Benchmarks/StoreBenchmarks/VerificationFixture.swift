@@ -109,6 +109,7 @@ final class VerificationFixture: Sendable {
             let key = MasterKey.generate()
             try key.fileContents.write(to: keyFile, atomically: true, encoding: .utf8)
             let store = try await open(true)
+            _ = try await store.migrate()
             let services = try await TwofoldServices.start(store: store, keyring: try Keyring([key]), clock: clock)
             let app = try await services.applications.ensureApplication(named: "bench", actor: "bench")
             let secrets = try await enroll(userCount, services: services, application: app.id, clock: clock)
@@ -118,6 +119,7 @@ final class VerificationFixture: Sendable {
         let key = try MasterKey(fileContents: String(contentsOf: keyFile, encoding: .utf8))
         let bytes = Array(try Data(contentsOf: secretsFile))
         let store = try await open(false)
+        _ = try await store.migrate()
         let services = try await TwofoldServices.start(store: store, keyring: try Keyring([key]), clock: clock)
         let app = try await services.applications.application(named: "bench")
         // Start well after the seeding steps and any earlier run's, so no code is a replay.

@@ -6,9 +6,11 @@ import Foundation
 /// of crashing the writer.
 public enum StoredTime {
     /// Milliseconds since the epoch, rounded down; `Int64.min`/`Int64.max` beyond the range
-    /// (and for infinities), 0 for NaN.
+    /// (and for infinities), 0 for NaN. A time within 10 µs below a whole millisecond
+    /// counts as that millisecond, so that a stored time read back (`0.999` s is 0.99899… in
+    /// binary) stores again as the same number.
     public static func milliseconds(_ date: Date) -> Int64 {
-        let value = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let value = (date.timeIntervalSince1970 * 1000 + 0.01).rounded(.down)
         if value.isNaN { return 0 }
         // 2^63 is exactly representable as a Double; every value below it converts exactly.
         if value >= 9_223_372_036_854_775_808.0 { return .max }

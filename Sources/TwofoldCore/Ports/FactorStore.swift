@@ -10,7 +10,11 @@ public protocol FactorStore: Sendable {
     /// Deletes pending factors that expired before `date`; returns how many.
     func deleteExpiredPendingFactors(before date: Date) async throws -> Int
 
-    /// Replaces the user's set (all of it) with `codes`.
-    func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws
+    /// Replaces the user's set (all of it) with `codes` and appends `audit`, provided the user
+    /// has an active factor: recovery codes stand in for a lost factor, so a user without one
+    /// gets none. The check is made in the transaction that writes.
+    /// - Returns: `false` when the user has no active factor; then nothing was written, not even `audit`.
+    @discardableResult
+    func replaceRecoveryCodes(applicationID: ApplicationID, userID: UserID, codes: [RecoveryCodeRecord], audit: AuditAppend) async throws -> Bool
     func recoveryCodes(applicationID: ApplicationID, userID: UserID) async throws -> [RecoveryCodeRecord]
 }

@@ -45,14 +45,32 @@ public struct AdministrationService: Sendable {
     let clock: any WallClock
 
     /// Deletes all the user's factors and recovery codes (a lost phone).
+    /// - Returns: How many of each were deleted, or `nil` when nothing is stored for the user
+    ///   (see ``UserStore``): then nothing was written, not even an audit event.
     @discardableResult
-    public func reset(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> (factors: Int, recoveryCodes: Int) {
+    public func reset(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await store.resetUser(applicationID: applicationID, userID: userID, audit: audit(.userReset, applicationID, userID, actor: actor))
     }
 
     /// Clears the user's failures and lock.
+    /// - Throws: `not_found` when nothing is stored for the user (see ``UserStore``): unlocking a
+    ///   stranger is a mistake (a typo in the id), and nothing is written for it, not even an
+    ///   audit event.
     public func unlock(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws {
-        try await store.unlockUser(applicationID: applicationID, userID: userID, audit: audit(.userUnlocked, applicationID, userID, actor: actor))
+        let unlocked = try await store.unlockUser(applicationID: applicationID, userID: userID,
+                                                  audit: audit(.userUnlocked, applicationID, userID, actor: actor))
+        guard unlocked else { throw Self.nothingStored(userID) }
+    }
+
+    /// Whether the user has a factor, a recovery code, a throttle state or a data key: whether
+    /// there is anyone to show, list or act on.
+    public func storesAnything(_ applicationID: ApplicationID, _ userID: UserID) async throws -> Bool {
+        try await store.storesAnything(applicationID: applicationID, userID: userID)
+    }
+
+    /// The error for acting on a user the application holds nothing for.
+    static func nothingStored(_ userID: UserID) -> TwofoldError {
+        TwofoldError(.notFound, "nothing is stored for user \(userID)")
     }
 
     /// The user's throttle state, if any failure was ever recorded.
@@ -97,7 +115,12 @@ public struct AdministrationService: Sendable {
     /// Erases the user: factors, recovery codes, throttle state and data key are deleted (so
     /// nothing sealed for them can be opened again, wherever a copy survived), and their id is
     /// removed from audit events, which keep only a keyed pseudonym.
-    public func erase(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws {
+    ///
+    /// Idempotent: erasing a user with nothing left to erase succeeds and writes nothing.
+    /// - Returns: `false` when there was nothing to erase (nothing stored, and no audit event
+    ///   naming the user).
+    @discardableResult
+    public func erase(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> Bool {
         try await store.eraseUser(applicationID: applicationID, userID: userID,
                                   audit: audit(.userErased, applicationID, userID, actor: actor, keepsUserID: false))
     }

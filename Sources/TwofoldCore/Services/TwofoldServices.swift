@@ -14,7 +14,8 @@ public struct TwofoldServices: Sendable {
     public let health: HealthService
     public let policy: VerificationPolicy
 
-    /// Migrates the store, loads (or creates) the deployment's audit keys, and returns the services.
+    /// Loads (or creates) the deployment's audit keys and returns the services over `store`,
+    /// which must be migrated (the runtime migrates it when it opens it).
     /// - Throws: `configuration` for an invalid policy; store and sealing errors.
     public static func start(
         store: any TwofoldStore,
@@ -24,7 +25,6 @@ public struct TwofoldServices: Sendable {
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldServices {
         try policy.validate()
-        try await store.migrate()
         let sealer = Sealer(store: store, keyring: keyring, random: random)
         let recorder = AuditRecorder(clock: clock, chain: try await sealer.auditChain())
         return TwofoldServices(

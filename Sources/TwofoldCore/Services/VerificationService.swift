@@ -2,7 +2,7 @@ import Foundation
 
 /// Verifying codes at login, and the recovery codes that stand in for a lost device.
 public struct VerificationService: Sendable {
-    let store: any AttemptStore & FactorStore
+    let store: any AttemptStore & FactorStore & UserStore
     let sealer: Sealer
     let policy: VerificationPolicy
     let audit: AuditRecorder
@@ -53,10 +53,16 @@ public struct VerificationService: Sendable {
 
     /// Replaces the user's recovery codes with a new set of ten, returned once in clear.
     /// Only keyed hashes are stored.
+    ///
+    /// Recovery codes stand in for a lost factor, so only a user with an active factor gets them;
+    /// the store checks that in the transaction that writes them.
+    /// - Throws: `not_found` when the user has no active factor (the message says whether
+    ///   nothing at all is stored for them); nothing is written then, not even an audit event.
     public func generateRecoveryCodes(_ applicationID: ApplicationID, _ userID: UserID, actor: String) async throws -> [String] {
         let now = clock.now()
-        guard let dataKey = try await sealer.dataKey(applicationID, userID, create: true) else {
-            throw TwofoldError(.sealing, "no data key for the user")
+        // An active factor's secret is sealed under the data key: without one there is no such factor.
+        guard let dataKey = try await sealer.dataKey(applicationID, userID, create: false) else {
+            throw try await noActiveFactor(applicationID, userID)
         }
         let key = Sealer.recoveryCodeKey(dataKey: dataKey)
         var codes: [String] = []
@@ -67,9 +73,19 @@ public struct VerificationService: Sendable {
             records.append(RecoveryCodeRecord(index: codes.count, hash: Sealer.recoveryCodeHash(normalized, key: key), createdAt: now))
             codes.append(code)
         }
-        try await store.replaceRecoveryCodes(applicationID: applicationID, userID: userID, codes: records,
-                                             audit: audit(.recoveryCodesGenerated, applicationID, userID, actor: actor,
-                                                          details: ["count": String(codes.count)]))
+        let replaced = try await store.replaceRecoveryCodes(applicationID: applicationID, userID: userID, codes: records,
+                                                            audit: audit(.recoveryCodesGenerated, applicationID, userID, actor: actor,
+                                                                         details: ["count": String(codes.count)]))
+        guard replaced else { throw try await noActiveFactor(applicationID, userID) }
         return codes
+    }
+
+    /// The refusal of recovery codes to a user without an active factor, saying whether
+    /// anything is stored for them at all.
+    private func noActiveFactor(_ applicationID: ApplicationID, _ userID: UserID) async throws -> TwofoldError {
+        guard try await store.storesAnything(applicationID: applicationID, userID: userID) else {
+            return AdministrationService.nothingStored(userID)
+        }
+        return TwofoldError(.notFound, "user \(userID) has no active factor; recovery codes stand in for a lost one, so enroll and activate a factor first")
     }
 }
