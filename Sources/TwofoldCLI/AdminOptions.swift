@@ -10,20 +10,27 @@ struct ConfigOptions: ParsableArguments {
     var config: String?
 
     /// Opens the store and keys the configuration names.
-    func openRuntime() async throws -> TwofoldRuntime {
-        let environment = ProcessInfo.processInfo.environment
+    ///
+    /// Logging is set up in the configured format, at warning and above: what an admin command
+    /// prints on standard output is its answer, and the info lines of the store and of the
+    /// PostgreSQL client would only be noise around it.
+    /// - Parameter creating: True for `twofold migrate` only, which may create the SQLite store
+    ///   and the development key. Every other admin command needs both to exist, and exits 2
+    ///   saying where it looked when they do not.
+    func openRuntime(creating: Bool = false) async throws -> TwofoldRuntime {
         let configuration: TwofoldConfiguration
         do {
-            configuration = try TwofoldConfiguration.load(file: config ?? environment["TWOFOLD_CONFIG"], environment: environment)
+            configuration = try TwofoldConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.message)
+            throw ConfigurationFailure(error.message)
         }
-        var logger = Logger(label: "twofold.cli")
-        logger.logLevel = .warning
+        TwofoldLogging.bootstrap(configuration, minimumLevel: .warning)
+        let logger = Logger(label: "twofold.cli")
+        configuration.logWarnings(to: logger)
         do {
-            return try await TwofoldRuntime.open(configuration, logger: logger)
+            return try await TwofoldRuntime.open(configuration, logger: logger, creating: creating)
         } catch let error as TwofoldError {
-            throw CommandFailure(error.message)
+            throw error.code == .configuration ? ConfigurationFailure(error.message) : CommandFailure(error.message) as any Error
         }
     }
 }
@@ -66,16 +73,30 @@ struct ConfirmationOption: ParsableArguments {
     var yes = false
 
     /// Asks on a terminal; without one, refuses unless `--yes` was given.
+    /// - Parameter question: What is about to happen, as a question: "Revoke API key key_…?".
+    ///   A refusal restates it: "refusing to revoke API key key_… without --yes: standard input
+    ///   is not a terminal".
     func confirm(_ question: String) throws {
         if yes { return }
         guard isatty(STDIN_FILENO) != 0 else {
-            throw ValidationError("\(question) — refusing without --yes when standard input is not a terminal")
+            throw ValidationError("refusing to \(Self.action(question)) without --yes: standard input is not a terminal")
         }
         FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
         guard answer == "y" || answer == "yes" else {
             throw CommandFailure("cancelled")
         }
+    }
+}
+
+extension ConfirmationOption {
+    /// The action a confirmation question asks about, as it reads after "refusing to": the
+    /// question up to its question mark, its first letter in lower case ("Delete factor fac_…
+    /// of user alice? This cannot be undone." → "delete factor fac_… of user alice").
+    static func action(_ question: String) -> String {
+        let asked = question.prefix { $0 != "?" }.trimmingCharacters(in: .whitespaces)
+        guard let first = asked.first else { return "go on" }
+        return first.lowercased() + asked.dropFirst()
     }
 }
 
@@ -95,7 +116,7 @@ enum CLIActor {
 
 extension TwofoldRuntime {
     /// Runs `body` with the runtime open, closing it afterwards whatever happens, and turns
-    /// domain errors into failed operations (exit status 1) or usage errors (2).
+    /// domain errors into failed operations (exit status 1) or usage and configuration errors (2).
     func use<T>(_ body: (TwofoldRuntime) async throws -> T) async throws -> T {
         do {
             let result = try await body(self)
@@ -104,7 +125,11 @@ extension TwofoldRuntime {
         } catch {
             try? await close()
             if let error = error as? TwofoldError {
-                throw error.code == .invalidRequest ? ValidationError(error.message) : CommandFailure(error.message) as any Error
+                switch error.code {
+                case .invalidRequest: throw ValidationError(error.message)
+                case .configuration: throw ConfigurationFailure(error.message)
+                default: throw CommandFailure(error.message)
+                }
             }
             throw error
         }

@@ -47,7 +47,8 @@ struct AppsListCommand: AsyncParsableCommand {
         if output.json {
             try Output.json(["applications": applications.map(ApplicationJSON.init)])
         } else {
-            Output.table(["NAME", "ID", "CREATED"], applications.map { [$0.name, $0.id.rawValue, Output.date($0.createdAt)] })
+            Output.table(["NAME", "ID", "CREATED"], applications.map { [$0.name, $0.id.rawValue, Output.date($0.createdAt)] },
+                         empty: "no applications")
         }
     }
 }

@@ -29,7 +29,7 @@ struct KeysGenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         if FileManager.default.fileExists(atPath: file), !force {
-            throw CommandFailure("\(file) exists; refusing to overwrite a key without --force (a lost master key loses every secret it wraps)")
+            throw CommandFailure("refusing to overwrite \(file) without --force: it exists, and a lost master key loses every secret it wraps")
         }
         let key = MasterKey.generate()
         let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -59,7 +59,7 @@ struct KeysRotateCommand: AsyncParsableCommand {
         } else if report.rewrapped == 0 {
             print("nothing to do: every key is already wrapped by \(report.sealingKeyID)")
         } else {
-            print("re-wrapped \(report.rewrapped) key(s) under \(report.sealingKeyID)")
+            print("re-wrapped \(Output.count(report.rewrapped, "key")) under \(report.sealingKeyID)")
         }
     }
 }

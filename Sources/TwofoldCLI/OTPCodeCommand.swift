@@ -9,7 +9,8 @@ struct OTPCodeCommand: ParsableCommand {
         discussion: "Only the code is printed on standard output, so it can be used in scripts."
     )
 
-    @Option(help: ArgumentHelp("The shared secret in Base32 (spaces, hyphens, lower case and missing padding are accepted).", valueName: "base32"))
+    @Option(help: ArgumentHelp("The shared secret in Base32 (spaces, hyphens, lower case and missing padding are accepted).", valueName: "base32"),
+            transform: OTPArgument.secret)
     var secret: OTPSecret
 
     @OptionGroup var token: TokenOptions

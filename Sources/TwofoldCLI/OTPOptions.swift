@@ -9,13 +9,42 @@ extension OTPAlgorithm: ExpressibleByArgument {
     }
 }
 
-extension OTPSecret: ExpressibleByArgument {
-    public init?(argument: String) {
-        guard let secret = try? OTPSecret(base32: argument) else { return nil }
-        self = secret
+/// Option values parsed with the reason a refused one is refused, which swift-argument-parser
+/// prints after "The value … is invalid for …:".
+enum OTPArgument {
+    /// A Base32 secret, or why it is not one (a character outside the alphabet, too short, …).
+    static func secret(_ text: String) throws -> OTPSecret {
+        do {
+            return try OTPSecret(base32: text)
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
-    public static var defaultCompletionKind: CompletionKind { .default }
+    /// A Unix time: whole seconds since 1970-01-01T00:00:00Z, the TOTP epoch.
+    static func unixTime(_ text: String) throws -> UInt64 {
+        if let seconds = UInt64(text) { return seconds }
+        if isNegativeWholeNumber(text) {
+            throw ValidationError("a Unix time cannot be negative: TOTP counts time steps from 1970-01-01T00:00:00Z (time 0), and no code exists before it")
+        }
+        if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw ValidationError("the time is too far in the future: use at most \(UInt64.max)")
+        }
+        throw ValidationError("use a whole number of seconds since 1970-01-01T00:00:00Z, such as 1700000000 (`date +%s` prints the current one)")
+    }
+
+    /// An HOTP counter: a whole number from 0 to 2^64 − 1.
+    static func counter(_ text: String) throws -> UInt64 {
+        if let counter = UInt64(text) { return counter }
+        if isNegativeWholeNumber(text) {
+            throw ValidationError("an HOTP counter cannot be negative: counters start at 0")
+        }
+        throw ValidationError("use a whole number from 0 to \(UInt64.max)")
+    }
+
+    private static func isNegativeWholeNumber(_ text: String) -> Bool {
+        text.count > 1 && text.hasPrefix("-") && text.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+    }
 }
 
 /// The token parameters shared by `code`, `verify` and `uri`.
@@ -41,10 +70,12 @@ struct TokenOptions: ParsableArguments {
 
 /// `--time UNIX | --counter N`: which moment or counter a command is about.
 struct MomentOptions: ParsableArguments {
-    @Option(help: "Unix time in seconds for TOTP (default: now).")
+    // `.unconditional`: "--time -1" reaches the transform, which says why it is refused,
+    // instead of being read as an unknown option.
+    @Option(parsing: .unconditional, help: "Unix time in seconds for TOTP (default: now).", transform: OTPArgument.unixTime)
     var time: UInt64?
 
-    @Option(help: "HOTP counter; selects HOTP instead of TOTP.")
+    @Option(parsing: .unconditional, help: "HOTP counter; selects HOTP instead of TOTP.", transform: OTPArgument.counter)
     var counter: UInt64?
 
     func validate() throws {

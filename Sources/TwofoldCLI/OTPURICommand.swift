@@ -16,7 +16,8 @@ struct OTPURICommand: ParsableCommand {
     @Option(help: "The account name the app shows (the user's name at the issuer).")
     var account: String
 
-    @Option(help: ArgumentHelp("The shared secret in Base32 (default: a new random secret).", valueName: "base32"))
+    @Option(help: ArgumentHelp("The shared secret in Base32 (default: a new random secret).", valueName: "base32"),
+            transform: OTPArgument.secret)
     var secret: OTPSecret?
 
     @OptionGroup var token: TokenOptions

@@ -10,11 +10,11 @@ struct OTPVerifyCommand: ParsableCommand {
             TOTP (the default) accepts codes within --window steps either side of the step at \
             --time (default now). With --counter, HOTP accepts the counters from N to N + window. \
             Exit status 0 and the matched step or counter on standard output when the code is \
-            valid; 1 when it is not.
+            valid; 1 when it is not; 2 when the code is not a code at all (not --digits digits).
             """
     )
 
-    @Option(help: ArgumentHelp("The shared secret in Base32.", valueName: "base32"))
+    @Option(help: ArgumentHelp("The shared secret in Base32.", valueName: "base32"), transform: OTPArgument.secret)
     var secret: OTPSecret
 
     @OptionGroup var token: TokenOptions
@@ -43,6 +43,9 @@ struct OTPVerifyCommand: ParsableCommand {
                 let totp = try TOTP(secret: secret, algorithm: token.algorithm, digits: token.digits, period: token.period)
                 matched = try totp.verify(code, at: moment.unixTime, window: window)
             }
+        } catch where error.code == .malformedCode {
+            // Not a wrong code but not a code at all: bad usage.
+            throw ValidationError(error.message)
         } catch {
             throw error.failure
         }

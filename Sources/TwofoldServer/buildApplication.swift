@@ -23,9 +23,13 @@ public func buildApplication(
     metrics: TwofoldMetrics = TwofoldMetrics()
 ) throws -> some ApplicationProtocol {
     let configuration = runtime.configuration
-    let logger = logger ?? {
-        var logger = Logger(label: "twofold.http")
-        logger.logLevel = configuration.logLevel
+    let logger = {
+        var logger = logger ?? {
+            var logger = Logger(label: "twofold.http")
+            logger.logLevel = configuration.logLevel
+            return logger
+        }()
+        logger.handler = ServerAnnouncementFilter(wrapped: logger.handler)
         return logger
     }()
     let router = buildRouter(services: runtime.services, clock: runtime.clock, metrics: metrics)
@@ -41,7 +45,7 @@ public func buildApplication(
         onServerRunning: { channel in
             logger.notice("listening", metadata: [
                 "address": "\(scheme)://\(configuration.listen)",
-                "port": "\(channel.localAddress?.port.map(String.init) ?? "?")",
+                "port": .stringConvertible(channel.localAddress?.port ?? configuration.listen.port),
             ])
         },
         logger: logger

@@ -20,6 +20,8 @@ final class AdminHarness: @unchecked Sendable {
     private(set) var environment: [String: String]
     private(set) var port: Int
     private var server: Process?
+    /// The PostgreSQL database made for this deployment and the server it is on, dropped at the end.
+    private var database: (server: String, name: String)?
 
     init(_ backend: Backend) throws {
         try Self.curl.require()
@@ -44,9 +46,13 @@ final class AdminHarness: @unchecked Sendable {
             let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
             guard created.status == 0 else { throw HarnessError("cannot create database: \(created.standardError)") }
             environment["TWOFOLD_STORE"] = Self.url(base, database: String(name))
+            database = (base, String(name))
         }
         let generated = try run(["keys", "generate", key])
         guard generated.status == 0 else { throw HarnessError("keys generate failed: \(generated.standardError)") }
+        // Admin commands never create a store: `migrate` does, as an operator would.
+        let migrated = try run(["migrate"])
+        guard migrated.status == 0 else { throw HarnessError("migrate failed: \(migrated.standardError)") }
     }
 
     /// `url` with its database (the path) replaced, its query kept.
@@ -60,6 +66,9 @@ final class AdminHarness: @unchecked Sendable {
     deinit {
         stopServer()
         try? FileManager.default.removeItem(at: directory)
+        if let database {
+            _ = try? ExternalProcess.run("psql", [database.server, "-q", "-c", "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)"])
+        }
     }
 
     /// Runs `twofold ARGUMENTS` with this deployment's configuration.
@@ -172,7 +181,7 @@ final class AdminHarness: @unchecked Sendable {
         var arguments = ["audit", "tail", "--limit", "1000"]
         if let user { arguments += ["--user", user] }
         let object = try json(arguments) as? [String: Any]
-        return ((object?["events"] as? [[String: Any]]) ?? []).reversed()
+        return (object?["events"] as? [[String: Any]]) ?? []
     }
 }
 

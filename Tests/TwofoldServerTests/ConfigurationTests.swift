@@ -8,11 +8,19 @@ import TwofoldTesting
 import TwofoldHTTP
 
 @Suite("Configuration from a file and the environment")
-struct ConfigurationTests {
-    /// Writes `text` to a temporary file and returns its path.
-    static func file(_ text: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-config-\(UUID().uuidString).env")
-        try text.write(to: url, atomically: true, encoding: .utf8)
+final class ConfigurationTests {
+    /// Where this test's configuration files go; removed when the test ends.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-config-\(UUID().uuidString)")
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Writes `text` to a file of this test and returns its path.
+    func file(_ text: String) throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(UUID().uuidString).env")
+        try text.write(to: url, atomically: false, encoding: .utf8)
         return url.path
     }
 
@@ -35,7 +43,7 @@ struct ConfigurationTests {
 
     @Test("every setting is read from the file, comments and blank lines skipped")
     func everySetting() throws {
-        let path = try Self.file("""
+        let path = try file("""
             # Twofold
             TWOFOLD_LISTEN=0.0.0.0:9443
 
@@ -80,7 +88,7 @@ struct ConfigurationTests {
 
     @Test("the environment wins over the file; TWOFOLD_CONFIG names the file")
     func environmentWins() throws {
-        let path = try Self.file("TWOFOLD_LISTEN=127.0.0.1:7000\nTWOFOLD_LOG_LEVEL=debug\n")
+        let path = try file("TWOFOLD_LISTEN=127.0.0.1:7000\nTWOFOLD_LOG_LEVEL=debug\n")
         let configuration = try TwofoldConfiguration.load(file: nil, environment: [
             "TWOFOLD_CONFIG": path,
             "TWOFOLD_LISTEN": "127.0.0.1:7001",
@@ -173,21 +181,21 @@ struct ConfigurationTests {
 
     @Test("file errors: an unknown setting (a typo), a line without =, a setting given twice, a missing file")
     func fileErrors() throws {
-        let typo = try Self.file("TWOFOLD_LISTEN=127.0.0.1:8080\nTWOFOLD_LISTNE=127.0.0.1:9090\n")
+        let typo = try file("TWOFOLD_LISTEN=127.0.0.1:8080\nTWOFOLD_LISTNE=127.0.0.1:9090\n")
         let unknown = try #require(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: typo, environment: [:]) }
         #expect(unknown.message.contains(":2:"))
         #expect(unknown.message.contains("TWOFOLD_LISTNE"))
 
-        let noEquals = try Self.file("# ok\nTWOFOLD_LISTEN\n")
+        let noEquals = try file("# ok\nTWOFOLD_LISTEN\n")
         let malformed = try #require(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: noEquals, environment: [:]) }
         #expect(malformed.message.contains(":2:"))
         #expect(malformed.message.contains("KEY=value"))
 
-        let twice = try Self.file("TWOFOLD_ENV=development\nTWOFOLD_ENV=production\n")
+        let twice = try file("TWOFOLD_ENV=development\nTWOFOLD_ENV=production\n")
         let duplicate = try #require(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: twice, environment: [:]) }
         #expect(duplicate.message.contains("line 1"))
 
-        let itself = try Self.file("TWOFOLD_CONFIG=/elsewhere\n")
+        let itself = try file("TWOFOLD_CONFIG=/elsewhere\n")
         let nested = try #require(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: itself, environment: [:]) }
         #expect(nested.message.contains("TWOFOLD_CONFIG"))
 
@@ -198,7 +206,7 @@ struct ConfigurationTests {
         #expect(missing.message.contains("/nonexistent/twofold.env"))
 
         // A bad value in the file is reported like one in the environment.
-        let badValue = try Self.file("TWOFOLD_LOG_FORMAT=yaml\n")
+        let badValue = try file("TWOFOLD_LOG_FORMAT=yaml\n")
         let value = try #require(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: badValue, environment: [:]) }
         #expect(value.message.contains("TWOFOLD_LOG_FORMAT"))
     }
@@ -233,5 +241,51 @@ struct ConfigurationTests {
         #expect(DurationText.format(600) == "10m")
         #expect(DurationText.format(86_400) == "1d")
         #expect(DurationText.format(45) == "45s")
+    }
+
+    @Test("an unknown TWOFOLD_* variable in the environment is a warning naming the nearest setting; other tools' variables are not")
+    func unknownVariables() throws {
+        let configuration = try TwofoldConfiguration.load(file: nil, environment: [
+            "TWOFOLD_LISTNE": "127.0.0.1:9090",
+            "TWOFOLD_MASTER_KEY_FILES": "/k",
+            "TWOFOLD_LOG_LEVLE": "debug",
+            "TWOFOLD_COMPLETELY_DIFFERENT": "x",
+            "TWOFOLD_TEST_POSTGRES_URL": "postgres://test",
+            "TWOFOLD_BIN": ".build/debug/twofold",
+            "TWOFOLD_CONFIG": "",
+            "OTHER_LISTNE": "x",
+        ])
+        #expect(configuration.listen == TwofoldConfiguration().listen)
+        #expect(configuration.warnings == [
+            "TWOFOLD_COMPLETELY_DIFFERENT is not a Twofold setting and is ignored (`twofold serve --help` lists the settings)",
+            "TWOFOLD_LISTNE is not a Twofold setting and is ignored: did you mean TWOFOLD_LISTEN?",
+            "TWOFOLD_LOG_LEVLE is not a Twofold setting and is ignored: did you mean TWOFOLD_LOG_LEVEL?",
+            "TWOFOLD_MASTER_KEY_FILES is not a Twofold setting and is ignored: did you mean TWOFOLD_MASTER_KEY_FILE?",
+        ])
+        #expect(try TwofoldConfiguration.load(file: nil, environment: ["TWOFOLD_LISTEN": "127.0.0.1:1"]).warnings.isEmpty)
+    }
+
+    @Test("each setting remembers where it came from: the environment, the file, or its default")
+    func origins() throws {
+        let path = try file("TWOFOLD_STORE=sqlite:/srv/twofold.sqlite\nTWOFOLD_LISTEN=127.0.0.1:7000\n")
+        let configuration = try TwofoldConfiguration.load(file: path, environment: ["TWOFOLD_LISTEN": "127.0.0.1:7001"])
+        #expect(configuration.configurationFile == path)
+        #expect(configuration.origin(of: "TWOFOLD_STORE") == .file(path: path))
+        #expect(configuration.origin(of: "TWOFOLD_LISTEN") == .environment)
+        #expect(configuration.origin(of: "TWOFOLD_DATA_DIR") == .defaultValue)
+        let none = try TwofoldConfiguration.load(file: nil, environment: [:])
+        #expect(none.configurationFile == nil)
+        #expect(none.origin(of: "TWOFOLD_STORE") == .defaultValue)
+    }
+
+    @Test("the log format asked for is read even when another setting is refused")
+    func requestedLogFormat() throws {
+        let environment = ["TWOFOLD_LOG_FORMAT": "JSON", "TWOFOLD_LISTEN": "nowhere"]
+        #expect(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: nil, environment: environment) }
+        #expect(TwofoldConfiguration.requestedLogFormat(file: nil, environment: environment) == .json)
+        let path = try file("TWOFOLD_LOG_FORMAT=json\nTWOFOLD_LISTEN=nowhere\n")
+        #expect(TwofoldConfiguration.requestedLogFormat(file: path, environment: [:]) == .json)
+        #expect(TwofoldConfiguration.requestedLogFormat(file: nil, environment: [:]) == .text)
+        #expect(TwofoldConfiguration.requestedLogFormat(file: nil, environment: ["TWOFOLD_LOG_FORMAT": "yaml"]) == .text)
     }
 }

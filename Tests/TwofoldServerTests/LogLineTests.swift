@@ -106,10 +106,30 @@ struct LogLineTests {
         #expect(object["nested"] as? [String: String] == ["a": "b"])
         #expect((object["time"] as? String)?.hasSuffix("Z") == true)
     }
+
+    @Test("in JSON, numbers and Bools given as values are JSON numbers and booleans; strings stay strings")
+    func jsonNumbers() throws {
+        let written = LockedLines()
+        let logger = Logger(label: "twofold") { label in LineLogHandler(label: label, format: .json, write: { written.append($0) }) }
+        logger.notice("listening", metadata: [
+            "port": .stringConvertible(8080), "ratio": .stringConvertible(0.5), "ready": .stringConvertible(true),
+            "infinite": .stringConvertible(Double.infinity), "user_id": "12345", "count": "\(3)",
+        ])
+        let line = try #require(written.lines.first)
+        #expect(line.contains(#""port":8080"#))
+        #expect(line.contains(#""ratio":0.5"#))
+        #expect(line.contains(#""ready":true"#))
+        #expect(line.contains(#""infinite":"inf""#))
+        #expect(line.contains(#""user_id":"12345""#))
+        #expect(line.contains(#""count":"3""#))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["port"] as? Int == 8080)
+    }
 }
 
 final class LockedLines: Sendable {
     private let storage = Mutex<[String]>([])
     var lines: [String] { storage.withLock { $0 } }
     func append(_ line: String) { storage.withLock { $0.append(line) } }
+
 }

@@ -22,7 +22,7 @@ struct RuntimeTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let logs = LogCapture()
         let configuration = try TwofoldConfiguration.load(file: nil, environment: ["TWOFOLD_DATA_DIR": directory.path])
-        let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"))
+        let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"), creating: true)
         try await runtime.close()
         let keyFile = directory.appendingPathComponent("master.key").path
         #expect(try Self.mode(keyFile) == 0o600)
@@ -47,14 +47,15 @@ struct RuntimeTests {
         configuration.deployment = .production
         configuration.masterKeyFiles = [directory.appendingPathComponent("missing.key").path]
         let error = await #expect(throws: TwofoldError.self) {
-            try await TwofoldRuntime.open(configuration, logger: Logger(label: "test"))
+            try await TwofoldRuntime.open(configuration, logger: Logger(label: "test"), creating: true)
         }
         #expect(error?.code == .configuration)
 
         let keyFile = directory.appendingPathComponent("prod.key").path
-        try MasterKey.generate().fileContents.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try MasterKey.generate().fileContents.write(toFile: keyFile, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
         configuration.masterKeyFiles = [keyFile]
-        let runtime = try await TwofoldRuntime.open(configuration, logger: Logger(label: "test"))
+        let runtime = try await TwofoldRuntime.open(configuration, logger: Logger(label: "test"), creating: true)
         try await runtime.close()
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("master.key").path))
     }
@@ -65,7 +66,7 @@ struct RuntimeTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let logs = LogCapture()
         let configuration = TwofoldConfiguration(dataDirectory: directory.path)
-        let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"))
+        let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"), creating: true)
         let path = try #require(try await runtime.ensureInitialAPIKey())
         #expect(path == directory.appendingPathComponent("initial-api-key").path)
         #expect(try Self.mode(path) == 0o600)

@@ -34,7 +34,7 @@ struct TLSTests {
         ])
         var logger = Logger(label: "tls-test")
         logger.logLevel = .warning
-        let runtime = try await TwofoldRuntime.open(configuration, logger: logger)
+        let runtime = try await TwofoldRuntime.open(configuration, logger: logger, creating: true)
         do {
             let application = try buildApplication(runtime: runtime, logger: logger)
             try await application.test(.ahc(.https)) { client in
@@ -58,11 +58,43 @@ struct TLSTests {
             "TWOFOLD_TLS_CERT": "/nonexistent/cert.pem",
             "TWOFOLD_TLS_KEY": "/nonexistent/key.pem",
         ])
-        let runtime = try await TwofoldRuntime.open(configuration, logger: Logger(label: "tls-test"))
+        let runtime = try await TwofoldRuntime.open(configuration, logger: Logger(label: "tls-test"), creating: true)
         let error = #expect(throws: TwofoldError.self) {
             _ = try buildApplication(runtime: runtime)
         }
         #expect(error?.message.contains("TWOFOLD_TLS_CERT") == true)
         try await runtime.close()
+    }
+
+    @Test("a key that is not the certificate's is refused before the server starts, naming TWOFOLD_TLS_KEY")
+    func mismatchedKey() throws {
+        try Self.openssl.require()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func pair(_ name: String) throws -> (certificate: String, key: String) {
+            let certificate = directory.appendingPathComponent("\(name).pem").path
+            let key = directory.appendingPathComponent("\(name).key").path
+            let made = try ExternalProcess.run("openssl", [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                "-subj", "/CN=localhost", "-keyout", key, "-out", certificate,
+            ])
+            try #require(made.status == 0, "\(made.standardError)")
+            return (certificate, key)
+        }
+        let first = try pair("first")
+        let second = try pair("second")
+        var configuration = TwofoldConfiguration(dataDirectory: directory.appendingPathComponent("data").path)
+        configuration.listen = .init(host: "127.0.0.1", port: 1)
+        configuration.tls = .init(certificateChain: first.certificate, privateKey: second.key)
+        let error = #expect(throws: TwofoldError.self) { _ = try TLSSetup.serverConfiguration(configuration.tls!) }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains("TWOFOLD_TLS_KEY=\(second.key) is not the private key of the certificate") == true)
+        configuration.tls = .init(certificateChain: first.certificate, privateKey: first.key)
+        _ = try TLSSetup.serverConfiguration(configuration.tls!)
+
+        configuration.tls = .init(certificateChain: first.key, privateKey: first.key)
+        let notCertificate = #expect(throws: TwofoldError.self) { _ = try TLSSetup.serverConfiguration(configuration.tls!) }
+        #expect(notCertificate?.message.contains("TWOFOLD_TLS_CERT=\(first.key)") == true)
     }
 }

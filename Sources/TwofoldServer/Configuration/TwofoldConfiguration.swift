@@ -82,6 +82,15 @@ public struct TwofoldConfiguration: Sendable {
     /// this many, and PostgreSQL's `max_connections` (100 by default) is shared by all of them.
     public var postgresPoolSize: Int
     public var policy: VerificationPolicy
+    /// The configuration file the settings were read from, if any.
+    public internal(set) var configurationFile: String?
+    /// Where each setting read by ``load(file:environment:)`` came from; a setting missing here
+    /// has its default.
+    public internal(set) var origins: [String: SettingOrigin] = [:]
+    /// What is worth saying about the environment the settings came from, without refusing it:
+    /// `TWOFOLD_*` variables that are not settings (a misspelt name is otherwise silently
+    /// ignored). Log them once logging is set up.
+    public internal(set) var warnings: [String] = []
 
     /// The settings with nothing configured: SQLite in `./data`, a development key, 127.0.0.1:8080.
     public init(
@@ -115,6 +124,29 @@ public struct TwofoldConfiguration: Sendable {
     /// and a small default leaves room for a dozen nodes under PostgreSQL's default
     /// `max_connections`.
     public static let defaultPostgresPoolSize = 8
+
+    /// Where a setting came from.
+    public enum SettingOrigin: Sendable, Equatable, CustomStringConvertible {
+        /// Not set: the default.
+        case defaultValue
+        /// The process environment.
+        case environment
+        /// A line of a configuration file.
+        case file(path: String)
+
+        public var description: String {
+            switch self {
+            case .defaultValue: "the default"
+            case .environment: "the environment"
+            case .file(let path): path
+            }
+        }
+    }
+
+    /// Where `setting` (a `TWOFOLD_*` name) came from.
+    public func origin(of setting: String) -> SettingOrigin {
+        origins[setting] ?? .defaultValue
+    }
 
     /// The development master key's path: `<data dir>/master.key`.
     public var developmentMasterKeyFile: String { Self.join(dataDirectory, "master.key") }
@@ -162,13 +194,28 @@ extension TwofoldConfiguration {
     /// - Throws: `configuration`, naming the variable (or the file and line) and the expected form.
     public static func load(file: String?, environment: [String: String]) throws(TwofoldError) -> TwofoldConfiguration {
         var values: [String: String] = [:]
-        if let path = file ?? environment["TWOFOLD_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+        var origins: [String: SettingOrigin] = [:]
+        let path = configurationFile(file: file, environment: environment)
+        if let path {
             values = try readFile(path)
+            for name in values.keys { origins[name] = .file(path: path) }
         }
         for (name, _, _) in settings {
-            if let value = environment[name], !value.isEmpty { values[name] = value }
+            if let value = environment[name], !value.isEmpty {
+                values[name] = value
+                origins[name] = .environment
+            }
         }
-        return try TwofoldConfiguration(values: values)
+        var configuration = try TwofoldConfiguration(values: values)
+        configuration.configurationFile = path
+        configuration.origins = origins
+        configuration.warnings = unknownVariableWarnings(environment)
+        return configuration
+    }
+
+    /// The file `--config` (`file`) or else `TWOFOLD_CONFIG` names, if any.
+    static func configurationFile(file: String?, environment: [String: String]) -> String? {
+        file ?? environment["TWOFOLD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Parses a configuration file's `KEY=value` lines.

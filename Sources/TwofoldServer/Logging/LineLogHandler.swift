@@ -4,9 +4,10 @@ import Logging
 /// - `text`, for people reading a terminal or a journal:
 ///   `2026-12-06T02:40:01.123Z info twofold.http: request duration_ms=0.512 method=POST …`
 ///   (UTC times; metadata after the message as sorted `key=value` pairs, quoted when needed);
-/// - `json`, for log collectors: `{"duration_ms":"0.512","label":"twofold.http","level":"info",
-///   "message":"request",…,"time":"…"}` (metadata keys as top-level fields, nested metadata
-///   nested, keys sorted; the fixed fields win over metadata of the same name).
+/// - `json`, for log collectors: `{"label":"twofold.http","level":"info","message":"request",
+///   "method":"POST",…,"status":200,"time":"…"}` (metadata keys as top-level fields, nested
+///   metadata nested, keys sorted; numbers and Bools given as `.stringConvertible` as JSON
+///   numbers and booleans; the fixed fields win over metadata of the same name).
 ///
 /// See ``LogLine`` for why lines are formatted by hand.
 public struct LineLogHandler: LogHandler {

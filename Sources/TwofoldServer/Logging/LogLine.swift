@@ -111,7 +111,11 @@ struct LogLine {
         case .string(let string):
             appendJSONString(string)
         case .stringConvertible(let convertible):
-            appendJSONString(convertible.description)
+            if let literal = Self.jsonLiteral(convertible) {
+                text += literal
+            } else {
+                appendJSONString(convertible.description)
+            }
         case .array(let values):
             text += "["
             for (index, element) in values.enumerated() {
@@ -125,6 +129,23 @@ struct LogLine {
                 appendJSONMember(key, first: index == 0) { $0.appendJSON(element) }
             }
             text += "}"
+        }
+    }
+
+    /// A number or a Bool given as `.stringConvertible` is written as a JSON number or boolean
+    /// (`"status":200`, not `"status":"200"`); a value given as `.string`, or interpolated into
+    /// one, stays a string whatever it holds (a user id may be all digits). A float that is not
+    /// finite has no JSON number and is written as a string.
+    static func jsonLiteral(_ value: any CustomStringConvertible & Sendable) -> String? {
+        switch value {
+        case let integer as any BinaryInteger:
+            integer.description
+        case let float as any BinaryFloatingPoint & CustomStringConvertible:
+            float.isFinite ? float.description : nil
+        case let bool as Bool:
+            bool ? "true" : "false"
+        default:
+            nil
         }
     }
 

@@ -20,29 +20,51 @@ public struct TwofoldRuntime: Sendable {
     /// The application named `default`.
     public let defaultApplication: Application
     let logger: Logger
+    /// The versions of the migrations ``open(_:logger:serving:creating:clock:random:)`` applied.
+    private(set) var migrationsAppliedAtOpen: [Int] = []
 
     /// Opens the store, loads the master keys, starts the services (migrating the store) and
     /// ensures the application `default` exists.
     ///
-    /// In development with no `TWOFOLD_MASTER_KEY_FILE`, a key is generated into
-    /// `<data dir>/master.key` (mode 0600) on first start and a warning says it is a development key.
+    /// In development with no `TWOFOLD_MASTER_KEY_FILE`, the key is `<data dir>/master.key`,
+    /// and a warning says it is a development key. Only when `creating` is one generated there
+    /// (mode 0600), and only for a store that holds nothing sealed yet.
     /// - Parameters:
     ///   - configuration: Which store, which keys, which policy.
     ///   - logger: Where the runtime and the PostgreSQL pool log.
     ///   - serving: True for a long-running server (`twofold serve`): a PostgreSQL pool then
     ///     opens all its connections at once and keeps them. An admin command opens what it uses.
+    ///   - creating: True for `twofold serve` and `twofold migrate`, which may create the SQLite
+    ///     store and the development key. Otherwise (the admin commands) both must exist: a
+    ///     command run without the server's configuration is refused instead of creating a
+    ///     second, empty store.
     ///   - clock: The services' clock; tests pass a fixed one.
     ///   - random: The services' random source.
-    /// - Throws: `configuration` for keys that cannot be read; `unavailable` for a store that
-    ///   cannot be opened; anything the services' start throws.
+    /// - Throws: `configuration`, before anything is created, naming the setting to fix: no
+    ///   store or no key found (when not `creating`), a key file that cannot be read or that
+    ///   other users can read in production, an unusable data folder, a store whose
+    ///   development key is missing; `unavailable` for a store that cannot be opened; anything
+    ///   the services' start throws.
     public static func open(
         _ configuration: TwofoldConfiguration,
         logger: Logger,
         serving: Bool = false,
+        creating: Bool = false,
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldRuntime {
-        let keyring = try loadKeyring(configuration, logger: logger, random: random)
+        if !creating { try requireExistingStore(configuration) }
+        var loadedKeys = try loadMasterKeys(configuration, creating: creating, logger: logger)
+        if creating, needsDataDirectory(configuration, generatingKey: loadedKeys == nil) {
+            try prepareDataDirectory(configuration)
+        }
+        var storeIsNew = false
+        if loadedKeys == nil, case .sqlite(let path) = configuration.store, !FileManager.default.fileExists(atPath: path) {
+            // A store this start creates holds nothing sealed: the key comes first, as a start
+            // that fails between the two must not leave a store without its key.
+            loadedKeys = try await generateDevelopmentKey(configuration, checking: nil, logger: logger, random: random)
+            storeIsNew = true
+        }
         let store: any TwofoldStore
         switch configuration.store {
         case .sqlite(let path):
@@ -53,25 +75,37 @@ public struct TwofoldRuntime: Sendable {
                                                    keepsConnectionsOpen: serving, logger: logger)
         }
         do {
+            let migrated = try await store.migrate()
+            let keyring: Keyring
+            if let loadedKeys {
+                keyring = loadedKeys
+            } else {
+                keyring = try await generateDevelopmentKey(configuration, checking: storeIsNew ? nil : store, logger: logger, random: random)
+            }
             let services = try await TwofoldServices.start(store: store, keyring: keyring, policy: configuration.policy,
                                                        clock: clock, random: random)
             let application = try await services.applications.ensureApplication(named: defaultApplicationName, actor: "system")
             logger.info("store open", metadata: [
                 "store": "\(configuration.store)",
                 "sealing_key": "\(keyring.sealing.id)",
-                "master_keys": "\(keyring.keyIDs.count)",
+                "master_keys": .stringConvertible(keyring.keyIDs.count),
             ])
-            return TwofoldRuntime(configuration: configuration, services: services, store: store, clock: clock,
-                                  defaultApplication: application, logger: logger)
+            var runtime = TwofoldRuntime(configuration: configuration, services: services, store: store, clock: clock,
+                                         defaultApplication: application, logger: logger)
+            runtime.migrationsAppliedAtOpen = migrated
+            return runtime
         } catch {
             try? await store.close()
             throw error
         }
     }
 
-    /// Runs the store's migrations again (``open(_:logger:serving:clock:random:)`` already did).
-    public func migrate() async throws {
-        try await store.migrate()
+    /// Runs the store's migrations again (``open(_:logger:serving:creating:clock:random:)`` already did).
+    /// - Returns: The versions of the migrations this runtime applied, at open and now, in
+    ///   order; empty when the store was already up to date.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        migrationsAppliedAtOpen + (try await store.migrate())
     }
 
     /// Closes the store: a SQLite store lets queued writes commit; a PostgreSQL store stops its pool.
@@ -85,39 +119,12 @@ public struct TwofoldRuntime: Sendable {
     /// - Returns: The file's path, or `nil` when the store already had a key.
     public func ensureInitialAPIKey() async throws -> String? {
         guard try await services.apiKeys.apiKeys(nil).isEmpty else { return nil }
+        // The folder first: a key whose token could not be written would be lost.
+        try Self.prepareDataDirectory(configuration)
         let created = try await services.apiKeys.createAPIKey(defaultApplication.id, scopes: Set(APIKeyScope.allCases), actor: "system")
         let path = configuration.initialAPIKeyFile
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
         try PrivateFile.create(path, contents: created.token + "\n", replacing: true)
         logger.notice("created the initial API key", metadata: ["key_id": "\(created.record.id)", "file": "\(path)"])
         return path
-    }
-
-    // MARK: - Master keys
-
-    static func loadKeyring(_ configuration: TwofoldConfiguration, logger: Logger, random: any RandomSource) throws -> Keyring {
-        if !configuration.masterKeyFiles.isEmpty {
-            return try Keyring.load(paths: configuration.masterKeyFiles)
-        }
-        guard configuration.deployment == .development else {
-            throw TwofoldError(.configuration, "TWOFOLD_MASTER_KEY_FILE is required when TWOFOLD_ENV=production")
-        }
-        let path = configuration.developmentMasterKeyFile
-        var generated = false
-        if !FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            do {
-                try PrivateFile.create(path, contents: MasterKey.generate(using: random).fileContents, replacing: false)
-                generated = true
-            } catch let error as POSIXError where error.code == .EEXIST {
-                // Another process made it first: use theirs.
-            }
-        }
-        logger.warning(
-            "\(generated ? "generated and using" : "using") a DEVELOPMENT master key: anyone who can read the file can open every secret; for production set TWOFOLD_ENV=production and TWOFOLD_MASTER_KEY_FILE",
-            metadata: ["file": "\(path)"])
-        return try Keyring.load(paths: [path])
     }
 }

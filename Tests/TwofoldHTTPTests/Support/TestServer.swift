@@ -53,31 +53,45 @@ struct TestServer: Sendable {
     }
 
     init(policy: VerificationPolicy) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-http-\(UUID().uuidString)")
-        clock = FixedClock(Date(timeIntervalSince1970: 1_700_000_000))
-        logs = LogCapture()
-        metrics = TwofoldMetrics()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-http-\(UUID().uuidString)")
+        let clock = FixedClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let logs = LogCapture()
         let configuration = TwofoldConfiguration(
             store: .sqlite(path: directory.appendingPathComponent("twofold.sqlite").path),
             dataDirectory: directory.path,
             sqliteDurability: .normal,
             policy: policy)
-        runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "twofold.test"), clock: clock)
-        let services = runtime.services
-        other = try await services.applications.createApplication(named: "other", actor: "test")
-        let app = runtime.defaultApplication.id
-        func key(_ application: ApplicationID, _ scopes: Set<APIKeyScope>) async throws -> CreatedAPIKey {
-            try await services.apiKeys.createAPIKey(application, scopes: scopes, actor: "test")
+        var opened: TwofoldRuntime?
+        do {
+            let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "twofold.test"), creating: true, clock: clock)
+            opened = runtime
+            let services = runtime.services
+            let other = try await services.applications.createApplication(named: "other", actor: "test")
+            let app = runtime.defaultApplication.id
+            func key(_ application: ApplicationID, _ scopes: Set<APIKeyScope>) async throws -> CreatedAPIKey {
+                try await services.apiKeys.createAPIKey(application, scopes: scopes, actor: "test")
+            }
+            let revoked = try await key(app, Set(APIKeyScope.allCases))
+            try await services.apiKeys.revokeAPIKey(id: revoked.record.id, actor: "test")
+            keys = Keys(
+                all: try await key(app, Set(APIKeyScope.allCases)).token,
+                verify: try await key(app, [.verify]).token,
+                enroll: try await key(app, [.enroll]).token,
+                admin: try await key(app, [.admin]).token,
+                otherAll: try await key(other.id, Set(APIKeyScope.allCases)).token,
+                revoked: revoked.token)
+            self.other = other
+            self.runtime = runtime
+        } catch {
+            // A node that failed to start leaves nothing behind either.
+            try? await opened?.close()
+            try? FileManager.default.removeItem(at: directory)
+            throw error
         }
-        let revoked = try await key(app, Set(APIKeyScope.allCases))
-        try await services.apiKeys.revokeAPIKey(id: revoked.record.id, actor: "test")
-        keys = Keys(
-            all: try await key(app, Set(APIKeyScope.allCases)).token,
-            verify: try await key(app, [.verify]).token,
-            enroll: try await key(app, [.enroll]).token,
-            admin: try await key(app, [.admin]).token,
-            otherAll: try await key(other.id, Set(APIKeyScope.allCases)).token,
-            revoked: revoked.token)
+        self.directory = directory
+        self.clock = clock
+        self.logs = logs
+        metrics = TwofoldMetrics()
     }
 
     func close() async throws {
