@@ -12,52 +12,28 @@ struct AuditCommand: AsyncParsableCommand {
     )
 }
 
-struct AuditEventJSON: Encodable {
-    let id: Int64
-    let time: Date
-    let application: String?
-    let userId: String?
-    let userRef: String?
-    let actor: String
-    let action: String
-    let outcome: String
-    let reason: String?
-    let factorId: String?
-    let details: String
-
-    init(_ event: AuditEvent, applications: [String: String]) {
-        id = event.id
-        time = event.time
-        application = event.applicationID.map { applications[$0] ?? $0 }
-        userId = event.userID
-        userRef = event.userReference
-        actor = event.actor
-        action = event.action
-        outcome = event.outcome
-        reason = event.reason
-        factorId = event.factorID
-        details = event.details
-    }
-
-    var row: [String] {
-        [Output.date(time), application ?? "-", userId ?? userRef ?? "-", action, outcome + (reason.map { " (\($0))" } ?? ""), actor]
-    }
-}
-
 struct AuditTailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
-        abstract: "Show the newest audit events; --follow keeps printing new ones (JSON Lines with --json)."
+        abstract: "Show the newest audit events, newest first, as GET /v1/audit lists them.",
+        discussion: """
+            With --json, one page in the API's shape: {"events": [...], "next": ...}; pass `next` \
+            as --before for the page of older events. --follow shows the events oldest first and \
+            then each new one as it is recorded, until interrupted (JSON Lines with --json).
+            """
     )
 
-    @Option(help: "Only events about this user (in --app).")
+    @Option(help: "Only events about this user (in --app, default: default).")
     var user: String?
 
-    @Option(help: "Application for --user.")
-    var app: String = "default"
+    @Option(help: "Only this application's events (default: every application's, or default with --user).")
+    var app: String?
 
-    @Option(help: "How many events to show first.")
+    @Option(help: "How many events to show, 1 to 10000 (with --follow, before the new ones).")
     var limit: Int = 20
+
+    @Option(help: ArgumentHelp("Only events older than this one: the `next` of a previous page.", valueName: "event id"))
+    var before: Int64?
 
     @Flag(help: "Keep printing new events until interrupted.")
     var follow = false
@@ -65,48 +41,95 @@ struct AuditTailCommand: AsyncParsableCommand {
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
+    static let header = ["TIME", "APPLICATION", "USER", "ACTION", "OUTCOME", "ACTOR"]
+
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1 to 10000") }
+        if let before {
+            guard before > 0 else { throw ValidationError("--before must be the `next` value of a previous page (an event id)") }
+            guard !follow else { throw ValidationError("--before pages back through older events; --follow shows new ones: give one of them") }
+        }
     }
 
     func run() async throws {
         let userID = try user.map(parseUserID)
-        let runtime = try await config.openRuntime()
-        try await runtime.use { runtime in
-            let names = Dictionary(uniqueKeysWithValues: try await runtime.services.applications.applications().map { ($0.id.rawValue, $0.name) })
-            let appID = userID == nil ? nil : try await runtime.services.applications.application(named: app).id
-            let query = AuditQuery(applicationID: appID, userID: userID, limit: limit)
-            let first = try await runtime.services.audit.auditEvents(query).reversed().map { AuditEventJSON($0, applications: names) }
-            let header = ["TIME", "APPLICATION", "USER", "ACTION", "OUTCOME", "ACTOR"]
-            if output.json {
-                if follow {
-                    for event in first { try Output.json(event, pretty: false) }
+        try await config.openRuntime().use { runtime in
+            let services = runtime.services
+            let applications = try await services.applications.applications()
+            let names = Dictionary(uniqueKeysWithValues: applications.map { ($0.id.rawValue, $0.name) })
+            var applicationID: ApplicationID?
+            if let name = app ?? (userID == nil ? nil : "default") {
+                applicationID = try await services.applications.application(named: name).id
+            }
+            let query = AuditQuery(applicationID: applicationID, userID: userID, beforeID: before, limit: limit)
+            let page = try await services.audit.auditEvents(query)
+            guard follow else {
+                if output.json {
+                    try Output.json(AuditPageJSON(page, limit: limit))
                 } else {
-                    try Output.json(["events": first])
+                    Output.table(Self.header, page.map { Self.row($0, names: names) }, empty: "no events")
                 }
-            } else {
-                Output.table(header, first.map(\.row))
+                return
             }
-            guard follow else { return }
-            var lastID = first.last?.id ?? 0
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(1))
-                var page = AuditQuery(applicationID: appID, userID: userID, limit: 1_000)
-                var fresh: [AuditEvent] = []
-                while true {
-                    let events = try await runtime.services.audit.auditEvents(page).filter { $0.id > lastID }
-                    fresh += events
-                    guard events.count == page.limit, let oldest = events.last else { break }
-                    page.beforeID = oldest.id
-                }
-                for event in fresh.sorted(by: { $0.id < $1.id }) {
-                    let json = AuditEventJSON(event, applications: names)
-                    if output.json { try Output.json(json, pretty: false) } else { print(json.row.joined(separator: "  ")) }
-                    lastID = max(lastID, event.id)
-                }
-                fflush(nil)
-            }
+            try await followEvents(after: page, query: query, services: services, names: names,
+                                   userWidth: user?.count ?? 0, applicationWidth: applications.map(\.name.count).max() ?? 0)
         }
+    }
+
+    /// Prints `first` oldest first, then every new event as it is recorded, until interrupted.
+    private func followEvents(after first: [AuditEvent], query: AuditQuery, services: TwofoldServices, names: [String: String],
+                              userWidth: Int, applicationWidth: Int) async throws {
+        var names = names
+        // Room for what is still to come: a whole-second time, the longest action and outcome
+        // Twofold writes ("recovery_codes.generated", "deny (invalid_code)"), user ids of a usual
+        // length. A longer cell widens its column from then on.
+        var table = Output.Table(header: Self.header, minimumWidths: [20, applicationWidth, max(userWidth, 24), 24, 19])
+        var headerPrinted = false
+        func show(_ events: some Sequence<AuditEvent>) throws {
+            for event in events {
+                if output.json {
+                    try Output.json(AuditEventJSON(event))
+                    continue
+                }
+                if !headerPrinted {
+                    table.printHeader()
+                    headerPrinted = true
+                }
+                table.printRow(Self.row(event, names: names))
+            }
+            fflush(nil)
+        }
+        if !output.json {
+            table.fit(first.map { Self.row($0, names: names) })
+            if first.isEmpty { print("no events") }
+        }
+        try show(first.reversed())
+        var lastID = first.first?.id ?? 0
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(1))
+            var page = query
+            page.limit = 1_000
+            var fresh: [AuditEvent] = []
+            while true {
+                let events = try await services.audit.auditEvents(page).filter { $0.id > lastID }
+                fresh += events
+                guard events.count == page.limit, let oldest = events.last else { break }
+                page.beforeID = oldest.id
+            }
+            // An application created since: its name, rather than its id.
+            if fresh.contains(where: { $0.applicationID.map { names[$0] == nil } ?? false }) {
+                names = Dictionary(uniqueKeysWithValues: try await services.applications.applications().map { ($0.id.rawValue, $0.name) })
+            }
+            try show(fresh.sorted { $0.id < $1.id })
+            lastID = fresh.map(\.id).max() ?? lastID
+        }
+    }
+
+    /// TIME, APPLICATION (its name), USER (the id, or the pseudonym after erasure), ACTION,
+    /// OUTCOME (with the reason), ACTOR.
+    static func row(_ event: AuditEvent, names: [String: String]) -> [String] {
+        [Output.date(event.time), event.applicationID.map { names[$0] ?? $0 } ?? "-", event.userID ?? event.userReference ?? "-",
+         event.action, event.outcome + (event.reason.map { " (\($0))" } ?? ""), event.actor]
     }
 }
 
@@ -126,12 +149,27 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         let problems: [Problem]
     }
 
+    /// A place where the log does not verify; `event_id` is `null` for a shard's head.
     struct Problem: Encodable {
         let kind: String
         let shard: Int
         let sequence: Int64
         let eventId: Int64?
         let message: String
+
+        enum CodingKeys: String, CodingKey {
+            case kind, shard, sequence, message
+            case eventId = "event_id"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(kind, forKey: .kind)
+            try container.encode(shard, forKey: .shard)
+            try container.encode(sequence, forKey: .sequence)
+            if let eventId { try container.encode(eventId, forKey: .eventId) } else { try container.encodeNil(forKey: .eventId) }
+            try container.encode(message, forKey: .message)
+        }
     }
 
     func run() async throws {
@@ -141,12 +179,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         if output.json {
             try Output.json(report)
         } else if result.isIntact {
-            print("audit log intact: \(result.eventsChecked) events in \(result.shardsChecked) chains verified")
+            print("audit log intact: \(Output.count(result.eventsChecked, "event")) in \(Output.count(result.shardsChecked, "chain")) verified")
         } else {
             for problem in result.problems { print("\(problem.kind.rawValue): \(problem.message)") }
         }
         if !result.isIntact {
-            throw CommandFailure("the audit log does not verify: \(result.problems.count) problem(s)")
+            throw CommandFailure("the audit log does not verify: \(Output.count(result.problems.count, "problem"))")
         }
     }
 }
@@ -174,22 +212,6 @@ struct AuditPurgeCommand: AsyncParsableCommand {
     func run() async throws {
         let age = try DurationText.parse(olderThan)
         let deleted = try await config.openRuntime().use { try await $0.services.audit.purgeAudit(olderThan: age, actor: CLIActor.current) }
-        try output.report(["deleted": deleted], text: "deleted \(deleted) audit event(s) older than \(olderThan)")
-    }
-}
-
-/// `twofold migrate`: creates or upgrades the store's schema.
-struct MigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "migrate",
-        abstract: "Run the store's migrations (the server also runs them when it starts)."
-    )
-
-    @OptionGroup var config: ConfigOptions
-    @OptionGroup var output: OutputOptions
-
-    func run() async throws {
-        try await config.openRuntime().use { try await $0.migrate() }
-        try output.report(["migrated": true], text: "the store is up to date")
+        try output.report(["deleted": deleted], text: "deleted \(Output.count(deleted, "audit event")) older than \(olderThan)")
     }
 }

@@ -67,7 +67,11 @@ struct EnrollCommand: AsyncParsableCommand {
 
 /// `twofold unlock`: clears a user's lock after repeated failures.
 struct UnlockCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unlock", abstract: "Clear a user's failure count and lock.")
+    static let configuration = CommandConfiguration(
+        commandName: "unlock",
+        abstract: "Clear a user's failure count and lock.",
+        discussion: "Exit status 1, and nothing written (no audit event either), when nothing is stored for the user."
+    )
 
     @Argument(help: "The user id.")
     var user: String
@@ -79,7 +83,11 @@ struct UnlockCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try await config.withApplication(application.app) { services, app in
-            try await services.administration.unlock(app.id, userID, actor: CLIActor.current)
+            do {
+                try await services.administration.unlock(app.id, userID, actor: CLIActor.current)
+            } catch let error as TwofoldError where error.code == .notFound {
+                throw CommandFailure.nothingStored(for: userID, in: app)
+            }
         }
         try output.report(["unlocked": userID.rawValue], text: "unlocked user \(userID)")
     }
@@ -89,7 +97,11 @@ struct UnlockCommand: AsyncParsableCommand {
 struct RecoveryCodesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recovery-codes",
-        abstract: "Generate ten new recovery codes for a user, replacing any earlier set. They are shown once."
+        abstract: "Generate ten new recovery codes for a user, replacing any earlier set. They are shown once.",
+        discussion: """
+            Recovery codes stand in for a lost factor, so the user needs an active one: exit status 1, \
+            and nothing written, when nothing is stored for the user or none of their factors is active.
+            """
     )
 
     @Argument(help: "The user id.")
@@ -102,7 +114,15 @@ struct RecoveryCodesCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         let codes = try await config.withApplication(application.app) { services, app in
-            return try await services.verification.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
+            do {
+                return try await services.verification.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
+            } catch let error as TwofoldError where error.code == .notFound {
+                guard try await services.administration.storesAnything(app.id, userID) else {
+                    throw CommandFailure.nothingStored(for: userID, in: app)
+                }
+                throw CommandFailure("user \(userID) has no active factor in application \(app.name); "
+                                     + "recovery codes stand in for a lost one, so enroll and activate a factor first")
+            }
         }
         if output.json {
             try Output.json(RecoveryCodesJSON(userId: userID.rawValue, codes: codes))

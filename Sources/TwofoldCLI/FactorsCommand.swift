@@ -12,7 +12,11 @@ struct FactorsCommand: AsyncParsableCommand {
 }
 
 struct FactorsListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List a user's factors (never a secret).")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List a user's factors (never a secret).",
+        discussion: "Exit status 1 when nothing is stored for the user (no factor, recovery code, failure or data key)."
+    )
 
     @Argument(help: "The user id.")
     var user: String
@@ -24,10 +28,16 @@ struct FactorsListCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         let factors = try await config.withApplication(application.app) { services, app in
-            return try await services.enrollment.factors(app.id, userID)
+            let factors = try await services.enrollment.factors(app.id, userID)
+            // No factor may still be someone: a user whose factors were deleted keeps a data key.
+            if factors.isEmpty, try await !services.administration.storesAnything(app.id, userID) {
+                throw CommandFailure.nothingStored(for: userID, in: app)
+            }
+            return factors
         }
         if output.json {
-            try Output.json(["factors": factors])
+            // What `GET /v1/users/{user_id}/factors` answers.
+            try Output.json(FactorListJSON(factors))
         } else {
             Self.printTable(factors)
         }
@@ -37,7 +47,7 @@ struct FactorsListCommand: AsyncParsableCommand {
         Output.table(["ID", "TYPE", "STATUS", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED"], factors.map {
             [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.algorithm.rawValue, String($0.digits),
              Output.date($0.createdAt), Output.date($0.activatedAt)]
-        })
+        }, empty: "no factors")
     }
 }
 
@@ -71,7 +81,8 @@ struct FactorsDeleteCommand: AsyncParsableCommand {
 struct FactorsResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
-        abstract: "Delete all of a user's factors and recovery codes (a lost phone)."
+        abstract: "Delete all of a user's factors and recovery codes (a lost phone).",
+        discussion: "Exit status 1, and nothing written, when nothing is stored for the user."
     )
 
     @Argument(help: "The user id.")
@@ -86,10 +97,13 @@ struct FactorsResetCommand: AsyncParsableCommand {
         let userID = try parseUserID(user)
         try confirmation.confirm("Delete all factors and recovery codes of user \(userID)?")
         let counts = try await config.withApplication(application.app) { services, app in
-            return try await services.administration.reset(app.id, userID, actor: CLIActor.current)
+            guard let counts = try await services.administration.reset(app.id, userID, actor: CLIActor.current) else {
+                throw CommandFailure.nothingStored(for: userID, in: app)
+            }
+            return counts
         }
         try output.report(ResetJSON(userId: userID.rawValue, factorsDeleted: counts.factors, recoveryCodesDeleted: counts.recoveryCodes),
-                          text: "deleted \(counts.factors) factor(s) and \(counts.recoveryCodes) recovery code(s) of user \(userID)")
+                          text: "deleted \(Output.count(counts.factors, "factor")) and \(Output.count(counts.recoveryCodes, "recovery code")) of user \(userID)")
     }
 
     struct ResetJSON: Encodable {

@@ -25,13 +25,17 @@ struct UsersListCommand: AsyncParsableCommand {
         if output.json {
             try Output.json(["users": users.map(\.rawValue)])
         } else {
-            Output.table(["USER"], users.map { [$0.rawValue] })
+            Output.table(["USER"], users.map { [$0.rawValue] }, empty: "no users")
         }
     }
 }
 
 struct UsersShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a user's factors, recovery codes and lock state.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a user's factors, recovery codes and lock state.",
+        discussion: "Exit status 1 when nothing is stored for the user (no factor, recovery code, failure or data key)."
+    )
 
     @Argument(help: "The user id.")
     var user: String
@@ -40,32 +44,27 @@ struct UsersShowCommand: AsyncParsableCommand {
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
-    struct Summary: Encodable {
-        let userID: String
-        let factors: [Factor]
-        let recoveryCodesUnused: Int
-        let consecutiveFailures: Int
-        let lockedUntil: Date?
-    }
-
     func run() async throws {
         let userID = try parseUserID(user)
-        let summary = try await config.withApplication(application.app) { services, app in
-            let factors = try await services.enrollment.factors(app.id, userID)
-            let codes = try await services.administration.recoveryCodeSummary(app.id, userID)
-            let throttle = try await services.administration.throttleState(app.id, userID)
-            return Summary(userID: userID.rawValue, factors: factors, recoveryCodesUnused: codes.unused,
-                           consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil)
+        let (name, factors, codes, throttle) = try await config.withApplication(application.app) { services, app in
+            guard try await services.administration.storesAnything(app.id, userID) else {
+                throw CommandFailure.nothingStored(for: userID, in: app)
+            }
+            return (app.name,
+                    try await services.enrollment.factors(app.id, userID),
+                    try await services.administration.recoveryCodeSummary(app.id, userID),
+                    try await services.administration.throttleState(app.id, userID))
         }
         if output.json {
-            try Output.json(summary)
+            // The export's fields, as the API answers them.
+            try Output.json(UserSummaryJSON(application: name, userID: userID, factors: factors, recoveryCodes: codes, throttle: throttle))
         } else {
-            print("user             \(summary.userID)")
-            print("recovery codes   \(summary.recoveryCodesUnused) unused")
-            print("failures         \(summary.consecutiveFailures)")
-            print("locked until     \(Output.date(summary.lockedUntil))")
+            print("user             \(userID)")
+            print("recovery codes   \(codes.unused) unused")
+            print("failures         \(throttle?.failures ?? 0)")
+            print("locked until     \(Output.date(throttle?.lockedUntil))")
             print("")
-            FactorsListCommand.printTable(summary.factors)
+            FactorsListCommand.printTable(factors)
         }
     }
 }
@@ -74,7 +73,7 @@ struct UsersExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export everything held about a user as JSON (no secrets).",
-        discussion: "Exit status 1 when nothing is stored about the user."
+        discussion: "Exit status 1 when nothing is stored for the user and no audit event names them."
     )
 
     @Argument(help: "The user id.")
@@ -83,20 +82,22 @@ struct UsersExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write to this file (mode 0600) instead of standard output.", valueName: "file"))
     var output: String?
 
+    @Flag(help: "Print JSON: the export always is JSON, the shape GET /v1/users/{user_id}/export answers.")
+    var json = false
+
     @OptionGroup var application: ApplicationOption
     @OptionGroup var config: ConfigOptions
 
     func run() async throws {
         let userID = try parseUserID(user)
         let export = try await config.withApplication(application.app) { services, app in
-            return try await services.administration.export(app, userID, actor: CLIActor.current)
+            guard let export = try await services.administration.export(app, userID, actor: CLIActor.current) else {
+                throw CommandFailure.nothingStored(for: userID, in: app)
+            }
+            return export
         }
-        guard let export else { throw CommandFailure("nothing is stored about user \(userID) in \(application.app)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = try encoder.encode(export) + Data("\n".utf8)
+        // What `GET /v1/users/{user_id}/export` answers.
+        let data = try Output.jsonLine(UserExportJSON(export))
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600]) else {
                 throw CommandFailure("cannot write \(output)")
@@ -110,7 +111,8 @@ struct UsersExportCommand: AsyncParsableCommand {
 struct UsersEraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Erase a user: factors, recovery codes, lock state and data key; audit events keep only a pseudonym."
+        abstract: "Erase a user: factors, recovery codes, lock state and data key; audit events keep only a pseudonym.",
+        discussion: "Idempotent: when nothing was stored for the user it says so, changes nothing and exits 0."
     )
 
     @Argument(help: "The user id.")
@@ -124,9 +126,24 @@ struct UsersEraseCommand: AsyncParsableCommand {
     func run() async throws {
         let userID = try parseUserID(user)
         try confirmation.confirm("Erase everything about user \(userID) in \(application.app)? This cannot be undone.")
-        try await config.withApplication(application.app) { services, app in
+        let erased = try await config.withApplication(application.app) { services, app in
             try await services.administration.erase(app.id, userID, actor: CLIActor.current)
         }
-        try output.report(["erased": userID.rawValue], text: "erased user \(userID)")
+        try output.report(EraseJSON(userId: userID.rawValue, erased: erased),
+                          text: erased ? "erased user \(userID)" : "nothing was stored for user \(userID) in application \(application.app); nothing to erase")
+    }
+
+    struct EraseJSON: Encodable {
+        let userId: String
+        /// False when nothing was stored for the user.
+        let erased: Bool
+    }
+}
+
+extension CommandFailure {
+    /// The failure of a command about a user the application holds nothing for (a typo in the
+    /// id, or the wrong `--app`).
+    static func nothingStored(for userID: UserID, in application: Application) -> CommandFailure {
+        CommandFailure("nothing is stored for user \(userID) in application \(application.name)")
     }
 }

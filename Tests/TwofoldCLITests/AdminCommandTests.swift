@@ -111,7 +111,7 @@ struct AdminCommandTests {
         #expect((codes?["codes"] as? [String])?.count == 10)
         let reset = try h.run(["factors", "reset", "alice", "--yes"])
         #expect(reset.status == 0)
-        #expect(reset.standardOutput.contains("deleted 1 factor(s) and 10 recovery code(s)"))
+        #expect(reset.standardOutput.contains("deleted 1 factor and 10 recovery codes"))
         let again = try h.json(["factors", "reset", "alice", "--yes"]) as? [String: Any]
         #expect(again?["factors_deleted"] as? Int == 0)
         #expect(try verify(h, "alice", code: "123456", token: token)["reason"] as? String == "no_factors")
@@ -203,7 +203,7 @@ struct AdminCommandTests {
         let file = h.directory.appendingPathComponent("alice.json").path
         #expect(try h.run(["users", "export", "alice", "--output", file]).status == 0)
         let exported = try String(contentsOfFile: file, encoding: .utf8)
-        #expect(exported.contains("\"user_id\" : \"alice\""))
+        #expect(exported.contains("\"user_id\":\"alice\""))
         #expect(!exported.contains("secret"))
         #expect(try h.run(["users", "export", "nobody"]).status == 1)
         #expect(try h.run(["users", "erase", "alice"]).status == 2)
@@ -220,7 +220,7 @@ struct AdminCommandTests {
     func migrate(backend: AdminHarness.Backend) throws {
         let h = try AdminHarness(backend)
         #expect(try h.run(["migrate"]).status == 0)
-        #expect(try h.run(["migrate", "--json"]).standardOutput.contains("true"))
+        #expect(try h.json(["migrate"]) as? [String: [Int]] == ["applied": []])
         let completion = try h.run(["--generate-completion-script", "bash"])
         #expect(completion.status == 0)
         #expect(completion.standardOutput.contains("twofold"))

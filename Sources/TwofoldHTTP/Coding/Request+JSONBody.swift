@@ -3,10 +3,10 @@ import Hummingbird
 
 extension Request {
     /// Reads the body (at most ``HTTPLimits/maximumBodySize`` bytes, refusing more as soon as
-    /// they arrive) and decodes it as a JSON object.
-    /// - Throws: ``APIError`` `invalid_request` naming the field that is missing or has the
-    ///   wrong type; `payload_too_large`.
-    func decodeJSON<Body: Decodable>(_ type: Body.Type) async throws -> Body {
+    /// they arrive) and decodes it as a JSON object with no member but `Body`'s fields.
+    /// - Throws: ``APIError`` `invalid_request` naming the field that is unknown, missing or has
+    ///   the wrong type; `payload_too_large`.
+    func decodeJSON<Body: RequestBody>(_ type: Body.Type) async throws -> Body {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: HTTPLimits.maximumBodySize)
@@ -18,7 +18,7 @@ extension Request {
             throw APIError.invalidRequest("the request body must be a JSON object")
         }
         do {
-            return try JSONDecoder().decode(Body.self, from: Data(buffer: buffer))
+            return try JSONDecoder().decode(StrictBody<Body>.self, from: Data(buffer: buffer)).body
         } catch let error as APIError {
             throw error
         } catch let error as DecodingError {

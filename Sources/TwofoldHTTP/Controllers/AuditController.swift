@@ -3,7 +3,8 @@ import Hummingbird
 import TwofoldCore
 
 /// `GET /v1/audit?user_id=&since=&limit=&before=` (scope `admin`): the application's audit
-/// events, newest first, a page at a time.
+/// events, newest first, a page at a time, in the shape `twofold audit tail --json` prints
+/// (``AuditPageJSON``).
 struct AuditController<Context: CallerRequestContext>: Sendable {
     let auditService: AuditService
 
@@ -15,44 +16,6 @@ struct AuditController<Context: CallerRequestContext>: Sendable {
         routes.add(middleware: RequireScopeMiddleware(scope: .admin))
         routes.get("", use: list)
         return routes
-    }
-
-    struct EventBody: Encodable {
-        let event: AuditEvent
-
-        enum CodingKeys: String, CodingKey {
-            case id, time, action, outcome, reason, actor, details
-            case userID = "user_id"
-            case factorID = "factor_id"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(event.id, forKey: .id)
-            try container.encode(event.time, forKey: .time)
-            try container.encode(event.action, forKey: .action)
-            try container.encode(event.outcome, forKey: .outcome)
-            try container.encodeNullable(event.reason, forKey: .reason)
-            try container.encode(event.actor, forKey: .actor)
-            try container.encodeNullable(event.userID, forKey: .userID)
-            try container.encodeNullable(event.factorID, forKey: .factorID)
-            let details = (try? JSONDecoder().decode([String: String].self, from: Data(event.details.utf8))) ?? [:]
-            try container.encode(details, forKey: .details)
-        }
-    }
-
-    struct PageBody: Encodable {
-        let events: [EventBody]
-        /// The `before` value of the next page, or `null` on the last page.
-        let next: String?
-
-        enum CodingKeys: String, CodingKey { case events, next }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(events, forKey: .events)
-            try container.encodeNullable(next, forKey: .next)
-        }
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
@@ -83,8 +46,6 @@ struct AuditController<Context: CallerRequestContext>: Sendable {
             }
             audit.beforeID = before
         }
-        let events = try await auditService.auditEvents(audit)
-        let next = events.count == audit.limit ? events.last.map { String($0.id) } : nil
-        return JSONResponse.make(PageBody(events: events.map(EventBody.init), next: next))
+        return JSONResponse.make(AuditPageJSON(try await auditService.auditEvents(audit), limit: audit.limit))
     }
 }

@@ -26,17 +26,21 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
 
     // MARK: Request and response bodies
 
-    struct EnrollRequest: Decodable {
+    struct EnrollRequest: RequestBody {
         var type: String
         var issuer: String?
         var label: String?
         var algorithm: String?
         var digits: WholeNumber?
         var period: WholeNumber?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case type, issuer, label, algorithm, digits, period
+        }
     }
 
     struct EnrollResponse: Encodable {
-        let factor: FactorBody
+        let factor: FactorJSON
         let secret: String
         let otpauthURI: String
         let qrSVG: String
@@ -48,16 +52,16 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         }
     }
 
-    struct FactorListResponse: Encodable {
-        let factors: [FactorBody]
-    }
-
-    struct CodeRequest: Decodable {
+    struct CodeRequest: RequestBody {
         var code: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case code }
     }
 
-    struct ResyncRequest: Decodable {
+    struct ResyncRequest: RequestBody {
         var codes: [String]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case codes }
     }
 
     struct RecoveryCodesResponse: Encodable {
@@ -72,7 +76,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         let body = try await request.decodeJSON(EnrollRequest.self)
         let enrollment = try await enrollment.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
         let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
-        let response = EnrollResponse(factor: FactorBody(enrollment.factor), secret: enrollment.secret.base32,
+        let response = EnrollResponse(factor: FactorJSON(enrollment.factor), secret: enrollment.secret.base32,
                                       otpauthURI: enrollment.uri.string, qrSVG: QRSVGRenderer().render(qr))
         return JSONResponse.make(response, status: .created)
     }
@@ -81,7 +85,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let factors = try await enrollment.factors(context.caller.applicationID, userID)
-        return JSONResponse.make(FactorListResponse(factors: factors.map(FactorBody.init)))
+        return JSONResponse.make(FactorListJSON(factors))
     }
 
     /// `GET /v1/users/{user_id}/factors/{factor_id}/qr?format=svg|png`: only while pending.
@@ -111,7 +115,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         let applicationID = context.caller.applicationID
         do {
             let factor = try await enrollment.activate(applicationID, userID, factorID, code: code, actor: context.caller.actor)
-            return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
+            return JSONResponse.make(SingleFactorBody(factor: FactorJSON(factor)))
         } catch let error as TwofoldError {
             throw mapAttemptError(error)
         }
@@ -144,10 +148,12 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         guard let factor = try await enrollment.factors(applicationID, userID).first(where: { $0.id == factorID }) else {
             throw APIError.notFound("factor not found")
         }
-        return JSONResponse.make(SingleFactorBody(factor: FactorBody(factor)))
+        return JSONResponse.make(SingleFactorBody(factor: FactorJSON(factor)))
     }
 
-    /// `POST /v1/users/{user_id}/recovery-codes` → 201 with ten new codes, replacing any earlier set.
+    /// `POST /v1/users/{user_id}/recovery-codes` → 201 with ten new codes, replacing any earlier set;
+    /// 404, and nothing written, when the user has no active factor (nothing stored at all, or
+    /// only pending factors): recovery codes stand in for a lost factor.
     @Sendable func recoveryCodes(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let codes = try await verification.generateRecoveryCodes(context.caller.applicationID, userID, actor: context.caller.actor)
@@ -179,8 +185,9 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         }
         var algorithm = OTPAlgorithm.sha1
         if let name = body.algorithm {
-            guard let parsed = OTPAlgorithm(rawValue: name) else {
-                throw APIError.invalidRequest("field `algorithm` must be sha1, sha256 or sha512")
+            // The spellings the CLI and otpauth URIs accept: sha256, SHA256, SHA-256.
+            guard let parsed = try? OTPAlgorithm(name: name) else {
+                throw APIError.invalidRequest("field `algorithm` must be sha1, sha256 or sha512 (any case, with or without a hyphen)")
             }
             algorithm = parsed
         }

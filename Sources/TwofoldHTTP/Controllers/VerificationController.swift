@@ -19,8 +19,10 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
         return routes
     }
 
-    struct VerifyRequest: Decodable {
+    struct VerifyRequest: RequestBody {
         var code: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case code }
     }
 
     /// `{"result": "allow", "factor_id", "factor_type"}` or `{"result": "deny", "reason"}`, with

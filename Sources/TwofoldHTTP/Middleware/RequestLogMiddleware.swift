@@ -12,7 +12,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "method": .string(request.method.rawValue),
             "route": .string(RoutePattern.label(context.endpointPath)),
             "status": .stringConvertible(response.status.code),
-            "duration_ms": .string(RoutePattern.milliseconds(elapsed)),
+            "duration_ms": .stringConvertible(RoutePattern.milliseconds(elapsed)),
         ])
         return response
     }
@@ -27,11 +27,9 @@ enum RoutePattern {
         return endpointPath
     }
 
-    static func milliseconds(_ duration: Duration) -> String {
+    static func milliseconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
         let microseconds = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-        let whole = microseconds / 1000
-        let fraction = microseconds % 1000
-        return "\(whole).\(String(repeating: "0", count: 3 - String(fraction).count))\(fraction)"
+        return Double(microseconds) / 1000
     }
 }

@@ -82,7 +82,7 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/recovery-codes": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "generateRecoveryCodes", "Ten new single-use recovery codes, replacing any earlier set", scope: "enroll",
+                    "generateRecoveryCodes", "Ten new single-use recovery codes, replacing any earlier set (404 when the user has no active factor)", scope: "enroll",
                     responses: ["201": jsonResponse("The codes, shown once", ref("RecoveryCodes"))],
                     errors: ["400", "404"]),
             ],
@@ -105,7 +105,7 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/unlock": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "unlockUser", "Clear the user's failures and lock", scope: "admin",
+                    "unlockUser", "Clear the user's failures and lock (404 when nothing is stored for the user)", scope: "admin",
                     responses: ["204": ["description": "Unlocked"]],
                     errors: ["400", "404"]),
             ],
@@ -254,7 +254,7 @@ enum OpenAPIDocument {
                 "bearerAuth": ["type": "http", "scheme": "bearer", "description": "An API key, as `twofold apikey create` prints it"],
             ],
             "responses": [
-                "BadRequest": errorResponse("Malformed JSON, a wrong type, an unknown value or an invalid user id"),
+                "BadRequest": errorResponse("Malformed JSON, an unknown field, a wrong type, an unknown value or an invalid user id"),
                 "Unauthorized": errorResponse("A missing, unknown or revoked API key"),
                 "Forbidden": errorResponse("The API key lacks the scope"),
                 "NotFound": errorResponse("No such factor, user data or route"),
@@ -273,8 +273,10 @@ enum OpenAPIDocument {
         jsonResponse(description, ref("Error"))
     }
 
-    static let timestamp: JSONValue = ["type": "string", "format": "date-time"]
-    static let nullableTimestamp: JSONValue = ["type": ["string", "null"], "format": "date-time"]
+    /// RFC 3339 in UTC with milliseconds, as the CLI's `--json` writes times too.
+    static let timestampPattern: JSONValue = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"
+    static let timestamp: JSONValue = ["type": "string", "format": "date-time", "pattern": timestampPattern]
+    static let nullableTimestamp: JSONValue = ["type": ["string", "null"], "format": "date-time", "pattern": timestampPattern]
     static let nullableString: JSONValue = ["type": ["string", "null"]]
 
     static var schemas: JSONValue {
@@ -316,14 +318,16 @@ enum OpenAPIDocument {
             "EnrollRequest": [
                 "type": "object",
                 "required": ["type"],
-                "description": "Optional fields may be left out or null for their default.",
+                "additionalProperties": false,
+                "description": "Optional fields may be left out or null for their default; any other field is refused.",
                 "properties": [
                     "type": ["type": "string", "enum": ["totp", "hotp"]],
                     "issuer": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[^:]*$",
                                "description": "Shown in authenticator apps; the configured issuer by default"],
                     "label": ["type": ["string", "null"], "minLength": 1, "maxLength": 128, "pattern": "^[^:]*$",
                               "description": "The account name authenticator apps show; the user id by default"],
-                    "algorithm": ["type": ["string", "null"], "enum": ["sha1", "sha256", "sha512", nil], "default": "sha1"],
+                    "algorithm": ["type": ["string", "null"], "pattern": "^-*[sS]-*[hH]-*[aA]-*(1|2-*5-*6|5-*1-*2)-*$", "default": "sha1",
+                                  "description": "sha1, sha256 or sha512, in any case, with or without a hyphen (SHA-256), as the CLI accepts them; answers write it in lower case"],
                     "digits": ["type": ["integer", "null"], "minimum": 6, "maximum": 8, "default": 6],
                     "period": ["type": ["integer", "null"], "minimum": 1, "maximum": 86400, "default": 30, "description": "TOTP only"],
                 ],
@@ -351,11 +355,13 @@ enum OpenAPIDocument {
             "CodeRequest": [
                 "type": "object",
                 "required": ["code"],
+                "additionalProperties": false,
                 "properties": ["code": ["type": "string", "minLength": 1, "maxLength": 64]],
             ],
             "ResyncRequest": [
                 "type": "object",
                 "required": ["codes"],
+                "additionalProperties": false,
                 "properties": [
                     "codes": ["type": "array", "minItems": 2, "maxItems": 2,
                               "items": ["type": "string", "minLength": 1, "maxLength": 64],
@@ -423,17 +429,22 @@ enum OpenAPIDocument {
             ],
             "AuditEvent": [
                 "type": "object",
-                "required": ["id", "time", "action", "outcome", "reason", "actor", "user_id", "factor_id", "details"],
+                "description": "As `twofold audit tail --json` prints it",
+                "required": ["id", "time", "application_id", "user_id", "user_ref", "actor", "action", "outcome", "reason", "factor_id", "details"],
                 "properties": [
                     "id": ["type": "integer", "minimum": 1],
                     "time": timestamp,
+                    "application_id": ["type": ["string", "null"], "pattern": "^app_[a-z2-7]{26}$",
+                                       "description": "The application the event belongs to; null for events of the whole store"],
                     "action": ["type": "string", "description": "factor.enrolled, verification, user.erased, …"],
                     "outcome": ["type": "string", "description": "success, allow or deny"],
                     "reason": nullableString,
                     "actor": ["type": "string", "description": "api:<key id>, cli:<user> or system"],
                     "user_id": .object(nullableString.objectMembers + [("description", "null for application events and after erasure")]),
+                    "user_ref": .object(nullableString.objectMembers + [("description", "A keyed pseudonym of the user, which outlives erasure; null for application events")]),
                     "factor_id": nullableString,
-                    "details": ["type": "object", "additionalProperties": ["type": "string"]],
+                    "details": ["type": ["object", "string"], "additionalProperties": ["type": "string"],
+                                "description": "An object of the fields particular to the action, such as the key_id and scopes of api_key.created; the stored text, as it is, only for an event edited outside Twofold so that it is no such object (`twofold audit verify` reports it)"],
                 ],
             ],
             "AuditPage": [
