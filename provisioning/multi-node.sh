@@ -24,11 +24,15 @@
 #   - `twofold audit verify` passes over what both nodes wrote;
 #   - when it stops the deployment itself: both nodes exit cleanly on SIGTERM.
 #
-# The last line printed is `multi-node: PASS` or `multi-node: FAIL`; the exit status is non-zero
-# on failure. A failed `up` or `test` tears down whatever it started.
+# The last line printed says how the command ended: `multi-node: PASS` or `multi-node: FAIL` for
+# `test` (PASS only when every check above ran and passed), `multi-node: up` or `multi-node: down`
+# for the others, and `multi-node: FAIL` when they fail; the exit status is non-zero on failure.
+# A failed `up` or `test` tears down whatever it started.
 #
 # Environment:
-#   TWOFOLD_BIN        the twofold executable. Default: .build/debug/twofold.
+#   TWOFOLD_BIN        the twofold executable. Default: .build/release/twofold, what
+#                      `swift build -c release` makes; after a debug build (`swift build`, as CI
+#                      does), set TWOFOLD_BIN=.build/debug/twofold.
 #   TWOFOLD_MULTI_DIR  the state folder (keys, logs, nginx files, PostgreSQL cluster, pids).
 #                      Default: /tmp/twofold-multi. `down` deletes it, and refuses a folder
 #                      that `up` did not make.
@@ -46,7 +50,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-BIN=${TWOFOLD_BIN:-.build/debug/twofold}
+BIN=${TWOFOLD_BIN:-.build/release/twofold}
 [[ $BIN == /* ]] || BIN=$ROOT/$BIN
 DIR=${TWOFOLD_MULTI_DIR:-/tmp/twofold-multi}
 WAIT=${TWOFOLD_MULTI_WAIT:-60}
@@ -132,7 +136,7 @@ stop_pid() {
 ensure_tools() {
   command -v curl > /dev/null || fail "curl is missing (apt-get install curl)"
   command -v python3 > /dev/null || fail "python3 is missing"
-  [ -x "$BIN" ] || fail "no executable at $BIN: build it (swift build) or set TWOFOLD_BIN"
+  [ -x "$BIN" ] || fail "no executable at $BIN: build it with 'swift build -c release', or set TWOFOLD_BIN to a twofold binary (TWOFOLD_BIN=.build/debug/twofold after 'swift build')"
   if ! command -v nginx > /dev/null && ! [ -x /usr/sbin/nginx ]; then
     [ "$(id -u)" -eq 0 ] || fail "nginx is missing: run 'apt-get install nginx' as root"
     log "installing nginx"
@@ -521,10 +525,12 @@ show_logs() {
   done
 }
 
+# The last line: SUCCESS (PASS for `test`, whose checks all ran; `up` or `down` for the others,
+# which check nothing) or FAIL.
 finish() {
-  local status=$1
+  local status=$1 success=$2
   if [ "$status" -eq 0 ]; then
-    printf '%s: PASS\n' "$NAME"
+    printf '%s: %s\n' "$NAME" "$success"
   else
     printf '%s: FAIL\n' "$NAME"
   fi
@@ -537,20 +543,20 @@ command=${1:-}
 case $command in
   up)
     # A failed start leaves nothing behind.
-    trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ] && [ "$OWNED" = 1 ]; then show_logs; do_down || true; fi; finish "$status"; exit "$status"' EXIT
+    trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ] && [ "$OWNED" = 1 ]; then show_logs; do_down || true; fi; finish "$status" up; exit "$status"' EXIT
     do_up
     ;;
   down)
-    trap 'status=$?; trap - EXIT; finish "$status"; exit "$status"' EXIT
+    trap 'status=$?; trap - EXIT; finish "$status" down; exit "$status"' EXIT
     do_down
     ;;
   test)
     if [ -e "$DIR/$MARKER" ]; then
       # Against the deployment `up` left; it stays up either way.
-      trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ]; then show_logs; fi; finish "$status"; exit "$status"' EXIT
+      trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ]; then show_logs; fi; finish "$status" PASS; exit "$status"' EXIT
       run_tests
     else
-      trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ] && [ "$OWNED" = 1 ]; then show_logs; fi; if [ "$OWNED" = 1 ]; then do_down || status=1; fi; finish "$status"; exit "$status"' EXIT
+      trap 'status=$?; trap - EXIT; if [ "$status" -ne 0 ] && [ "$OWNED" = 1 ]; then show_logs; fi; if [ "$OWNED" = 1 ]; then do_down || status=1; fi; finish "$status" PASS; exit "$status"' EXIT
       do_up
       run_tests
     fi

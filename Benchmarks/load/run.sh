@@ -20,8 +20,7 @@
 # not "allow" (or a thread ran out of codes) is a failed run: the script exits 1.
 #
 # Environment (defaults in brackets):
-#   TWOFOLD_BIN          [<repo>/.build-release/release/twofold] build it with
-#                        swift build -c release --product twofold --scratch-path .build-release
+#   TWOFOLD_BIN          [<repo>/.build/release/twofold] build it with swift build -c release
 #   LOAD_USERS           [2000] users enrolled; at least 4 × LOAD_CONNECTIONS
 #   LOAD_THREADS         [2] wrk threads
 #   LOAD_CONNECTIONS     [64] wrk connections
@@ -43,7 +42,7 @@ root=$(cd "$here/../.." && pwd)
 which=${1:-all}
 case $which in sqlite | postgres | all) ;; *) echo "usage: $0 [sqlite|postgres|all]" >&2; exit 2 ;; esac
 
-export TWOFOLD_BIN=${TWOFOLD_BIN:-$root/.build-release/release/twofold}
+export TWOFOLD_BIN=${TWOFOLD_BIN:-$root/.build/release/twofold}
 users=${LOAD_USERS:-2000}
 threads=${LOAD_THREADS:-2}
 connections=${LOAD_CONNECTIONS:-64}
@@ -63,7 +62,7 @@ for tool in wrk nginx python3 curl /usr/bin/time; do
   command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y wrk nginx-light python3-pyotp curl time)"
 done
 python3 -c 'import pyotp' 2> /dev/null || fail "python3 cannot import pyotp (pip install pyotp, or apt-get install python3-pyotp)"
-[ -x "$TWOFOLD_BIN" ] || fail "no executable at $TWOFOLD_BIN: swift build -c release --product twofold --scratch-path .build-release"
+[ -x "$TWOFOLD_BIN" ] || fail "no executable at $TWOFOLD_BIN: build it with 'swift build -c release', or set TWOFOLD_BIN"
 (( users >= 4 * connections )) || fail "LOAD_USERS ($users) must be at least 4 × LOAD_CONNECTIONS ($connections), so that a user's codes arrive in order"
 (( connections % threads == 0 )) || fail "LOAD_CONNECTIONS ($connections) must be a multiple of LOAD_THREADS ($threads)"
 

@@ -5,8 +5,10 @@
 #
 # Connects with psql as an administrator (a superuser, or a role with CREATEROLE and CREATEDB),
 # configured the usual libpq way: PGHOST, PGPORT, PGUSER, PGPASSWORD or ~/.pgpass, PGSSLMODE.
-# Prints the URL for TWOFOLD_DATABASE_URL as the LAST line on stdout (everything else goes to
-# stderr); it contains the password, so treat the output as a secret.
+# Prints the line to put in Twofold's configuration (/etc/twofold/twofold.env) as the LAST line
+# on stdout, `TWOFOLD_STORE=postgres://ROLE:PASSWORD@HOST:PORT/DATABASE` (everything else goes to
+# stderr); it contains the password, so treat the output as a secret. Across a network, add
+# `?sslmode=verify-full&sslrootcert=FILE` to the URL (see provisioning/README.md).
 #
 # Environment:
 #   TWOFOLD_DB_NAME      database to create. Default: twofold.
@@ -84,7 +86,7 @@ if [ -z "$shown_password" ]; then
   shown_password=PASSWORD
   log "role $ROLE existed and no TWOFOLD_DB_PASSWORD was given: its password is unchanged"
 elif [ "$generated" = 1 ]; then
-  log "generated a password for $ROLE; it is in the URL below, and shown only once"
+  log "generated a password for $ROLE; it is in the TWOFOLD_STORE line, and shown only once"
 fi
 # Percent-encode the password for the URL (RFC 3986 unreserved characters pass as they are).
 encoded=""
@@ -96,4 +98,5 @@ for (( i = 0; i < ${#shown_password}; i++ )); do
     *) printf -v hex '%%%02X' "'$c"; encoded+=$hex ;;
   esac
 done
-printf 'postgres://%s:%s@%s/%s\n' "$ROLE" "$encoded" "$HOSTPORT" "$NAME"
+log "put the TWOFOLD_STORE line printed last in every node's configuration file (mode 0600); across a network, append ?sslmode=verify-full&sslrootcert=FILE to the URL"
+printf 'TWOFOLD_STORE=postgres://%s:%s@%s/%s\n' "$ROLE" "$encoded" "$HOSTPORT" "$NAME"
