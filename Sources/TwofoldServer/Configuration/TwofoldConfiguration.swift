@@ -148,6 +148,15 @@ public struct TwofoldConfiguration: Sendable {
         origins[setting] ?? .defaultValue
     }
 
+    /// In production, a warning when the store is a PostgreSQL server on another machine reached
+    /// without checking its certificate: an active attacker on the network could then read and
+    /// change everything Twofold stores.
+    public var storeTransportWarning: String? {
+        guard deployment == .production, case .postgres(let text) = store,
+              let url = try? PostgresURL(text), url.isUnverifiedAcrossNetwork else { return nil }
+        return "TWOFOLD_STORE reaches PostgreSQL on \(url.host) with sslmode=\(url.sslMode.rawValue), which does not check the server's certificate: anyone on the network between them can read and change what Twofold stores; use sslmode=verify-full with sslrootcert"
+    }
+
     /// The development master key's path: `<data dir>/master.key`.
     public var developmentMasterKeyFile: String { Self.join(dataDirectory, "master.key") }
 

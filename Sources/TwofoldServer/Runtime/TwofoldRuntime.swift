@@ -70,6 +70,9 @@ public struct TwofoldRuntime: Sendable {
         case .sqlite(let path):
             store = try SQLiteStore(path: path, durability: configuration.sqliteDurability)
         case .postgres(let url):
+            if let warning = configuration.storeTransportWarning {
+                logger.warning("\(warning)", metadata: ["store": "\(configuration.store)"])
+            }
             // The store runs its connection pool in a task of its own until close().
             store = try await PostgresStore.connect(url: url, maximumConnections: configuration.postgresPoolSize,
                                                    keepsConnectionsOpen: serving, logger: logger)
