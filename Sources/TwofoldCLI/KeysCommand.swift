@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TwofoldCore
+import TwofoldServer
 
 /// `twofold keys`: master keys — generate, rotate, and see what each still wraps.
 struct KeysCommand: AsyncParsableCommand {
@@ -28,17 +29,14 @@ struct KeysGenerateCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        if FileManager.default.fileExists(atPath: file), !force {
-            throw CommandFailure("refusing to overwrite \(file) without --force: it exists, and a lost master key loses every secret it wraps")
-        }
         let key = MasterKey.generate()
-        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard descriptor >= 0 else { throw CommandFailure("cannot create \(file): \(String(cString: strerror(errno)))") }
-        let bytes = Array(key.fileContents.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        fchmod(descriptor, 0o600)
-        close(descriptor)
-        guard written == bytes.count else { throw CommandFailure("cannot write \(file)") }
+        do {
+            try PrivateFile.create(file, contents: key.fileContents, replacing: force)
+        } catch let error as POSIXError where error.code == .EEXIST {
+            throw CommandFailure("refusing to overwrite \(file) without --force: it exists, and a lost master key loses every secret it wraps")
+        } catch let error as POSIXError {
+            throw CommandFailure("cannot create \(file): \(String(cString: strerror(error.code.rawValue)))")
+        }
         try output.report(["file": file, "key_id": key.id], text: "wrote master key \(key.id) to \(file)")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TwofoldQR
+import TwofoldServer
 
 extension QRErrorCorrection: ExpressibleByArgument {
     public init?(argument: String) {
@@ -48,7 +49,8 @@ struct OTPQRCommand: ParsableCommand {
         let bytes = QRDrawing.render(code, format: format)
         if let output {
             do {
-                try Data(bytes).write(to: URL(fileURLWithPath: output), options: .atomic)
+                // The code holds the secret: mode 0600 from creation.
+                try PrivateFile.create(output, bytes: bytes, replacing: true)
             } catch {
                 throw CommandFailure("cannot write \(output): \(error.localizedDescription)")
             }

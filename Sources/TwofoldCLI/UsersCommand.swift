@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TwofoldCore
+import TwofoldServer
 
 /// `twofold users`: who is enrolled, and data-subject requests (export, erasure).
 struct UsersCommand: AsyncParsableCommand {
@@ -99,8 +100,10 @@ struct UsersExportCommand: AsyncParsableCommand {
         // What `GET /v1/users/{user_id}/export` answers.
         let data = try Output.jsonLine(UserExportJSON(export))
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw CommandFailure("cannot write \(output)")
+            do {
+                try PrivateFile.create(output, bytes: Array(data), replacing: true)
+            } catch let error as POSIXError {
+                throw CommandFailure("cannot write \(output): \(String(cString: strerror(error.code.rawValue)))")
             }
         } else {
             StandardOutput.write(Array(data))

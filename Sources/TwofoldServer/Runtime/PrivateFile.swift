@@ -7,20 +7,26 @@ import Musl
 import Darwin
 #endif
 
-/// Files only their owner may read: keys and tokens.
-enum PrivateFile {
+/// Files only their owner may read: keys, tokens, exports, QR codes of secrets.
+public enum PrivateFile {
     /// Writes `contents` to a file created with mode 0600, so it is never readable by others,
-    /// not even for an instant, and syncs it.
+    /// not even for an instant, and syncs it and its folder.
     /// - Parameter replacing: Replace an existing file; otherwise fail with `EEXIST`.
     /// - Throws: `POSIXError`.
-    static func create(_ path: String, contents: String, replacing: Bool) throws {
+    public static func create(_ path: String, contents: String, replacing: Bool) throws {
+        try create(path, bytes: Array(contents.utf8), replacing: replacing)
+    }
+
+    /// ``create(_:contents:replacing:)`` for bytes. The path itself is never followed if it is a
+    /// symbolic link (`O_NOFOLLOW`; a replaced link is removed, its target left alone), and the
+    /// file is created exclusively (`O_EXCL`), so nothing else is written through it.
+    public static func create(_ path: String, bytes: [UInt8], replacing: Bool) throws {
         if replacing, unlink(path) != 0, errno != ENOENT {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { _ = close(descriptor) }
-        let bytes = Array(contents.utf8)
         var written = 0
         while written < bytes.count {
             let count = bytes[written...].withUnsafeBytes { buffer in
@@ -33,5 +39,11 @@ enum PrivateFile {
             written += count
         }
         guard fsync(descriptor) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        // The file's name is durable only once its folder is synced too.
+        let folder = (path as NSString).deletingLastPathComponent
+        let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folderDescriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { _ = close(folderDescriptor) }
+        guard fsync(folderDescriptor) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }
 }
