@@ -64,7 +64,7 @@ public enum ExternalProcess {
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
-        try process.run()
+        try ProcessLauncher.launch(process)
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus,

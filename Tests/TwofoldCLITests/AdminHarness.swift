@@ -123,7 +123,7 @@ final class AdminHarness: @unchecked Sendable {
             try Data().write(to: log)
             return log
         }())
-        try process.run()
+        try ProcessLauncher.launch(process)
         server = process
         for _ in 0..<200 {
             if let (status, _) = try? http("GET", "/readyz"), status == 200 { return }

@@ -141,7 +141,7 @@ struct AuditTailTests {
         process.environment = ProcessInfo.processInfo.environment.merging(h.environment) { $1 }
         process.standardOutput = handle
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ProcessLauncher.launch(process)
         defer {
             if process.isRunning { process.interrupt() }
             process.waitUntilExit()

@@ -1,4 +1,5 @@
 import Foundation
+import TwofoldTesting
 
 /// A fresh folder to run `twofold` in, with an environment that holds no `TWOFOLD_*` variable
 /// but those a test gives: an operator in a new shell. Removed, with everything in it, when the
@@ -59,7 +60,7 @@ final class Sandbox: @unchecked Sendable {
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
+        try ProcessLauncher.launch(process)
         return RunningTwofold(process: process, standardOutput: outURL, standardError: errURL)
     }
 
