@@ -32,6 +32,13 @@ struct Sealer: Sendable {
         return try openDataKey(stored, applicationID, userID)
     }
 
+    /// The data key an attempt's snapshot holds, opened.
+    /// - Throws: `sealing` when the snapshot has none or it does not open.
+    func openDataKey(in snapshot: AttemptSnapshot, _ applicationID: ApplicationID, _ userID: UserID) throws(TwofoldError) -> SymmetricKey {
+        guard let wrapped = snapshot.dataKey else { throw TwofoldError(.sealing, "the user's data key is missing") }
+        return try openDataKey(wrapped, applicationID, userID)
+    }
+
     func openDataKey(_ wrapped: WrappedKey, _ applicationID: ApplicationID, _ userID: UserID) throws(TwofoldError) -> SymmetricKey {
         try Envelope.unwrap(wrapped, keyring: keyring, context: Self.dataKeyContext(applicationID, userID))
     }

@@ -12,10 +12,7 @@ struct CodeChecker {
     func verify(_ code: String, snapshot: AttemptSnapshot, _ applicationID: ApplicationID, _ userID: UserID, sealer: Sealer) throws -> AttemptDecision {
         let active = snapshot.factors.filter { $0.status == .active }
         guard !active.isEmpty || !snapshot.recoveryCodes.isEmpty else { return .reject(.noFactors) }
-        guard let wrapped = snapshot.dataKey else {
-            throw TwofoldError(.sealing, "the user's data key is missing")
-        }
-        let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
+        let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
         // Every factor is opened before any code is compared: a factor that cannot be opened
         // fails the whole attempt (nothing counted) before a guess is evaluated against the
         // others, so it cannot hand out uncounted guesses.

@@ -97,17 +97,14 @@ public struct EnrollmentService: Sendable {
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .activate(factorID), now: now, throttle: policy.throttle,
                            auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
-                guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
-                    throw TwofoldError.factorNotFound
-                }
+                let factor = try Self.namedFactor(factorID, in: snapshot)
                 guard factor.status == .pending else {
                     throw TwofoldError(.invalidState, "factor \(factorID) is already active")
                 }
                 guard let expiry = factor.expiresAt, expiry > now else {
                     throw TwofoldError(.expired, "the enrollment of factor \(factorID) expired; enroll again")
                 }
-                guard let wrapped = snapshot.dataKey else { throw TwofoldError(.sealing, "the user's data key is missing") }
-                let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
+                let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 let checker = CodeChecker(policy: policy, now: now)
                 return try checker.check(code, against: factor, dataKey: dataKey, activate: true) ?? .reject(.invalidCode)
             },
@@ -148,14 +145,11 @@ public struct EnrollmentService: Sendable {
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .resynchronize(factorID), now: now, throttle: policy.throttle,
                            auditShard: audit.shard(applicationID, userID)),
             decide: { snapshot in
-                guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else {
-                    throw TwofoldError.factorNotFound
-                }
+                let factor = try Self.namedFactor(factorID, in: snapshot)
                 guard factor.type == .hotp, factor.status == .active else {
                     throw TwofoldError(.invalidState, "only an active HOTP factor can be resynchronised")
                 }
-                guard let wrapped = snapshot.dataKey else { throw TwofoldError(.sealing, "the user's data key is missing") }
-                let dataKey = try sealer.openDataKey(wrapped, applicationID, userID)
+                let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 return try CodeChecker(policy: policy, now: now).resynchronize(codes, factor: factor, dataKey: dataKey)
             },
             audit: { outcome in
@@ -173,5 +167,11 @@ public struct EnrollmentService: Sendable {
 
     static func lockedError(_ until: Date) -> TwofoldError {
         TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures", lockedUntil: until)
+    }
+
+    /// The factor an activation or resynchronisation names, from its snapshot.
+    static func namedFactor(_ factorID: FactorID, in snapshot: AttemptSnapshot) throws(TwofoldError) -> FactorRecord {
+        guard let factor = snapshot.factors.first(where: { $0.id == factorID }) else { throw TwofoldError.factorNotFound }
+        return factor
     }
 }
