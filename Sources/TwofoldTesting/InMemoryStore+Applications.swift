@@ -29,4 +29,18 @@ extension InMemoryStore {
             state.applications.sorted { ExactText($0.name) < ExactText($1.name) }
         }
     }
+
+    /// Only the template and domain change; `false`, and nothing written, for an unknown id.
+    public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
+        try withState { state in
+            guard let index = state.applications.firstIndex(where: { ExactText.same($0.id.rawValue, application.id.rawValue) }) else {
+                return false
+            }
+            let event = try state.chained(audit)
+            state.applications[index].smsTemplate = application.smsTemplate
+            state.applications[index].domain = application.domain
+            state.record(event)
+            return true
+        }
+    }
 }

@@ -15,7 +15,8 @@ extension InMemoryStore {
         }
 
         static func record(_ application: Application) -> Application {
-            Application(id: application.id, name: application.name, createdAt: date(application.createdAt))
+            Application(id: application.id, name: application.name, createdAt: date(application.createdAt),
+                        smsTemplate: application.smsTemplate, domain: application.domain)
         }
 
         static func record(_ key: APIKeyRecord) -> APIKeyRecord {

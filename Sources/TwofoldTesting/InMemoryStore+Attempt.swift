@@ -29,6 +29,9 @@ extension InMemoryStore.State {
         case acceptStep(position: Int, step: UInt64, drift: Int, activate: Bool)
         /// The compare-and-set won: use up the recovery code.
         case useRecoveryCode(index: Int)
+        /// The compare-and-set won: approve the challenge, and activate its factor at `position`
+        /// when asked.
+        case approveChallenge(InMemoryStore.ExactText, activatePosition: Int?)
     }
 
     mutating func attempt(
@@ -54,7 +57,8 @@ extension InMemoryStore.State {
         }
 
         // 2. Decide on the snapshot; a throwing `decide` leaves everything as it was.
-        let decision = try decide(snapshot(for: request, of: user))
+        let snapshot = snapshot(for: request, of: user, now: now)
+        let decision = try decide(snapshot)
 
         // 3. The compare-and-set's verdict; 4. the throttle's (Core's ThrottleTransition).
         var write = AttemptWrite.none
@@ -66,6 +70,20 @@ extension InMemoryStore.State {
         case .accept(.recoveryCode(let accepted)):
             if let code = recoveryCodes[user]?[accepted.index], code.usedAt == nil {
                 write = .useRecoveryCode(index: accepted.index)
+            }
+        case .accept(.challenge(let accepted)):
+            // Only a challenge the snapshot held: one of this user's, as the databases' stores
+            // decide it before they write.
+            let key = InMemoryStore.ExactText(accepted.challengeID.rawValue)
+            if snapshot.challenges.contains(where: { $0.id == accepted.challengeID }),
+               let challenge = challenges[key], challenge.status == .pending, StoredTime.milliseconds(challenge.expiresAt) > now {
+                if !accepted.activate {
+                    write = .approveChallenge(key, activatePosition: nil)
+                } else if let position = factors[user]?.firstIndex(where: {
+                    InMemoryStore.ExactText.same($0.id.rawValue, accepted.factorID.rawValue) && $0.status == .pending
+                }) {
+                    write = .approveChallenge(key, activatePosition: position)
+                }
             }
         case .reject:
             break
@@ -83,13 +101,12 @@ extension InMemoryStore.State {
         case .acceptStep(let position, let step, let drift, let activate):
             factors[user]?[position].lastAcceptedStep = step
             factors[user]?[position].drift = drift
-            if activate {
-                factors[user]?[position].status = .active
-                factors[user]?[position].activatedAt = StoredTime.date(milliseconds: now)
-                factors[user]?[position].expiresAt = nil
-            }
+            if activate { activateFactor(of: user, at: position, now: now) }
         case .useRecoveryCode(let index):
             recoveryCodes[user]?[index]?.usedAt = StoredTime.date(milliseconds: now)
+        case .approveChallenge(let key, let position):
+            finish(key, as: .approved, reason: nil, at: now)
+            if let position { activateFactor(of: user, at: position, now: now) }
         }
         switch transition.change {
         case .none:
@@ -98,23 +115,47 @@ extension InMemoryStore.State {
             throttles[user] = nil
         case .set(let failures, let lockedUntil):
             throttles[user] = Throttle(failures: failures, lockedUntil: lockedUntil)
+            countFailure(on: snapshot.challenges, at: now)
         }
         record(event)
         return outcome
     }
 
-    /// `.verify`: the active factors, the unused recovery codes and the data key.
-    /// `.activate` and `.resynchronize`: the named factor of this user, whatever its status, and the data key.
-    private func snapshot(for request: AttemptRequest, of user: InMemoryStore.UserKey) -> AttemptSnapshot {
+    private mutating func activateFactor(of user: InMemoryStore.UserKey, at position: Int, now: Int64) {
+        factors[user]?[position].status = .active
+        factors[user]?[position].activatedAt = StoredTime.date(milliseconds: now)
+        factors[user]?[position].expiresAt = nil
+    }
+
+    /// `.verify`: the active factors, the unused recovery codes, the open login code challenges
+    /// and the data key. `.activate`: the named factor of this user, whatever its status, its
+    /// open enrollment code challenges and the data key; `.resynchronize` the same without
+    /// challenges. `.answerChallenge`: the active factors, the named challenge if it is an open
+    /// login code challenge of this user, and the data key.
+    private func snapshot(for request: AttemptRequest, of user: InMemoryStore.UserKey, now: Int64) -> AttemptSnapshot {
         let held = factors(of: user)
         switch request.purpose {
         case .verify:
             return AttemptSnapshot(factors: held.filter { $0.status == .active },
                                    recoveryCodes: recoveryCodes(of: user).filter { $0.usedAt == nil },
+                                   challenges: openCodeChallenges(of: user, now: now) { $0.purpose == .login },
                                    dataKey: dataKeys[user])
-        case .activate(let factorID), .resynchronize(let factorID):
+        case .activate(let factorID):
+            return AttemptSnapshot(factors: held.filter { InMemoryStore.ExactText.same($0.id.rawValue, factorID.rawValue) },
+                                   recoveryCodes: [],
+                                   challenges: openCodeChallenges(of: user, now: now) {
+                                       $0.purpose == .enrollment && InMemoryStore.ExactText.same($0.factorID.rawValue, factorID.rawValue)
+                                   },
+                                   dataKey: dataKeys[user])
+        case .resynchronize(let factorID):
             return AttemptSnapshot(factors: held.filter { InMemoryStore.ExactText.same($0.id.rawValue, factorID.rawValue) },
                                    recoveryCodes: [], dataKey: dataKeys[user])
+        case .answerChallenge(let challengeID):
+            return AttemptSnapshot(factors: held.filter { $0.status == .active }, recoveryCodes: [],
+                                   challenges: openCodeChallenges(of: user, now: now) {
+                                       $0.purpose == .login && InMemoryStore.ExactText.same($0.id.rawValue, challengeID.rawValue)
+                                   },
+                                   dataKey: dataKeys[user])
         }
     }
 

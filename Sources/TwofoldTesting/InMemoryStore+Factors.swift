@@ -22,7 +22,8 @@ extension InMemoryStore {
         }
     }
 
-    /// Appends `audit` only when the factor existed: nothing changed otherwise.
+    /// Appends `audit` only when the factor existed: nothing changed otherwise. The factor's
+    /// pending challenges end `canceled`, at the event's time.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try withState { state in
             let user = UserKey(applicationID, userID)
@@ -30,6 +31,7 @@ extension InMemoryStore {
             guard state.factors[user]?.contains(where: isTheFactor) == true else { return false }
             let event = try state.chained(audit)
             state.deleteFactors(of: user, where: isTheFactor)
+            state.cancelChallenges(of: factorID, at: StoredTime.milliseconds(audit.draft.time))
             state.record(event)
             return true
         }

@@ -29,6 +29,12 @@ extension InMemoryStore {
         /// Only users with failures or a lock have an entry (see ``AttemptStore``).
         var throttles: [UserKey: Throttle] = [:]
 
+        /// Challenges by id, and their ids in insertion order.
+        var challenges: [ExactText: ChallengeRecord] = [:]
+        var challengeOrder: [ExactText] = []
+        /// Send budgets' token buckets, by key.
+        var budgets: [ExactText: Bucket] = [:]
+
         /// Audit events, by id (oldest first); ids are never reused, as with SQLite's AUTOINCREMENT.
         var events: [AuditEvent] = []
         var nextEventID: Int64 = 1

@@ -16,7 +16,7 @@ extension InMemoryStore {
         }
     }
 
-    /// Deletes the user's factors and recovery codes (not their data key nor throttle state);
+    /// Deletes the user's factors, recovery codes and challenges (not their data key nor throttle state);
     /// `nil`, and nothing written, when nothing is stored for the user.
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try withState { state in
@@ -25,6 +25,7 @@ extension InMemoryStore {
             let event = try state.chained(audit)
             let factors = state.deleteFactors(of: user) { _ in true }
             let recoveryCodes = state.recoveryCodes.removeValue(forKey: user)?.count ?? 0
+            state.deleteChallenges(of: user)
             state.record(event)
             return (factors, recoveryCodes)
         }
@@ -42,7 +43,7 @@ extension InMemoryStore {
         }
     }
 
-    /// Deletes the user's factors, recovery codes, throttle state and data key, removes their id
+    /// Deletes the user's factors, challenges, recovery codes, throttle state and data key, removes their id
     /// from audit events (the pseudonym stays), then appends `audit`, all at once; `false`, and
     /// nothing written, when there is none of that.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
@@ -55,6 +56,7 @@ extension InMemoryStore {
             guard state.storesAnything(user) || !naming.isEmpty else { return false }
             let event = try state.chained(audit)
             state.deleteFactors(of: user) { _ in true }
+            state.deleteChallenges(of: user)
             state.recoveryCodes[user] = nil
             state.throttles[user] = nil
             state.dataKeys[user] = nil

@@ -7,6 +7,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public var description: String { rawValue }
 
     public static let applicationCreated = AuditAction(rawValue: "application.created")
+    public static let applicationUpdated = AuditAction(rawValue: "application.updated")
     public static let factorEnrolled = AuditAction(rawValue: "factor.enrolled")
     public static let factorActivated = AuditAction(rawValue: "factor.activated")
     public static let factorDeleted = AuditAction(rawValue: "factor.deleted")
@@ -21,6 +22,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let auditPurged = AuditAction(rawValue: "audit.purged")
     public static let apiKeyCreated = AuditAction(rawValue: "api_key.created")
     public static let apiKeyRevoked = AuditAction(rawValue: "api_key.revoked")
+    public static let challengeCreated = AuditAction(rawValue: "challenge.created")
+    public static let challengeRefused = AuditAction(rawValue: "challenge.refused")
+    public static let challengeSent = AuditAction(rawValue: "challenge.sent")
+    public static let challengeDelivery = AuditAction(rawValue: "challenge.delivery")
+    public static let challengeAnswered = AuditAction(rawValue: "challenge.answered")
+    public static let challengeFinished = AuditAction(rawValue: "challenge.finished")
 }
 
 /// An event to record. Never holds a code or a secret.

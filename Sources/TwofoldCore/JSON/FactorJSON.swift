@@ -8,7 +8,7 @@ public struct FactorJSON: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, type, status, label, issuer, algorithm, digits, period
+        case id, type, status, label, issuer, algorithm, digits, period, phone
         case createdAt = "created_at"
         case activatedAt = "activated_at"
         case expiresAt = "expires_at"
@@ -27,5 +27,6 @@ public struct FactorJSON: Encodable, Sendable {
         try container.encode(factor.algorithm.rawValue, forKey: .algorithm)
         try container.encode(factor.digits, forKey: .digits)
         try container.encodeNullable(factor.period, forKey: .period)
+        try container.encodeNullable(factor.phone, forKey: .phone)
     }
 }

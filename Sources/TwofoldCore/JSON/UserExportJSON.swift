@@ -10,7 +10,7 @@ public struct UserExportJSON: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case application, factors, throttle
+        case application, factors, throttle, challenges
         case userID = "user_id"
         case exportedAt = "exported_at"
         case recoveryCodes = "recovery_codes"
@@ -31,6 +31,7 @@ public struct UserExportJSON: Encodable, Sendable {
         try container.encode(export.factors.map(FactorJSON.init), forKey: .factors)
         try container.encode(RecoveryCodeSummaryJSON(export.recoveryCodes), forKey: .recoveryCodes)
         try container.encode(ThrottleJSON(export.throttle), forKey: .throttle)
+        try container.encode(export.challenges.map(ChallengeJSON.init), forKey: .challenges)
         var events = container.nestedUnkeyedContainer(forKey: .auditEvents)
         for event in export.auditEvents {
             var item = events.nestedContainer(keyedBy: EventKeys.self)

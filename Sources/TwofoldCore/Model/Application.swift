@@ -6,11 +6,37 @@ public struct Application: Sendable, Equatable, Codable {
     public let id: ApplicationID
     public let name: String
     public let createdAt: Date
+    /// The application's SMS text (`{app}`, `{code}`, `{minutes}`); the deployment's when `nil`.
+    public var smsTemplate: String?
+    /// The site users sign in to (`example.com`): SMS end with `@example.com #123456`, the
+    /// origin-bound one-time code line phones and browsers offer to fill in on that site only.
+    public var domain: String?
 
-    public init(id: ApplicationID, name: String, createdAt: Date) {
+    public init(id: ApplicationID, name: String, createdAt: Date, smsTemplate: String? = nil, domain: String? = nil) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
+        self.smsTemplate = smsTemplate
+        self.domain = domain
+    }
+
+    /// A template needs `{code}`, at most 320 bytes, and no control characters.
+    public static func validateSMSTemplate(_ template: String, field: String) throws(TwofoldError) {
+        guard template.contains("{code}"), template.utf8.count <= 320,
+              !template.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
+            throw TwofoldError(.invalidRequest, "\(field) must contain {code}, be at most 320 bytes and hold no control characters other than newlines")
+        }
+    }
+
+    /// A domain is a host name: labels of a-z, 0-9 and '-', separated by dots, 253 bytes at most.
+    public static func validateDomain(_ domain: String, field: String) throws(TwofoldError) {
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard domain.utf8.count <= 253, labels.count >= 2, labels.allSatisfy({ label in
+            (1...63).contains(label.utf8.count) && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        }) else {
+            throw TwofoldError(.invalidRequest, "\(field) must be a lower-case host name such as example.com")
+        }
     }
 
     /// Names are 1–64 characters of `a-z`, `0-9`, `-`, `_` and `.`, starting with a letter or digit,

@@ -1,10 +1,25 @@
 import Foundation
 import TwofoldOTP
 
-/// The kinds of second factor. Out-of-band kinds (SMS, voice, push) join with the providers.
+/// The kinds of second factor: codes from an authenticator app (TOTP, HOTP), and codes or
+/// calls Twofold delivers to a phone number (SMS, voice).
 public enum FactorType: String, Sendable, Codable, CaseIterable {
     case totp
     case hotp
+    case sms
+    case voice
+
+    /// Whether the factor holds a phone number (sealed where the others hold their secret).
+    public var isPhone: Bool { self == .sms || self == .voice }
+
+    /// The channel its challenges use, for phone factors.
+    public var challengeType: ChallengeType? {
+        switch self {
+        case .sms: .sms
+        case .voice: .voice
+        case .totp, .hotp: nil
+        }
+    }
 }
 
 /// A factor is `pending` from enrollment until a valid code proves the user's device holds
@@ -67,7 +82,7 @@ public struct FactorRecord: Sendable, Equatable {
     public var summary: Factor {
         Factor(id: id, type: type, status: status, createdAt: createdAt, activatedAt: activatedAt,
                expiresAt: expiresAt, label: label, issuer: issuer, algorithm: algorithm, digits: digits,
-               period: type == .totp ? period : nil)
+               period: type == .totp ? period : nil, phone: type.isPhone ? label : nil)
     }
 }
 
@@ -84,6 +99,14 @@ public struct Factor: Sendable, Equatable, Codable {
     public let algorithm: OTPAlgorithm
     public let digits: Int
     public let period: Int?
+    /// Phone factors: the number, masked (`+1•••••4567`) everywhere but the user's own export.
+    public let phone: String?
+
+    /// The same factor showing `phone` (the user's export).
+    func showingPhone(_ phone: String) -> Factor {
+        Factor(id: id, type: type, status: status, createdAt: createdAt, activatedAt: activatedAt, expiresAt: expiresAt,
+               label: label, issuer: issuer, algorithm: algorithm, digits: digits, period: period, phone: phone)
+    }
 }
 
 extension OTPAlgorithm: Codable {}

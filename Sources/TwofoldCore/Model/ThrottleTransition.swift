@@ -30,7 +30,7 @@ public struct ThrottleTransition: Sendable, Equatable {
             outcome = .accepted(acceptance)
             change = hasState ? .clear : .none
             return
-        case .accept(.step):
+        case .accept(.step), .accept(.challenge):
             reason = .replayed
         case .accept(.recoveryCode):
             reason = .invalidCode

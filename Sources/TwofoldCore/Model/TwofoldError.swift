@@ -32,13 +32,15 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
         /// Twofold. Appending would launder the change, so writes that audit fail until an
         /// operator has run `twofold audit verify` and restored the database.
         public static let auditTampered = Code(rawValue: "audit_tampered")
+        /// A send limit was reached; `lockedUntil` says when to retry.
+        public static let rateLimited = Code(rawValue: "rate_limited")
         /// Configuration that cannot work (no master key, unreadable key file).
         public static let configuration = Code(rawValue: "configuration")
     }
 
     public let code: Code
     public let message: String
-    /// For `locked`: when the lock ends. For `invalid_code`: the end of the lock that this
+    /// For `locked`: when the lock ends. For `rate_limited`: when to retry. For `invalid_code`: the end of the lock that this
     /// refusal started, if it started one. Lets a caller answer `Retry-After` and count lockouts
     /// without reading the throttle state again.
     public let lockedUntil: Date?
@@ -57,4 +59,7 @@ public struct TwofoldError: Error, Sendable, Equatable, CustomStringConvertible 
     /// application's, not pending any more): one message, so that an answer tells a caller
     /// nothing about factors it may not see.
     public static let factorNotFound = TwofoldError(.notFound, "factor not found")
+
+    /// Every "no such challenge" answer, another application's included.
+    public static let challengeNotFound = TwofoldError(.notFound, "challenge not found")
 }

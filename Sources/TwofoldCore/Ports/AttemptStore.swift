@@ -11,11 +11,15 @@ public protocol AttemptStore: Sendable {
     /// 2. otherwise load the snapshot and call `decide` (pure computation);
     /// 3. apply the decision with compare-and-set: a step only if the factor's last accepted
     ///    step is below the new one and the factor is still pending when activating, active otherwise;
-    ///    a recovery code only if it is unused. A lost compare-and-set is a denial
-    ///    (`replayed` for steps, `invalid_code` for recovery codes);
+    ///    a recovery code only if it is unused; a challenge only if it is still `pending` and not
+    ///    expired at `request.now` (it becomes `approved`, finished then), and, when activating,
+    ///    its factor is still pending (it becomes active as with a step). A lost compare-and-set
+    ///    is a denial (`replayed` for steps and challenges, `invalid_code` for recovery codes);
     /// 4. update the throttle: success clears it (no throttle row remains); `invalid_code` and
     ///    `replayed` count a failure and lock for `request.throttle.lockDuration(afterFailures:)`;
-    ///    `no_factors` changes nothing and leaves no row behind;
+    ///    `no_factors` changes nothing and leaves no row behind. A counted failure also counts a
+    ///    wrong attempt on every challenge of the snapshot still pending; one that reaches its
+    ///    `maxAttempts` ends `denied` with reason `too_many_attempts`, finished at `request.now`;
     /// 5. append `audit(outcome)`; commit.
     /// If `decide` throws, nothing is written and the error is rethrown.
     func attempt(
@@ -34,6 +38,8 @@ public struct AttemptRequest: Sendable {
         case activate(FactorID)
         /// Find two consecutive HOTP codes within a wide window.
         case resynchronize(FactorID)
+        /// Check a code against one login challenge only (and count a failure against it).
+        case answerChallenge(ChallengeID)
     }
 
     public var applicationID: ApplicationID
@@ -70,11 +76,17 @@ public struct AttemptSnapshot: Sendable {
     public var factors: [FactorRecord]
     /// `.verify`: the unused recovery codes; otherwise empty.
     public var recoveryCodes: [RecoveryCodeRecord]
+    /// Code challenges (mode `code`) still `pending` and not expired at the request's time:
+    /// `.verify`, the user's `login` ones; `.activate`, the `enrollment` ones of the named
+    /// factor; `.answerChallenge`, the named one if it is the user's and a `login` one;
+    /// `.resynchronize`, none. Newest first.
+    public var challenges: [ChallengeRecord]
     public var dataKey: WrappedKey?
 
-    public init(factors: [FactorRecord], recoveryCodes: [RecoveryCodeRecord], dataKey: WrappedKey?) {
+    public init(factors: [FactorRecord], recoveryCodes: [RecoveryCodeRecord], challenges: [ChallengeRecord] = [], dataKey: WrappedKey?) {
         self.factors = factors
         self.recoveryCodes = recoveryCodes
+        self.challenges = challenges
         self.dataKey = dataKey
     }
 }
@@ -100,6 +112,23 @@ public enum AttemptDecision: Sendable, Equatable {
 public enum Acceptance: Sendable, Equatable {
     case step(StepAcceptance)
     case recoveryCode(RecoveryCodeAcceptance)
+    case challenge(ChallengeAcceptance)
+}
+
+/// A challenge's code, used up: the challenge becomes `approved`.
+public struct ChallengeAcceptance: Sendable, Equatable {
+    public var challengeID: ChallengeID
+    public var factorID: FactorID
+    public var factorType: FactorType
+    /// Whether this acceptance also turns the pending factor active (an enrollment challenge).
+    public var activate: Bool
+
+    public init(challengeID: ChallengeID, factorID: FactorID, factorType: FactorType, activate: Bool) {
+        self.challengeID = challengeID
+        self.factorID = factorID
+        self.factorType = factorType
+        self.activate = activate
+    }
 }
 
 /// A TOTP step or HOTP counter of one factor, consumed.

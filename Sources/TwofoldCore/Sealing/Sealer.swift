@@ -52,6 +52,32 @@ struct Sealer: Sendable {
         return try OTPSecret(bytes: bytes)
     }
 
+    static func phoneContext(_ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID) -> [String] {
+        ["phone-number", applicationID.rawValue, userID.rawValue, factorID.rawValue]
+    }
+
+    /// A phone factor's number, sealed like an OTP secret but under its own context, so that a
+    /// sealed number can never be opened as a secret or the other way round.
+    func sealPhone(_ phone: PhoneNumber, dataKey: SymmetricKey, _ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID) throws(TwofoldError) -> [UInt8] {
+        try Envelope.seal(Array(phone.e164.utf8), key: dataKey, context: Self.phoneContext(applicationID, userID, factorID), random: random)
+    }
+
+    static func openPhone(_ sealed: [UInt8], dataKey: SymmetricKey, _ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID) throws -> PhoneNumber {
+        let bytes = try Envelope.open(sealed, key: dataKey, context: phoneContext(applicationID, userID, factorID))
+        return try PhoneNumber(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The key under which challenge codes are hashed, derived from the user's data key like the
+    /// recovery codes' key.
+    static func challengeCodeKey(dataKey: SymmetricKey) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: dataKey, info: Array("twofold challenge codes v1".utf8), outputByteCount: 32)
+    }
+
+    /// Bound to the challenge's id, so that a hash copied onto another challenge matches nothing.
+    static func challengeCodeHash(_ code: String, challengeID: ChallengeID, key: SymmetricKey) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array("\(challengeID.rawValue):\(code)".utf8), using: key))
+    }
+
     /// The key under which recovery codes are hashed: derived from the user's data key, so
     /// the hashes are keyed per user and become useless once the user is erased.
     static func recoveryCodeKey(dataKey: SymmetricKey) -> SymmetricKey {

@@ -35,12 +35,15 @@ public struct UserExport: Sendable, Codable, Equatable {
     public var factors: [Factor]
     public var recoveryCodes: RecoveryCodeSummary
     public var throttle: Throttle
+    /// The user's challenges, newest first, without their codes' hashes.
+    public var challenges: [Challenge]
     public var auditEvents: [Event]
 }
 
 /// What an operator does to one user: reset, unlock, export, erase, and listing.
 public struct AdministrationService: Sendable {
-    let store: any UserStore & FactorStore & KeyStore & AuditStore
+    let store: any UserStore & FactorStore & KeyStore & AuditStore & ChallengeStore
+    let sealer: Sealer
     let audit: AuditRecorder
     let clock: any WallClock
 
@@ -90,6 +93,7 @@ public struct AdministrationService: Sendable {
         let codes = try await store.recoveryCodes(applicationID: application.id, userID: userID)
         let throttle = try await store.throttleState(applicationID: application.id, userID: userID)
         let dataKey = try await store.wrappedDataKey(applicationID: application.id, userID: userID)
+        let challenges = try await store.challenges(applicationID: application.id, userID: userID)
         var events: [AuditEvent] = []
         var query = AuditQuery(applicationID: application.id, userID: userID, limit: 500)
         while true {
@@ -100,14 +104,22 @@ public struct AdministrationService: Sendable {
         }
         if factors.isEmpty, codes.isEmpty, throttle == nil, dataKey == nil, events.isEmpty { return nil }
         let now = clock.now()
+        // The user's own export is the one place their phone numbers appear in full.
+        let opened = try dataKey.map { try sealer.openDataKey($0, application.id, userID) }
+        let shown = try factors.map { record -> Factor in
+            guard record.type.isPhone, let opened else { return record.summary }
+            let phone = try Sealer.openPhone(record.sealedSecret, dataKey: opened, application.id, userID, record.id)
+            return record.summary.showingPhone(phone.e164)
+        }
         try await store.appendAudit(audit(.userExported, application.id, userID, actor: actor, at: now))
         return UserExport(
             application: application.name,
             userID: userID.rawValue,
             exportedAt: now,
-            factors: factors.map(\.summary),
+            factors: shown,
             recoveryCodes: .init(codes),
             throttle: .init(consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil),
+            challenges: challenges.map { Challenge($0, at: now) },
             auditEvents: events.map { .init(time: $0.time, action: $0.action, outcome: $0.outcome, reason: $0.reason, actor: $0.actor, factorID: $0.factorID) }
         )
     }

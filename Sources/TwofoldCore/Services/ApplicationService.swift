@@ -39,4 +39,60 @@ public struct ApplicationService: Sendable {
     public func applications() async throws -> [Application] {
         try await store.applications()
     }
+
+    /// A change to one optional setting: keep it, set it, or clear it (back to the default).
+    public enum SettingChange: Sendable, Equatable {
+        case keep
+        case set(String)
+        case clear
+    }
+
+    /// Changes the application's SMS template and domain.
+    /// - Throws: `invalid_request` naming the field; `not_found`.
+    @discardableResult
+    public func updateSettings(named name: String, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
+        try await updateSettings(of: try await application(named: name), smsTemplate: smsTemplate, domain: domain, actor: actor)
+    }
+
+    /// The application with this id.
+    /// - Throws: `not_found`.
+    public func application(id: ApplicationID) async throws -> Application {
+        guard let application = try await store.applications().first(where: { $0.id == id }) else {
+            throw TwofoldError.notFound("application \(id)")
+        }
+        return application
+    }
+
+    /// ``updateSettings(named:smsTemplate:domain:actor:)`` for the application with this id.
+    @discardableResult
+    public func updateSettings(id: ApplicationID, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
+        try await updateSettings(of: try await application(id: id), smsTemplate: smsTemplate, domain: domain, actor: actor)
+    }
+
+    private func updateSettings(of found: Application, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
+        var application = found
+        let name = found.name
+        switch smsTemplate {
+        case .keep: break
+        case .clear: application.smsTemplate = nil
+        case .set(let template):
+            try Application.validateSMSTemplate(template, field: "sms_template")
+            application.smsTemplate = template
+        }
+        switch domain {
+        case .keep: break
+        case .clear: application.domain = nil
+        case .set(let domain):
+            try Application.validateDomain(domain, field: "domain")
+            application.domain = domain
+        }
+        var details: [String: String] = [:]
+        if smsTemplate != .keep { details["sms_template"] = application.smsTemplate == nil ? "default" : "set" }
+        if domain != .keep { details["domain"] = application.domain ?? "none" }
+        guard try await store.updateApplicationSettings(application, audit: audit(.applicationUpdated, application.id, nil, actor: actor,
+                                                                                 details: details)) else {
+            throw TwofoldError.notFound("application \"\(name)\"")
+        }
+        return application
+    }
 }

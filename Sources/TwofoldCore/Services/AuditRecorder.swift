@@ -30,6 +30,9 @@ public struct AuditRecorder: Sendable {
             return self(action, applicationID, userID, actor: actor, outcome: "allow", factorID: step.factorID, at: time)
         case .accepted(.recoveryCode):
             return self(action, applicationID, userID, actor: actor, outcome: "allow", details: ["method": "recovery_code"], at: time)
+        case .accepted(.challenge(let challenge)):
+            return self(action, applicationID, userID, actor: actor, outcome: "allow", factorID: challenge.factorID,
+                        details: ["method": challenge.factorType.rawValue, "challenge_id": challenge.challengeID.rawValue], at: time)
         case .denied(let reason, nil):
             return self(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID, at: time)
         case .denied(let reason, let lockedUntil?):

@@ -16,9 +16,10 @@ struct CodeChecker {
         // Every factor is opened before any code is compared: a factor that cannot be opened
         // fails the whole attempt (nothing counted) before a guess is evaluated against the
         // others, so it cannot hand out uncounted guesses.
-        let generators = try active.map { try generator(for: $0, dataKey: dataKey) }
+        let otpFactors = active.filter { !$0.type.isPhone }
+        let generators = try otpFactors.map { try generator(for: $0, dataKey: dataKey) }
         var replayed = false
-        for (factor, generator) in zip(active, generators) {
+        for (factor, generator) in zip(otpFactors, generators) {
             switch try check(code, against: factor, generator: generator, activate: false) {
             case .accept(let acceptance)?:
                 return .accept(acceptance)
@@ -27,6 +28,9 @@ struct CodeChecker {
             default:
                 continue
             }
+        }
+        if let accepted = matchChallenge(code, in: snapshot.challenges, activeFactors: active, dataKey: dataKey, activate: false) {
+            return accepted
         }
         if let normalized = RecoveryCodes.normalize(code), !snapshot.recoveryCodes.isEmpty {
             let hash = Sealer.recoveryCodeHash(normalized, key: Sealer.recoveryCodeKey(dataKey: dataKey))
@@ -37,6 +41,26 @@ struct CodeChecker {
             if let matched { return .acceptRecoveryCode(index: matched, remaining: snapshot.recoveryCodes.count - 1) }
         }
         return .reject(replayed ? .replayed : .invalidCode)
+    }
+
+    /// The first of `challenges` whose code is `code`, accepted; only a challenge of one of
+    /// `activeFactors` counts (a challenge outlives a factor deleted meanwhile), unless
+    /// `activate` (an enrollment challenge, whose factor is pending).
+    func matchChallenge(_ code: String, in challenges: [ChallengeRecord], activeFactors: [FactorRecord], dataKey: SymmetricKey,
+                        activate: Bool) -> AttemptDecision? {
+        guard !challenges.isEmpty, Self.isWellFormed(code, digits: ChallengeCodes.digits) else { return nil }
+        let key = Sealer.challengeCodeKey(dataKey: dataKey)
+        var matched: ChallengeRecord?
+        for challenge in challenges where challenge.acceptsCodes(at: now) {
+            guard activate || activeFactors.contains(where: { $0.id == challenge.factorID }), let stored = challenge.codeHash else { continue }
+            if ConstantTime.equal(stored, Sealer.challengeCodeHash(code, challengeID: challenge.id, key: key)), matched == nil {
+                matched = challenge
+            }
+        }
+        return matched.map { challenge in
+            .accept(.challenge(ChallengeAcceptance(challengeID: challenge.id, factorID: challenge.factorID,
+                                                   factorType: challenge.type.factorType, activate: activate)))
+        }
     }
 
     /// Checks a code against one factor: an accepted step, `.reject(.replayed)` when it matches
@@ -55,11 +79,15 @@ struct CodeChecker {
     /// - Throws: `sealing` when the secret does not open; `unavailable` for stored parameters no
     ///   generator accepts (the database was edited).
     func generator(for factor: FactorRecord, dataKey: SymmetricKey) throws -> Generator {
+        guard !factor.type.isPhone else {
+            throw TwofoldError(.invalidState, "factor \(factor.id) has no code generator: its codes are delivered")
+        }
         let secret = try Sealer.openSecret(factor.sealedSecret, dataKey: dataKey, factor.applicationID, factor.userID, factor.id)
         do {
             switch factor.type {
             case .totp: return .totp(try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period))
             case .hotp: return .hotp(try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits))
+            case .sms, .voice: preconditionFailure("phone factors are refused above")
             }
         } catch {
             throw TwofoldError(.unavailable, "factor \(factor.id) has stored parameters no generator accepts: \(error.message)")

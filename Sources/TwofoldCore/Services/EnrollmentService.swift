@@ -29,11 +29,16 @@ public struct EnrollmentService: Sendable {
     let audit: AuditRecorder
     let clock: any WallClock
     let random: any RandomSource
+    /// What follows a phone factor's confirmation code accepted here.
+    let completion: ChallengeCompletion
 
     /// Creates a pending TOTP or HOTP factor with a fresh secret. The returned ``Enrollment`` is
     /// the only time the secret leaves the service.
     /// - Throws: `invalid_request` for digits, period, issuer or label that cannot work.
     public func enroll(_ applicationID: ApplicationID, _ userID: UserID, _ request: EnrollmentRequest, actor: String) async throws -> Enrollment {
+        guard !request.type.isPhone else {
+            throw TwofoldError(.invalidRequest, "a \(request.type.rawValue) factor is enrolled with a phone number (ChallengeService.enrollPhone)")
+        }
         let now = clock.now()
         let factorID = FactorID.random(using: random)
         var generator = RandomSourceGenerator(source: random)
@@ -76,7 +81,7 @@ public struct EnrollmentService: Sendable {
     public func pendingEnrollmentURI(_ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID) async throws -> OTPAuthURI {
         let now = clock.now()
         guard let record = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }),
-              record.status == .pending, (record.expiresAt ?? now) > now,
+              record.status == .pending, !record.type.isPhone, (record.expiresAt ?? now) > now,
               let dataKey = try await sealer.dataKey(applicationID, userID, create: false) else {
             throw TwofoldError.factorNotFound
         }
@@ -106,13 +111,21 @@ public struct EnrollmentService: Sendable {
                 }
                 let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 let checker = CodeChecker(policy: policy, now: now)
+                if factor.type.isPhone {
+                    // The code of the confirmation challenge sent to the number.
+                    return checker.matchChallenge(code, in: snapshot.challenges, activeFactors: [], dataKey: dataKey, activate: true)
+                        ?? .reject(.invalidCode)
+                }
                 return try checker.check(code, against: factor, dataKey: dataKey, activate: true) ?? .reject(.invalidCode)
             },
             audit: { outcome in
                 self.audit.attempt(.factorActivated, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
             })
         switch outcome {
-        case .accepted:
+        case .accepted(let acceptance):
+            if case .challenge(let challenge) = acceptance {
+                await completion.approved(challenge, applicationID, userID)
+            }
             guard let factor = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }) else {
                 throw TwofoldError.factorNotFound
             }

@@ -12,6 +12,7 @@ public struct TwofoldServices: Sendable {
     public let keyRotation: KeyRotationService
     public let audit: AuditService
     public let health: HealthService
+    public let challenges: ChallengeService
     public let policy: VerificationPolicy
 
     /// Loads (or creates) the deployment's audit keys and returns the services over `store`,
@@ -21,21 +22,36 @@ public struct TwofoldServices: Sendable {
         store: any TwofoldStore,
         keyring: Keyring,
         policy: VerificationPolicy = VerificationPolicy(),
+        challengePolicy: ChallengePolicy = ChallengePolicy(publicURL: URL(string: "http://127.0.0.1:8080")!),
+        providers: DeliveryProviderSet = .none,
+        observer: any ChallengeObserver = NoChallengeObserver(),
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldServices {
         try policy.validate()
+        try challengePolicy.validate()
         let sealer = Sealer(store: store, keyring: keyring, random: random)
         let recorder = AuditRecorder(clock: clock, chain: try await sealer.auditChain())
+        let watch = ChallengeWatch()
+        let dispatcher = ChallengeDispatcher(providers: providers, policy: challengePolicy, store: store, audit: recorder,
+                                             clock: clock, observer: observer, watch: watch)
+        let budgetKey = try await sealer.systemKey("send-budget")
+        let completion = ChallengeCompletion(store: store, sealer: sealer, policy: challengePolicy, watch: watch, dispatcher: dispatcher,
+                                             observer: observer, clock: clock, budgetKey: budgetKey)
         return TwofoldServices(
             applications: ApplicationService(store: store, audit: recorder, clock: clock, random: random),
             apiKeys: APIKeyService(store: store, audit: recorder, clock: clock, random: random),
-            enrollment: EnrollmentService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random),
-            verification: VerificationService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random),
-            administration: AdministrationService(store: store, audit: recorder, clock: clock),
+            enrollment: EnrollmentService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random,
+                                          completion: completion),
+            verification: VerificationService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random,
+                                              completion: completion),
+            administration: AdministrationService(store: store, sealer: sealer, audit: recorder, clock: clock),
             keyRotation: KeyRotationService(store: store, sealer: sealer, audit: recorder),
             audit: AuditService(store: store, audit: recorder, clock: clock),
             health: HealthService(store: store),
+            challenges: ChallengeService(store: store, sealer: sealer, policy: challengePolicy, verification: policy, audit: recorder,
+                                         clock: clock, random: random, dispatcher: dispatcher, watch: watch, observer: observer,
+                                         budgetKey: budgetKey, completion: completion),
             policy: policy)
     }
 

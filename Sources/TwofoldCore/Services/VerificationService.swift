@@ -8,6 +8,9 @@ public struct VerificationService: Sendable {
     let audit: AuditRecorder
     let clock: any WallClock
     let random: any RandomSource
+    /// What follows a challenge's code accepted here: its long poll answers at once, and the
+    /// pumping guard gets its token back.
+    let completion: ChallengeCompletion
 
     /// Is `code` good for this user now? Checks the active factors, then unused recovery codes.
     ///
@@ -44,6 +47,9 @@ public struct VerificationService: Sendable {
             return (.allow(.factor(step.factorID, step.factorType)), nil)
         case .accepted(.recoveryCode(let code)):
             return (.allow(.recoveryCode(remaining: code.remaining)), nil)
+        case .accepted(.challenge(let challenge)):
+            await completion.approved(challenge, applicationID, userID)
+            return (.allow(.factor(challenge.factorID, challenge.factorType)), nil)
         case .denied(let reason, let lockedUntil):
             return (.deny(reason, retryAfter: nil), lockedUntil)
         case .locked(let until):
