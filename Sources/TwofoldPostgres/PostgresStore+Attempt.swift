@@ -45,10 +45,21 @@ extension PostgresStore {
                 snapshot.factors.append(columns.record(request.applicationID, request.userID))
             case .recoveryCode(let code):
                 snapshot.recoveryCodes.append(code)
+            case .challenge(let columns):
+                snapshot.challenges.append(columns.record(request.applicationID, request.userID))
             case .apiKeyActive:
                 apiKeyActive = true
             case .shardHead:
                 throw TwofoldError(.unavailable, "a shard head was read as a row of an attempt")
+            }
+        }
+
+        /// Puts the challenges newest first (creation, then id in byte order, both descending),
+        /// once every row is in.
+        mutating func finish() {
+            snapshot.challenges.sort {
+                $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt
+                    : $1.id.rawValue.utf8.lexicographicallyPrecedes($0.id.rawValue.utf8)
             }
         }
     }
@@ -61,6 +72,12 @@ extension PostgresStore {
         var drift: Int64?
         var activate = false
         var codeIndex: Int64?
+        /// The challenge an acceptance approves.
+        var challengeID: String?
+        /// The pending factor that approval activates.
+        var activatedFactorID: String?
+        /// The snapshot's challenges, against which a counted failure counts a wrong code.
+        var countedChallenges: [String] = []
         /// What the attempt answers and writes to the throttle when its compare-and-set loses
         /// (or for a rejection), by Core's rule; a win clears the throttle in the write itself.
         let lost: ThrottleTransition
@@ -69,8 +86,12 @@ extension PostgresStore {
         var failures: Int64 = 0
         var lockedUntilMilliseconds: Int64?
 
+        /// The attempt's time: a challenge expiring then or before is not approved.
+        let now: Date
+
         init(_ decision: AttemptDecision, _ request: AttemptRequest, _ loaded: LoadedAttempt) {
             self.decision = decision
+            now = request.now
             switch decision {
             case .accept(.step(let accepted)):
                 factorID = accepted.factorID.rawValue
@@ -79,6 +100,9 @@ extension PostgresStore {
                 activate = accepted.activate
             case .accept(.recoveryCode(let accepted)):
                 codeIndex = Int64(accepted.index)
+            case .accept(.challenge(let accepted)):
+                challengeID = accepted.challengeID.rawValue
+                activatedFactorID = accepted.activate ? accepted.factorID.rawValue : nil
             case .reject:
                 break
             }
@@ -87,12 +111,17 @@ extension PostgresStore {
                 countsAsFailure = true
                 self.failures = Int64(failures)
                 lockedUntilMilliseconds = lockedUntil
+                countedChallenges = loaded.snapshot.challenges.map(\.id.rawValue)
             }
         }
 
         /// Whether its compare-and-set wins against the rows `snapshot` holds: the factor in the
-        /// status the decision expects, with an earlier step, or the recovery code unused. Under
-        /// the user's lock, that is what the write will find; without it, the write checks.
+        /// status the decision expects, with an earlier step; the recovery code unused; or the
+        /// challenge among the snapshot's (the user's, pending and unexpired), and, when
+        /// activating, its factor in the snapshot and pending. Under the user's lock, that is
+        /// what the write will find; without it, the write checks. An acceptance of a challenge
+        /// the snapshot does not hold loses without being tried: the write must know every
+        /// outcome before it is sent, since the events it appends record them.
         func wins(against snapshot: AttemptSnapshot) -> Bool {
             switch decision {
             case .accept(.step(let accepted)):
@@ -102,6 +131,12 @@ extension PostgresStore {
                 }
             case .accept(.recoveryCode(let accepted)):
                 return snapshot.recoveryCodes.contains { $0.index == accepted.index && $0.usedAt == nil }
+            case .accept(.challenge(let accepted)):
+                let now = StoredTime.milliseconds(now)
+                let open = snapshot.challenges.contains {
+                    $0.id == accepted.challengeID && $0.status == .pending && StoredTime.milliseconds($0.expiresAt) > now
+                }
+                return open && (!accepted.activate || snapshot.factors.contains { $0.id == accepted.factorID && $0.status == .pending })
             case .reject:
                 return false
             }
@@ -118,11 +153,16 @@ extension PostgresStore {
 }
 
 extension AttemptRequest.Purpose {
-    /// What the snapshot reads: the active factors and unused codes (verification), or one factor.
-    var snapshotScope: (verifying: Bool, factorID: String?) {
+    /// What the snapshot reads (``AttemptSnapshot``): the active factors or the one named, the
+    /// unused recovery codes or none, and the open code challenges of a purpose (of the named
+    /// factor, or the one named) or none.
+    var snapshotScope: (activeFactors: Bool, factorID: FactorID?, recoveryCodes: Bool, challenges: ChallengePurpose?,
+                        challengeID: ChallengeID?) {
         switch self {
-        case .verify: (true, nil)
-        case .activate(let id), .resynchronize(let id): (false, id.rawValue)
+        case .verify: (true, nil, true, .login, nil)
+        case .activate(let id): (false, id, false, .enrollment, nil)
+        case .resynchronize(let id): (false, id, false, nil, nil)
+        case .answerChallenge(let id): (true, nil, false, .login, id)
         }
     }
 }

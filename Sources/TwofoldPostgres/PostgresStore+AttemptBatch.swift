@@ -15,12 +15,15 @@ import TwofoldCore
 /// How (``PostgresStore/record(_:underLocks:)``), optimistically, without a transaction held
 /// open across the decision: one statement reads every attempt's snapshot and the heads of the
 /// shards their events go to; `decide` runs for each, and each event is chained onto its shard's
-/// head here; then one call of `twofold_record_attempts` (``PostgresMigration/recordAttempts``)
-/// takes the users' advisory locks and the heads' row locks in the usual order, checks that the
-/// throttle states and heads are still those read, and writes the compare-and-sets, throttle
-/// updates, events and heads, or nothing. The compare-and-set alone still refuses a replay: one
-/// that loses to another node rolls the call back. The read holds no lock, so nothing waits on a
-/// decision being made in this process.
+/// head here; then one call of `twofold_record_attempts_with_challenges`
+/// (``PostgresMigration/challenges``, which extends ``PostgresMigration/recordAttempts``'s) takes
+/// the users' advisory locks and the heads' row locks in the usual order, checks that the
+/// throttle states and heads are still those read, and writes the compare-and-sets (steps,
+/// recovery codes, challenges and the factors they activate), throttle updates, the wrong codes
+/// counted against the snapshots' challenges, events and heads, or nothing. The compare-and-set
+/// alone still refuses a replay: one that loses to another node (or to a challenge finished,
+/// purged or canceled meanwhile) rolls the call back. The read holds no lock, so nothing waits
+/// on a decision being made in this process.
 ///
 /// Scheduling (``PostgresStore/queueAttempt(_:closures:)``): an attempt is queued, and a drain
 /// starts if none runs; a drain takes the queued attempts (one per user per batch, in arrival
@@ -445,9 +448,7 @@ extension PostgresStore {
     ) async throws -> (statement: RecordAttemptsStatement, results: [Result<AttemptOutcome, any Error>]) {
         var snapshotStatement = AttemptBatchSnapshotStatement()
         for (index, request) in requests.enumerated() {
-            let (verifying, factorID) = request.purpose.snapshotScope
-            snapshotStatement.append(index, request.applicationID.rawValue, request.userID.rawValue, verifying: verifying,
-                                     factorID: factorID, apiKeyID: request.apiKeyID)
+            snapshotStatement.append(index, request)
         }
         snapshotStatement.shards = shards.map(Int32.init)
         var loaded = [LoadedAttempt](repeating: LoadedAttempt(), count: requests.count)
@@ -461,6 +462,9 @@ extension PostgresStore {
                 throw TwofoldError(.unavailable, "a batch's snapshot has a row of attempt \(index), which it does not hold")
             }
             try loaded[index].add(row, of: requests[index])
+        }
+        for index in loaded.indices {
+            loaded[index].finish()
         }
 
         var statement = RecordAttemptsStatement()

@@ -27,12 +27,23 @@ extension PostgresStore {
         }
     }
 
+    /// The factor's pending challenges end `canceled` (`factor_deleted`) at the event's time, in
+    /// the same statement.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try await transaction("delete factor \(factorID)") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
             let deleted = try await connection.rows("""
-                DELETE FROM factors WHERE id = \(factorID.rawValue) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
-                RETURNING 1
+                WITH deleted AS (
+                    DELETE FROM factors WHERE id = \(factorID.rawValue) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                    RETURNING 1
+                ), canceled AS (
+                    UPDATE challenges
+                    SET status = 'canceled', reason = \(ChallengeReason.factorDeleted.rawValue),
+                        finished_at = \(StoredTime.milliseconds(audit.draft.time))
+                    WHERE EXISTS (SELECT FROM deleted) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                      AND status = 'pending' AND factor_id = \(factorID.rawValue)
+                )
+                SELECT 1 FROM deleted
                 """, logger: logger).count == 1
             if deleted {
                 try await appendAudit(audit, on: connection)

@@ -38,7 +38,8 @@ extension PostgresStore {
             """, logger: logger).first.map { try $0.decode(Bool.self) } ?? false
     }
 
-    /// Holds the user's lock, then checks that the user exists and deletes.
+    /// Holds the user's lock, then checks that the user exists and deletes their factors,
+    /// recovery codes and challenges (the counts are the first two).
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await transaction("reset the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
@@ -48,6 +49,8 @@ extension PostgresStore {
                     DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), codes AS (
                     DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), challenges AS (
+                    DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 )
                 SELECT (SELECT count(*) FROM factors), (SELECT count(*) FROM codes)
                 """, logger: logger).first.map { try $0.decode((Int, Int).self) } ?? (0, 0)
@@ -69,7 +72,8 @@ extension PostgresStore {
         }
     }
 
-    /// Appends `audit` only when a row was deleted or an event named the user.
+    /// Deletes the user's throttle state, factors, recovery codes, data key and challenges;
+    /// appends `audit` only when a row was deleted or an event named the user.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await transaction("erase the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
@@ -82,9 +86,11 @@ extension PostgresStore {
                     DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), wrapped AS (
                     DELETE FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), challenges AS (
+                    DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM state) + (SELECT count(*) FROM factors) + (SELECT count(*) FROM codes)
-                    + (SELECT count(*) FROM wrapped)
+                    + (SELECT count(*) FROM wrapped) + (SELECT count(*) FROM challenges)
                 """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
             if deleted == 0 {
                 // Nothing stored: erase only if an event still names the user, and otherwise

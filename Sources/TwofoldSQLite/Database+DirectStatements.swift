@@ -7,11 +7,13 @@ enum SQLiteValue {
     case integer(Int64)
     case text(String)
     case blob([UInt8])
+    case real(Double)
     case null
 
     static func integer(_ value: Int) -> SQLiteValue { .integer(Int64(value)) }
     static func optional(_ value: Int64?) -> SQLiteValue { value.map(SQLiteValue.integer) ?? .null }
     static func optional(_ value: String?) -> SQLiteValue { value.map(SQLiteValue.text) ?? .null }
+    static func optional(_ value: [UInt8]?) -> SQLiteValue { value.map(SQLiteValue.blob) ?? .null }
 }
 
 /// Statements that bind and read SQLite's values themselves, for the statements every
@@ -94,6 +96,8 @@ private struct DirectStatement: ~Copyable {
                 code = sqlite3_bind_zeroblob(handle, index, 0)
             case .blob(let bytes):
                 code = bytes.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), transient) }
+            case .real(let real):
+                code = sqlite3_bind_double(handle, index, real)
             case .null:
                 code = sqlite3_bind_null(handle, index)
             }
@@ -172,10 +176,27 @@ struct DirectRow {
     }
 
     func bytes(_ column: Int32) throws -> [UInt8] {
-        guard sqlite3_column_type(handle, column) == SQLITE_BLOB else { throw mismatch(column, "a blob") }
-        let count = Int(sqlite3_column_bytes(handle, column))
-        guard count > 0, let start = sqlite3_column_blob(handle, column) else { return [] }
-        return Array(UnsafeRawBufferPointer(start: start, count: count))
+        guard let value = try optionalBytes(column) else { throw mismatch(column, "a blob") }
+        return value
+    }
+
+    func optionalBytes(_ column: Int32) throws -> [UInt8]? {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL:
+            return nil
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard count > 0, let start = sqlite3_column_blob(handle, column) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: start, count: count))
+        default:
+            throw mismatch(column, "a blob")
+        }
+    }
+
+    /// A REAL column (an INTEGER is not accepted: a `STRICT` REAL column never holds one).
+    func double(_ column: Int32) throws -> Double {
+        guard sqlite3_column_type(handle, column) == SQLITE_FLOAT else { throw mismatch(column, "a real number") }
+        return sqlite3_column_double(handle, column)
     }
 
     private func mismatch(_ column: Int32, _ expected: String) -> TwofoldError {

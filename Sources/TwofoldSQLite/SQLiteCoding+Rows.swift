@@ -50,7 +50,9 @@ extension SQLiteCoding {
     static func application(_ row: Row) throws -> Application {
         Application(id: try applicationID(try row.decode(String.self, forColumn: "id")),
                     name: try row.decode(String.self, forColumn: "name"),
-                    createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")))
+                    createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
+                    smsTemplate: try row.decode(String?.self, forColumn: "sms_template"),
+                    domain: try row.decode(String?.self, forColumn: "domain"))
     }
 
     static func apiKey(_ row: Row) throws -> APIKeyRecord {

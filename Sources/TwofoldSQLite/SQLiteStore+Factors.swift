@@ -38,12 +38,14 @@ extension SQLiteStore {
         }
     }
 
-    /// Appends `audit` only when the factor existed: nothing changed otherwise.
+    /// Cancels the factor's pending challenges (finished at the event's time) and appends
+    /// `audit`, only when the factor existed: nothing changed otherwise.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try await write("delete a factor") { db in
             try db.run(sql: "DELETE FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
                            arguments: [factorID.rawValue, applicationID.rawValue, userID.rawValue])
             guard db.changesCount > 0 else { return false }
+            try Self.cancelChallenges(of: factorID, applicationID, userID, at: audit.draft.time, db)
             try Self.appendAudit(audit, db)
             return true
         }

@@ -17,6 +17,26 @@ struct ApplicationStoreConformance: StoreFixtures {
         }
     }
 
+    @Test("settings: the SMS template and domain are stored, read back, replaced and cleared; an unknown id writes nothing",
+          arguments: StoreUnderTest.all)
+    func updatesSettings(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            try await store.insertApplication(Application(id: app, name: "default", createdAt: start, smsTemplate: "Code {code}", domain: "a.example"),
+                                              audit: audit(.applicationCreated, app))
+            #expect(try await store.application(named: "default")?.smsTemplate == "Code {code}")
+            var changed = try #require(try await store.application(named: "default"))
+            changed.smsTemplate = nil
+            changed.domain = "shop.example.com"
+            #expect(try await store.updateApplicationSettings(changed, audit: audit(.applicationUpdated, app)))
+            #expect(try await store.application(named: "default") == changed)
+            #expect(try await store.applications() == [changed])
+            let events = try await store.auditEvents(AuditQuery()).count
+            let stranger = Application(id: otherApp, name: "other", createdAt: start, domain: "x.example")
+            #expect(try await store.updateApplicationSettings(stranger, audit: audit(.applicationUpdated, otherApp)) == false)
+            #expect(try await store.auditEvents(AuditQuery()).count == events)
+        }
+    }
+
     @Test("lists applications by name in byte order, whatever the database's collation", arguments: StoreUnderTest.all)
     func listsInByteOrder(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in

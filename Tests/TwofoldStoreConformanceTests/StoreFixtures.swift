@@ -24,12 +24,29 @@ extension StoreFixtures {
     /// A TOTP factor (of alice's in `app`, active, unless told otherwise) whose id is `fac_` and
     /// 26 × `id`, created at `start`.
     func factor(_ id: String, user: UserID? = nil, status: FactorStatus = .active, last: UInt64? = nil, expiresAt: Date? = nil,
-                application: ApplicationID? = nil) -> FactorRecord {
+                application: ApplicationID? = nil, type: FactorType = .totp) -> FactorRecord {
         FactorRecord(
             id: FactorID(rawValue: "fac_" + String(repeating: id, count: 26))!, applicationID: application ?? app,
-            userID: user ?? alice, type: .totp, status: status, createdAt: start, expiresAt: expiresAt, label: "alice",
+            userID: user ?? alice, type: type, status: status, createdAt: start, expiresAt: expiresAt, label: "alice",
             issuer: "ACME", algorithm: .sha256, digits: 8, period: 30, sealedSecret: Array("opaque-\(id)".utf8),
             lastAcceptedStep: last)
+    }
+
+    /// A challenge id ending in `name` (letters `a`…`z`, digits `2`…`7`), padded with `a`.
+    func challengeID(_ name: String) -> ChallengeID {
+        ChallengeID(rawValue: "chl_" + String(repeating: "a", count: 26 - name.count) + name)!
+    }
+
+    /// A pending SMS login challenge for a code (of alice's in `app` unless told otherwise),
+    /// created at `start` and expiring 5 minutes later unless told otherwise, 5 attempts allowed.
+    func challenge(_ name: String, factor factorID: FactorID, user: UserID? = nil, application: ApplicationID? = nil,
+                   mode: ChallengeMode = .code, purpose: ChallengePurpose = .login, createdAt: Date? = nil,
+                   expiresAt: Date? = nil, codeHash: [UInt8]? = [0xC0, 0xDE], maxAttempts: Int = 5) -> ChallengeRecord {
+        let created = createdAt ?? start
+        return ChallengeRecord(id: challengeID(name), applicationID: application ?? app, userID: user ?? alice, factorID: factorID,
+                               type: .sms, mode: mode, purpose: purpose, createdAt: created,
+                               expiresAt: expiresAt ?? created.addingTimeInterval(300), codeHash: mode == .code ? codeHash : nil,
+                               maxAttempts: maxAttempts)
     }
 
     /// An attempt of alice's (unless told otherwise) in `app`, at `start` unless told otherwise,

@@ -9,60 +9,83 @@ import TwofoldOTP
 // or a time, U+0001 for an event's text).
 
 /// Everything the attempts of a batch read, in one statement of rows padded to one shape: the
-/// index of the attempt, the kind of row, text columns t1…t6, BIGINT n1…n7, BYTEA b, b2, b3:
+/// index of the attempt, the kind of row, text columns t1…t11, BIGINT n1…n7, BYTEA b, b2, b3:
 /// - 0, the throttle state: n1 failures, n2 locked_until;
 /// - 1, the data key: t1 key_id, b wrapped;
-/// - 2, each factor (the active ones when verifying, else the named one): t1…t6 id, type, status,
-///   label, issuer, algorithm; n1…n7 created_at, activated_at, expires_at, last_step, digits,
-///   period, drift; b sealed_secret;
-/// - 3, each unused recovery code (verification only): n1…n3 idx, created_at, used_at; b hash;
+/// - 2, each factor (the active ones when `activeFactors`, else the named one): t1…t6 id, type,
+///   status, label, issuer, algorithm; n1…n7 created_at, activated_at, expires_at, last_step,
+///   digits, period, drift; b sealed_secret;
+/// - 3, each unused recovery code (when `recoveryCodes`): n1…n3 idx, created_at, used_at; b hash;
+/// - 4, each open code challenge of the attempt's purpose (``AttemptSnapshot/challenges``): t1…t11
+///   id, factor_id, type, mode, purpose, status, reason, context, delivery_provider,
+///   delivery_status, delivery_reference; n1…n6 created_at, expires_at, finished_at,
+///   failed_attempts, max_attempts, delivery_attempt; b code_hash;
 /// - 5, when an API key id is given and that key exists unrevoked: one row, no values;
 /// - 6, index -1, the head of each shard of `shards`: n1 shard, n2 head_seq, n3 first_seq;
 ///   b head_mac, b2 first_prev_mac, b3 tag.
-/// Factors come oldest first, codes by index.
+/// Factors come oldest first, codes by index, challenges oldest first (the caller turns them
+/// round, newest first, in byte order of their ids).
 ///
 /// Each table is read in a LATERAL subquery fenced with `OFFSET 0`, so that it is looked up by
 /// its index once per attempt: prepared, the statement runs a generic plan, which does not know
 /// how many attempts the arrays hold (it guesses 100), and would otherwise hash whole tables of a
-/// few thousand rows to join them with a batch of one.
+/// few thousand rows to join them with a batch of one. Challenges are found through the user's
+/// pending ones (`challenges_by_user`), filtered by purpose, factor or id: one lookup whatever
+/// the purpose, none for a purpose that reads no challenges.
 struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
     static let sql = """
         WITH r AS (
-            SELECT * FROM unnest($1::INT[], $2::TEXT[], $3::TEXT[], $4::BOOLEAN[], $5::TEXT[], $6::TEXT[])
-                AS r (i, app, usr, verifying, fid, key)
+            SELECT * FROM unnest($1::INT[], $2::TEXT[], $3::TEXT[], $4::BOOLEAN[], $5::TEXT[], $6::TEXT[], $8::BOOLEAN[],
+                                 $9::TEXT[], $10::TEXT[], $11::BIGINT[])
+                AS r (i, app, usr, active, fid, key, codes, cpurpose, cid, now)
         )
         SELECT r.i, 0, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT,
+               NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT,
                s.failures::BIGINT, s.locked_until, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT,
                NULL::BYTEA, NULL::BYTEA, NULL::BYTEA
         FROM r CROSS JOIN LATERAL (
             SELECT failures, locked_until FROM user_state WHERE app_id = r.app AND user_id = r.usr OFFSET 0) AS s
         UNION ALL
-        SELECT r.i, 1, d.key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.wrapped, NULL, NULL
+        SELECT r.i, 1, d.key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, d.wrapped, NULL, NULL
         FROM r CROSS JOIN LATERAL (
             SELECT key_id, wrapped FROM data_keys WHERE app_id = r.app AND user_id = r.usr OFFSET 0) AS d
         UNION ALL
-        SELECT r.i, 2, f.id, f.type, f.status, f.label, f.issuer, f.algorithm,
+        SELECT r.i, 2, f.id, f.type, f.status, f.label, f.issuer, f.algorithm, NULL, NULL, NULL, NULL, NULL,
                f.created_at, f.activated_at, f.expires_at, f.last_step, f.digits, f.period, f.drift, f.sealed_secret, NULL, NULL
         FROM r CROSS JOIN LATERAL (
             SELECT * FROM factors
-            WHERE app_id = r.app AND user_id = r.usr AND CASE WHEN r.verifying THEN status = 'active' ELSE id = r.fid END
+            WHERE app_id = r.app AND user_id = r.usr AND CASE WHEN r.active THEN status = 'active' ELSE id = r.fid END
             OFFSET 0) AS f
         UNION ALL
-        SELECT r.i, 3, NULL, NULL, NULL, NULL, NULL, NULL, c.idx, c.created_at, c.used_at, NULL, NULL, NULL, NULL, c.hash, NULL, NULL
+        SELECT r.i, 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               c.idx, c.created_at, c.used_at, NULL, NULL, NULL, NULL, c.hash, NULL, NULL
         FROM r CROSS JOIN LATERAL (
             SELECT idx, created_at, used_at, hash FROM recovery_codes
-            WHERE r.verifying AND app_id = r.app AND user_id = r.usr AND used_at IS NULL OFFSET 0) AS c
+            WHERE r.codes AND app_id = r.app AND user_id = r.usr AND used_at IS NULL OFFSET 0) AS c
         UNION ALL
-        SELECT r.i, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+        SELECT r.i, 4, c.id, c.factor_id, c.type, c.mode, c.purpose, c.status, c.reason, c.context, c.delivery_provider,
+               c.delivery_status, c.delivery_reference, c.created_at, c.expires_at, c.finished_at, c.failed_attempts,
+               c.max_attempts, c.delivery_attempt, NULL, c.code_hash, NULL, NULL
+        FROM r CROSS JOIN LATERAL (
+            SELECT * FROM challenges
+            WHERE r.cpurpose <> '' AND app_id = r.app AND user_id = r.usr AND status = 'pending' AND purpose = r.cpurpose
+              AND mode = 'code' AND code_hash IS NOT NULL AND expires_at > r.now
+              AND (r.fid = '' OR factor_id = r.fid) AND (r.cid = '' OR id = r.cid)
+            OFFSET 0) AS c
+        UNION ALL
+        SELECT r.i, 5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM r CROSS JOIN LATERAL (SELECT FROM api_keys WHERE id = r.key AND revoked_at IS NULL OFFSET 0) AS k
         UNION ALL
-        SELECT -1, 6, NULL, NULL, NULL, NULL, NULL, NULL, h.shard, h.head_seq, h.first_seq, NULL, NULL, NULL, NULL,
-               h.head_mac, h.first_prev_mac, h.tag
+        SELECT -1, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               h.shard, h.head_seq, h.first_seq, NULL, NULL, NULL, NULL, h.head_mac, h.first_prev_mac, h.tag
         FROM audit_shards h WHERE h.shard = ANY($7::INT[])
-        ORDER BY 1, 2, 9, 3
+        ORDER BY 1, 2, 14, 3
         """
     static let bindingDataTypes: [PostgresDataType] = [
-        .int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray, .int4Array,
+        .int4Array, .textArray, .textArray, .boolArray, .textArray, .textArray, .int4Array, .boolArray, .textArray, .textArray,
+        .int8Array,
     ]
     /// One row, decoded by its kind.
     enum SnapshotRow {
@@ -70,6 +93,7 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
         case dataKey(WrappedKey)
         case factor(FactorColumns)
         case recoveryCode(RecoveryCodeRecord)
+        case challenge(ChallengeColumns)
         case apiKeyActive
         case shardHead(AuditShardHead)
     }
@@ -98,44 +122,88 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
         }
     }
 
+    /// A challenge's columns; its application and user are the attempt's.
+    struct ChallengeColumns {
+        var id: ChallengeID
+        var factorID: FactorID
+        var type: ChallengeType
+        var mode: ChallengeMode
+        var purpose: ChallengePurpose
+        var status: ChallengeStatus
+        var reason: ChallengeReason?
+        var createdAt: Date
+        var expiresAt: Date
+        var finishedAt: Date?
+        var codeHash: [UInt8]?
+        var failedAttempts: Int
+        var maxAttempts: Int
+        var context: ChallengeContext
+        var delivery: ChallengeDelivery?
+
+        func record(_ applicationID: ApplicationID, _ userID: UserID) -> ChallengeRecord {
+            ChallengeRecord(id: id, applicationID: applicationID, userID: userID, factorID: factorID, type: type, mode: mode,
+                            purpose: purpose, status: status, reason: reason, createdAt: createdAt, expiresAt: expiresAt,
+                            finishedAt: finishedAt, codeHash: codeHash, failedAttempts: failedAttempts, maxAttempts: maxAttempts,
+                            context: context, delivery: delivery)
+        }
+    }
+
     /// `index` is the attempt's, or -1 for a shard head.
     typealias Row = (index: Int, row: SnapshotRow)
 
     var indices: [Int32] = []
     var applicationIDs: [String] = []
     var userIDs: [String] = []
-    var verifying: [Bool] = []
+    /// Whether the attempt reads the active factors (rather than the named one).
+    var activeFactors: [Bool] = []
     /// The factor an activation or resynchronisation names, or ''.
     var factorIDs: [String] = []
     /// The API key to check, or ''.
     var apiKeyIDs: [String] = []
     /// The shards whose heads to read.
     var shards: [Int32] = []
+    /// Whether the attempt reads the unused recovery codes.
+    var recoveryCodes: [Bool] = []
+    /// The purpose of the challenges the attempt reads, or '' for none.
+    var challengePurposes: [String] = []
+    /// The one challenge an answer names, or ''.
+    var challengeIDs: [String] = []
+    /// The attempt's time, in stored milliseconds: the challenges read expire after it.
+    var nows: [Int64] = []
 
-    mutating func append(_ index: Int, _ applicationID: String, _ userID: String, verifying: Bool, factorID: String?, apiKeyID: String?) {
+    mutating func append(_ index: Int, _ request: AttemptRequest) {
+        let scope = request.purpose.snapshotScope
         indices.append(Int32(index))
-        applicationIDs.append(applicationID)
-        userIDs.append(userID)
-        self.verifying.append(verifying)
-        factorIDs.append(factorID ?? "")
-        apiKeyIDs.append(apiKeyID ?? "")
+        applicationIDs.append(request.applicationID.rawValue)
+        userIDs.append(request.userID.rawValue)
+        activeFactors.append(scope.activeFactors)
+        factorIDs.append(scope.factorID?.rawValue ?? "")
+        apiKeyIDs.append(request.apiKeyID ?? "")
+        recoveryCodes.append(scope.recoveryCodes)
+        challengePurposes.append(scope.challenges?.rawValue ?? "")
+        challengeIDs.append(scope.challengeID?.rawValue ?? "")
+        nows.append(StoredTime.milliseconds(request.now))
     }
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 7)
+        var bindings = PostgresBindings(capacity: 11)
         bindings.append(indices)
         bindings.append(applicationIDs)
         bindings.append(userIDs)
-        bindings.append(verifying)
+        bindings.append(activeFactors)
         bindings.append(factorIDs)
         bindings.append(apiKeyIDs)
         bindings.append(shards)
+        bindings.append(recoveryCodes)
+        bindings.append(challengePurposes)
+        bindings.append(challengeIDs)
+        bindings.append(nows)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        let (i, kind, t1, t2, t3, t4, t5, t6, n1, n2, n3, n4, n5, n6, n7, b, b2, b3) = try row.decode(
-            (Int, Int, String?, String?, String?, String?, String?, String?,
+        let (i, kind, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, n1, n2, n3, n4, n5, n6, n7, b, b2, b3) = try row.decode(
+            (Int, Int, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?, String?,
              Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, ByteBuffer?, ByteBuffer?, ByteBuffer?).self)
         func incomplete(_ what: String) -> TwofoldError {
             TwofoldError(.unavailable, "a \(what) row of an attempt's snapshot is incomplete")
@@ -160,6 +228,21 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
             guard let n1, let n2, let b else { throw incomplete("recovery code") }
             return (i, .recoveryCode(RecoveryCodeRecord(
                 index: Int(n1), hash: PostgresColumn.bytes(b), createdAt: PostgresColumn.date(n2), usedAt: PostgresColumn.date(n3))))
+        case 4:
+            guard let t1, let t2, let t3, let t4, let t5, let t6, let t8, let n1, let n2, let n4, let n5 else {
+                throw incomplete("challenge")
+            }
+            return (i, .challenge(ChallengeColumns(
+                id: try PostgresStore.identifier(t1), factorID: try PostgresStore.identifier(t2),
+                type: try PostgresStore.value(ChallengeType(rawValue: t3), "challenge type", t3),
+                mode: try PostgresStore.value(ChallengeMode(rawValue: t4), "challenge mode", t4),
+                purpose: try PostgresStore.value(ChallengePurpose(rawValue: t5), "challenge purpose", t5),
+                status: try PostgresStore.value(ChallengeStatus(rawValue: t6), "challenge status", t6),
+                reason: t7.map(ChallengeReason.init(rawValue:)),
+                createdAt: PostgresColumn.date(n1), expiresAt: PostgresColumn.date(n2), finishedAt: PostgresColumn.date(n3),
+                codeHash: b.map(PostgresColumn.bytes), failedAttempts: Int(n4), maxAttempts: Int(n5),
+                context: try PostgresColumn.context(t8),
+                delivery: try PostgresColumn.delivery(provider: t9, status: t10, reference: t11, attempt: n6))))
         case 5:
             return (i, .apiKeyActive)
         case 6:
@@ -174,18 +257,20 @@ struct AttemptBatchSnapshotStatement: PostgresPreparedStatement {
 }
 
 
-/// Calls `twofold_record_attempts` (``PostgresMigration/recordAttempts``): writes a batch's
-/// attempts, events and shard heads if what they were decided on is unchanged. Its one row: true
-/// when written, false when something changed (nothing written); SQLSTATE TF001 when a
-/// compare-and-set expected to win lost (nothing written either).
+/// Calls `twofold_record_attempts_with_challenges` (``PostgresMigration/challenges``, after
+/// ``PostgresMigration/recordAttempts``): writes a batch's attempts, with the challenges they
+/// approve or count wrong codes against, events and shard heads if what they were decided on is
+/// unchanged. Its one row: true when written, false when something changed (nothing written);
+/// SQLSTATE TF001 when a compare-and-set expected to win lost (nothing written either).
 struct RecordAttemptsStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT twofold_record_attempts(
+        SELECT twofold_record_attempts_with_challenges(
             $1::INT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::BOOLEAN[],
             $9::BIGINT[], $10::BIGINT[], $11::BIGINT[], $12::BOOLEAN[], $13::BOOLEAN[], $14::BIGINT[], $15::BIGINT[],
             $16::INT[], $17::BIGINT[], $18::BIGINT[], $19::TEXT[], $20::TEXT[], $21::TEXT[], $22::TEXT[], $23::TEXT[],
             $24::TEXT[], $25::TEXT[], $26::TEXT[], $27::TEXT[], $28::BYTEA[], $29::BYTEA[],
-            $30::INT[], $31::BIGINT[], $32::BYTEA[], $33::BYTEA[], $34::BIGINT[], $35::BYTEA[])
+            $30::INT[], $31::BIGINT[], $32::BYTEA[], $33::BYTEA[], $34::BIGINT[], $35::BYTEA[],
+            $36::TEXT[], $37::TEXT[], $38::INT[], $39::TEXT[])
         """
     static let bindingDataTypes: [PostgresDataType] = [
         .int4Array, .textArray, .textArray, .int8Array, .textArray, .int8Array, .int8Array, .boolArray,
@@ -193,6 +278,7 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
         .int4Array, .int8Array, .int8Array, .textArray, .textArray, .textArray, .textArray, .textArray,
         .textArray, .textArray, .textArray, .textArray, .byteaArray, .byteaArray,
         .int4Array, .int8Array, .byteaArray, .byteaArray, .int8Array, .byteaArray,
+        .textArray, .textArray, .int4Array, .textArray,
     ]
     typealias Row = Bool
 
@@ -216,6 +302,13 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
     private var hasState: [Bool] = []
     private var seenFailures: [Int64] = []
     private var seenLockedUntils: [Int64] = []
+    /// The challenge each attempt approves, or ''.
+    private var challengeIDs: [String] = []
+    /// The factor each attempt's approval activates, or ''.
+    private var challengeFactorIDs: [String] = []
+    /// Per challenge a counted failure counts against: the attempt's index, and the challenge.
+    private var countedIndices: [Int32] = []
+    private var countedChallengeIDs: [String] = []
     private var events: [AuditEvent] = []
     /// Per shard written: the head read and the head after the batch's events.
     private var heads: [(seen: AuditShardHead, next: AuditShardHead)] = []
@@ -225,7 +318,7 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
 
     /// An attempt to write: its plan, or none for a locked user (nothing but its event then);
     /// whether its compare-and-set is to win (when not, the write makes none, and counts the
-    /// failure); and the throttle state it was decided on.
+    /// failure, against the snapshot's challenges too); and the throttle state it was decided on.
     mutating func append(_ index: Int, _ request: AttemptRequest, _ plan: PostgresStore.AttemptPlan?, wins: Bool,
                          seen loaded: PostgresStore.LoadedAttempt) {
         indices.append(Int32(index))
@@ -243,6 +336,14 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
         hasState.append(loaded.hasState)
         seenFailures.append(loaded.hasState ? Int64(loaded.failures) : -1)
         seenLockedUntils.append(loaded.lockedUntilMilliseconds ?? -1)
+        challengeIDs.append(wins ? plan?.challengeID ?? "" : "")
+        challengeFactorIDs.append(wins ? plan?.activatedFactorID ?? "" : "")
+        if let plan, plan.countsAsFailure, !wins {
+            for challenge in plan.countedChallenges {
+                countedIndices.append(Int32(index))
+                countedChallengeIDs.append(challenge)
+            }
+        }
     }
 
     mutating func append(_ event: AuditEvent) {
@@ -255,7 +356,7 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
     }
 
     func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 35)
+        var bindings = PostgresBindings(capacity: 39)
         bindings.append(indices)
         bindings.append(applicationIDs)
         bindings.append(userIDs)
@@ -291,6 +392,10 @@ struct RecordAttemptsStatement: PostgresPreparedStatement {
         bindings.append(heads.map { PostgresColumn.bytes($0.next.tag) })
         bindings.append(heads.map(\.seen.headSequence))
         bindings.append(heads.map { PostgresColumn.bytes($0.seen.tag) })
+        bindings.append(challengeIDs)
+        bindings.append(challengeFactorIDs)
+        bindings.append(countedIndices)
+        bindings.append(countedChallengeIDs)
         return bindings
     }
 

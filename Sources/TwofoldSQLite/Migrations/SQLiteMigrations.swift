@@ -24,6 +24,9 @@ enum SQLiteMigrations {
         register("v3-clustered-factors", in: &migrator) { db in
             try db.execute(sql: clusteredFactors)
         }
+        register("v4-challenges", in: &migrator) { db in
+            try db.execute(sql: challenges)
+        }
         return migrator
     }()
 
@@ -128,6 +131,59 @@ enum SQLiteMigrations {
         DROP TABLE factors;
         ALTER TABLE factors_clustered RENAME TO factors;
         CREATE INDEX factors_pending_by_expiry ON factors (expires_at) WHERE status = 'pending';
+        """
+
+    /// SMS and voice challenges, and the send budgets that pay for them.
+    ///
+    /// `challenges` is clustered on its id: every write to a challenge after its insertion
+    /// (delivery, finishing, an attempt's approval or failure count) names it by id.
+    /// `challenges_pending` holds only pending challenges, which end within minutes, so it stays
+    /// small and cached however long the table grows: it is what every verification reads (a
+    /// user's pending challenges of one purpose, newest first), and for a user without any it is
+    /// one descent of a few hot pages. `challenges_by_user` serves the listing and a user's
+    /// erasure or reset, `challenges_by_creation` the purge.
+    ///
+    /// The factor's phone number is not here: it stays sealed in `factors.sealed_secret` (whose
+    /// `type` column has no CHECK, so `sms` and `voice` factors need no change there).
+    /// `delivery_reference` may be null on its own (a provider need not give one); the other
+    /// three delivery columns are all set or all null.
+    private static let challenges = """
+        CREATE TABLE challenges (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            factor_id TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('sms', 'voice')),
+            mode TEXT NOT NULL CHECK (mode IN ('code', 'approve')),
+            purpose TEXT NOT NULL CHECK (purpose IN ('login', 'enrollment')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'failed', 'canceled')),
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            code_hash BLOB,
+            failed_attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            delivery_provider TEXT,
+            delivery_status TEXT,
+            delivery_reference TEXT,
+            delivery_attempt INTEGER,
+            CHECK ((delivery_provider IS NULL) = (delivery_status IS NULL)
+                   AND (delivery_provider IS NULL) = (delivery_attempt IS NULL)
+                   AND (delivery_provider IS NOT NULL OR delivery_reference IS NULL))
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX challenges_pending ON challenges (app_id, user_id, purpose, created_at) WHERE status = 'pending';
+        CREATE INDEX challenges_by_user ON challenges (app_id, user_id, created_at);
+        CREATE INDEX challenges_by_creation ON challenges (created_at);
+
+        CREATE TABLE send_budgets (
+            key TEXT NOT NULL PRIMARY KEY,
+            tokens REAL NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        ALTER TABLE applications ADD COLUMN sms_template TEXT;
+        ALTER TABLE applications ADD COLUMN domain TEXT;
         """
 
     private static let schemaV1 = """
