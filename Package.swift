@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TwofoldSQLite", targets: ["TwofoldSQLite"]),
         .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
         .library(name: "TwofoldHTTP", targets: ["TwofoldHTTP"]),
+        .library(name: "TwofoldDelivery", targets: ["TwofoldDelivery"]),
         .library(name: "TwofoldServer", targets: ["TwofoldServer"]),
     ],
     dependencies: [
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // SHA-1/SHA-256/SHA-512 block functions from the system's libcrypto: the only way
@@ -67,6 +69,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The SMS and voice providers (Twilio, signed webhooks, console) and their callbacks'
+        // signatures: the only module that makes outbound calls.
+        .target(
+            name: "TwofoldDelivery",
+            dependencies: [
+                "TwofoldCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP API on Hummingbird 2: controllers and middleware over Core's services.
         .target(
             name: "TwofoldHTTP",
@@ -83,7 +96,7 @@ let package = Package(
         .target(
             name: "TwofoldServer",
             dependencies: [
-                "TwofoldCore", "TwofoldHTTP", "TwofoldSQLite", "TwofoldPostgres",
+                "TwofoldCore", "TwofoldHTTP", "TwofoldSQLite", "TwofoldPostgres", "TwofoldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,10 +174,19 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TwofoldDeliveryTests",
+            dependencies: [
+                "TwofoldDelivery", "TwofoldCore", "TwofoldTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
             name: "TwofoldServerTests",
             dependencies: [
-                "TwofoldServer", "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
+                "TwofoldServer", "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting", "TwofoldDelivery",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
