@@ -18,15 +18,8 @@ struct ConfigOptions: ParsableArguments {
     ///   and the development key. Every other admin command needs both to exist, and exits 2
     ///   saying where it looked when they do not.
     func openRuntime(creating: Bool = false) async throws -> TwofoldRuntime {
-        let configuration: TwofoldConfiguration
-        do {
-            configuration = try TwofoldConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
-        } catch {
-            throw ConfigurationFailure(error.message)
-        }
-        TwofoldLogging.bootstrap(configuration, minimumLevel: .warning)
+        let configuration = try loadConfiguration()
         let logger = Logger(label: "twofold.cli")
-        configuration.logWarnings(to: logger)
         do {
             return try await TwofoldRuntime.open(configuration, logger: logger, creating: creating)
         } catch let error as TwofoldError {
@@ -36,6 +29,20 @@ struct ConfigOptions: ParsableArguments {
 }
 
 extension ConfigOptions {
+    /// Reads the configuration and sets up logging as it asks, at warning and above.
+    /// - Throws: ``ConfigurationFailure`` (exit 2) naming the setting.
+    func loadConfiguration() throws -> TwofoldConfiguration {
+        let configuration: TwofoldConfiguration
+        do {
+            configuration = try TwofoldConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ConfigurationFailure(error.message)
+        }
+        TwofoldLogging.bootstrap(configuration, minimumLevel: .warning)
+        configuration.logWarnings(to: Logger(label: "twofold.cli"))
+        return configuration
+    }
+
     /// Opens the runtime, finds the application named `name`, runs `body`, and closes the runtime.
     func withApplication<T>(_ name: String, _ body: (TwofoldServices, Application) async throws -> T) async throws -> T {
         try await openRuntime().use { runtime in

@@ -6,8 +6,8 @@ import TwofoldCore
 struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps",
-        abstract: "Create and list applications.",
-        subcommands: [AppsCreateCommand.self, AppsListCommand.self]
+        abstract: "Create, list and update applications.",
+        subcommands: [AppsCreateCommand.self, AppsListCommand.self, AppsUpdateCommand.self]
     )
 }
 
@@ -47,20 +47,68 @@ struct AppsListCommand: AsyncParsableCommand {
         if output.json {
             try Output.json(["applications": applications.map(ApplicationJSON.init)])
         } else {
-            Output.table(["NAME", "ID", "CREATED"], applications.map { [$0.name, $0.id.rawValue, Output.date($0.createdAt)] },
-                         empty: "no applications")
+            Output.table(["NAME", "ID", "CREATED", "DOMAIN", "SMS TEMPLATE"], applications.map {
+                [$0.name, $0.id.rawValue, Output.date($0.createdAt), $0.domain ?? "-", $0.smsTemplate.map(Output.escaped) ?? "default"]
+            }, empty: "no applications")
         }
     }
 }
 
-struct ApplicationJSON: Encodable {
-    let id: String
-    let name: String
-    let createdAt: Date
+struct AppsUpdateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Change an application's SMS template and domain.",
+        discussion: """
+            The template replaces TWOFOLD_SMS_TEMPLATE for this application: it must contain {code}; {app} \
+            and {minutes} are replaced too. With a domain, every SMS ends with the origin-bound line \
+            "@DOMAIN #CODE", which phones and browsers read to offer the code on that site only.
+            """
+    )
 
-    init(_ application: Application) {
-        id = application.id.rawValue
-        name = application.name
-        createdAt = application.createdAt
+    @Argument(help: "The application's name.")
+    var name: String
+
+    @Option(help: ArgumentHelp("The SMS text, with {code}.", valueName: "text"))
+    var smsTemplate: String?
+
+    @Flag(help: "Go back to the deployment's template (TWOFOLD_SMS_TEMPLATE).")
+    var clearSmsTemplate = false
+
+    @Option(help: ArgumentHelp("The site users sign in to, such as example.com.", valueName: "domain"))
+    var domain: String?
+
+    @Flag(help: "Remove the domain.")
+    var clearDomain = false
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard smsTemplate != nil || clearSmsTemplate || domain != nil || clearDomain else {
+            throw ValidationError("nothing to change: give --sms-template, --clear-sms-template, --domain or --clear-domain")
+        }
+        guard !(smsTemplate != nil && clearSmsTemplate), !(domain != nil && clearDomain) else {
+            throw ValidationError("give a value or its --clear- flag, not both")
+        }
+        do {
+            if let smsTemplate { try Application.validateSMSTemplate(smsTemplate, field: "--sms-template") }
+            if let domain { try Application.validateDomain(domain, field: "--domain") }
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        let template: ApplicationService.SettingChange = smsTemplate.map { .set($0) } ?? (clearSmsTemplate ? .clear : .keep)
+        let site: ApplicationService.SettingChange = domain.map { .set($0) } ?? (clearDomain ? .clear : .keep)
+        let application = try await config.openRuntime().use { runtime in
+            do {
+                return try await runtime.services.applications.updateSettings(named: name, smsTemplate: template, domain: site,
+                                                                             actor: CLIActor.current)
+            } catch let error as TwofoldError where error.code == .notFound {
+                throw CommandFailure("no application named \"\(Output.escaped(name))\"")
+            }
+        }
+        try output.report(ApplicationJSON(application), text: "updated application \(application.name)")
     }
 }

@@ -10,15 +10,18 @@ extension FactorType: ExpressibleByArgument {}
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Enroll a user in TOTP or HOTP: print the otpauth URI and its QR code, then activate with a code.",
-        discussion: "Without --no-activate, the command asks for a code from the app and activates the factor with it."
+        abstract: "Enroll a user in TOTP or HOTP (print the otpauth URI and its QR code), or in SMS or voice (send a code to --phone); then activate with a code.",
+        discussion: "Without --no-activate, the command asks for the code (from the app, or the one sent to the phone) and activates the factor with it."
     )
 
     @Argument(help: "The user id.")
     var user: String
 
-    @Option(help: "totp or hotp.")
+    @Option(help: "totp, hotp, sms or voice.")
     var type: FactorType = .totp
+
+    @Option(help: "sms and voice: the phone number in E.164 form (+15551234567).")
+    var phone: String?
 
     @Option(help: "The issuer the authenticator app shows.")
     var issuer: String?
@@ -37,9 +40,21 @@ struct EnrollCommand: AsyncParsableCommand {
         let otpauthUri: String
     }
 
+    func validate() throws {
+        if type.isPhone {
+            guard phone != nil else { throw ValidationError("--phone is required for --type \(type.rawValue)") }
+            guard issuer == nil else { throw ValidationError("--issuer applies to totp and hotp only") }
+        } else if phone != nil {
+            throw ValidationError("--phone applies to --type sms or voice only")
+        }
+    }
+
     func run() async throws {
         let userID = try parseUserID(user)
         let actor = CLIActor.current
+        if type.isPhone, let phone {
+            return try await enrollPhone(userID, phone: phone, actor: actor)
+        }
         let result = try await config.withApplication(application.app) { services, app -> Result in
             let enrollment = try await services.enrollment.enroll(app.id, userID, EnrollmentRequest(type: type, issuer: issuer), actor: actor)
             if !output.json {
@@ -62,6 +77,38 @@ struct EnrollCommand: AsyncParsableCommand {
             return Result(factorId: enrollment.factor.id.rawValue, type: type.rawValue, status: status.rawValue, otpauthUri: enrollment.uri.string)
         }
         try output.report(result, text: "factor \(result.factorId) is \(result.status)")
+    }
+
+    struct PhoneResult: Encodable {
+        let factorId: String
+        let type: String
+        let status: String
+        let phone: String
+        let challengeId: String
+    }
+
+    /// Sends the confirmation code through the configured providers and asks for it.
+    private func enrollPhone(_ userID: UserID, phone: String, actor: String) async throws {
+        let result = try await config.withApplication(application.app) { services, app -> PhoneResult in
+            let enrollment = try await services.challenges.enrollPhone(app.id, userID, type: type, phone: phone, actor: actor)
+            // Delivery runs in the background: wait until the provider has it (or failed).
+            await services.challenges.drain()
+            let sent = try await services.challenges.show(enrollment.challenge.id)
+            if sent.status == .failed {
+                throw CommandFailure("the confirmation code could not be sent (\(sent.reason?.rawValue ?? "provider error")); the factor stays pending")
+            }
+            var status = enrollment.factor.status
+            if !noActivate {
+                FileHandle.standardError.write(Data("Code sent to \(enrollment.factor.phone ?? "the phone"): ".utf8))
+                guard let code = readLine()?.trimmingCharacters(in: .whitespaces), !code.isEmpty else {
+                    throw CommandFailure("no code given; the factor stays pending (activate it through the API)")
+                }
+                status = try await services.enrollment.activate(app.id, userID, enrollment.factor.id, code: code, actor: actor).status
+            }
+            return PhoneResult(factorId: enrollment.factor.id.rawValue, type: type.rawValue, status: status.rawValue,
+                               phone: enrollment.factor.phone ?? "", challengeId: enrollment.challenge.id.rawValue)
+        }
+        try output.report(result, text: "factor \(result.factorId) (\(result.phone)) is \(result.status)")
     }
 }
 

@@ -44,9 +44,9 @@ struct FactorsListCommand: AsyncParsableCommand {
     }
 
     static func printTable(_ factors: [Factor]) {
-        Output.table(["ID", "TYPE", "STATUS", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED"], factors.map {
-            [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.algorithm.rawValue, String($0.digits),
-             Output.date($0.createdAt), Output.date($0.activatedAt)]
+        Output.table(["ID", "TYPE", "STATUS", "LABEL", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED"], factors.map {
+            [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.phone ?? $0.label, $0.type.isPhone ? "-" : $0.algorithm.rawValue,
+             String($0.digits), Output.date($0.createdAt), Output.date($0.activatedAt)]
         }, empty: "no factors")
     }
 }

@@ -38,6 +38,21 @@ enum Output {
         return encoder
     }()
 
+    /// `text` with control and format characters written as `\u{…}` escapes, so that text from
+    /// the database or an argument cannot move the cursor or rewrite the terminal.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
     static func date(_ date: Date?) -> String {
         guard let date else { return "-" }
         return Timestamp.text(date)

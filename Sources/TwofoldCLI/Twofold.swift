@@ -28,6 +28,8 @@ struct Twofold: AsyncParsableCommand {
             EnrollCommand.self,
             UnlockCommand.self,
             RecoveryCodesCommand.self,
+            ChallengesCommand.self,
+            ProvidersCommand.self,
             KeysCommand.self,
             AuditCommand.self,
             MigrateCommand.self,

@@ -31,6 +31,8 @@ extension TwofoldRuntime {
             logger: logger
         )
         configuration.maximumGracefulShutdownDuration = Self.maximumShutdownDuration
+        let maintenance = startMaintenance(logger: logger)
+        defer { maintenance.cancel() }
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
@@ -40,5 +42,23 @@ extension TwofoldRuntime {
             throw ListenAddressCheck.unresolvable(self.configuration.listen, reason: "\(error)")
         }
         logger.info("server stopped")
+    }
+
+    /// Deletes challenges past their retention, at start and then hourly, until cancelled.
+    func startMaintenance(logger: Logger) -> Task<Void, Never> {
+        let challenges = services.challenges
+        return Task {
+            while !Task.isCancelled {
+                do {
+                    let purged = try await challenges.purgeExpired()
+                    if purged > 0 { logger.info("purged challenges past retention", metadata: ["count": .stringConvertible(purged)]) }
+                } catch {
+                    logger.warning("could not purge challenges past retention", metadata: [
+                        "error": "\((error as? TwofoldError)?.message ?? String(reflecting: type(of: error)))",
+                    ])
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
     }
 }

@@ -13,15 +13,16 @@ import TwofoldHTTP
 ///     after the server has stopped).
 ///   - logger: The server's and the requests' logger; by default `twofold.http` at the
 ///     configured level.
-///   - metrics: Where `/metrics` reads from.
+///   - metrics: Where `/metrics` reads from; the runtime's, which the challenges report to, by default.
 /// - Returns: An application listening on the configured address, over TLS when a certificate
 ///   and key are configured.
 /// - Throws: `configuration` when the TLS files cannot be loaded.
 public func buildApplication(
     runtime: TwofoldRuntime,
     logger: Logger? = nil,
-    metrics: TwofoldMetrics = TwofoldMetrics()
+    metrics: TwofoldMetrics? = nil
 ) throws -> some ApplicationProtocol {
+    let metrics = metrics ?? runtime.metrics
     let configuration = runtime.configuration
     let logger = {
         var logger = logger ?? {

@@ -20,7 +20,7 @@ struct EndpointTests {
                 #expect(factors.map { $0["status"]?.string } == ["active", "pending"])
                 for factor in factors {
                     #expect(Set(factor.object?.keys.map { $0 } ?? []) == [
-                        "id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period",
+                        "id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone",
                     ])
                 }
                 let secret = try #require(pending.json["secret"]?.string)
@@ -157,7 +157,10 @@ struct EndpointTests {
                 #expect(health.json == ["status": "ok"])
                 let ready = try await client.send(.get, "/readyz")
                 #expect(ready.status == .ok)
-                #expect(ready.json == ["status": "ready"])
+                #expect(ready.json["status"] == "ready")
+                // The development default: the console for SMS and for voice.
+                #expect(ready.json["providers"]?.array?.map { $0["provider"]?.string } == ["console", "console"])
+                #expect(ready.json["providers"]?.array?.allSatisfy { $0["status"] == "ok" } == true)
                 let metrics = try await client.send(.get, "/metrics")
                 #expect(metrics.status == .ok)
                 #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)

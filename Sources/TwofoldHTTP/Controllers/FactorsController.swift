@@ -9,6 +9,7 @@ import TwofoldQR
 struct FactorsController<Context: CallerRequestContext>: Sendable {
     let enrollment: EnrollmentService
     let verification: VerificationService
+    let challenges: ChallengeService
     let lockouts: LockoutWatch
 
     var endpoints: RouteCollection<Context> {
@@ -33,10 +34,17 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         var algorithm: String?
         var digits: WholeNumber?
         var period: WholeNumber?
+        var phone: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case type, issuer, label, algorithm, digits, period
+            case type, issuer, label, algorithm, digits, period, phone
         }
+    }
+
+    /// A phone factor: pending, and the challenge that sent its confirmation code.
+    struct PhoneEnrollResponse: Encodable {
+        let factor: FactorJSON
+        let challenge: ChallengeJSON
     }
 
     struct EnrollResponse: Encodable {
@@ -74,11 +82,35 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     @Sendable func enroll(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let body = try await request.decodeJSON(EnrollRequest.self)
+        if let type = FactorType(rawValue: body.type), type.isPhone {
+            return try await enrollPhone(body, type: type, userID: userID, context: context)
+        }
         let enrollment = try await enrollment.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
         let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
         let response = EnrollResponse(factor: FactorJSON(enrollment.factor), secret: enrollment.secret.base32,
                                       otpauthURI: enrollment.uri.string, qrSVG: QRSVGRenderer().render(qr))
         return JSONResponse.make(response, status: .created)
+    }
+
+    /// An SMS or voice factor: `phone` and nothing of the OTP fields; 201 with the pending factor
+    /// and its confirmation challenge.
+    private func enrollPhone(_ body: EnrollRequest, type: FactorType, userID: UserID, context: Context) async throws -> Response {
+        let otpFields = [("issuer", body.issuer != nil), ("label", body.label != nil), ("algorithm", body.algorithm != nil),
+                         ("digits", body.digits != nil), ("period", body.period != nil)]
+        if let field = otpFields.first(where: \.1)?.0 {
+            throw APIError.invalidRequest("field `\(field)` does not apply to a \(type.rawValue) factor")
+        }
+        guard let phone = body.phone else {
+            throw APIError.invalidRequest("field `phone` is required for a \(type.rawValue) factor: an E.164 number such as +15551234567")
+        }
+        do {
+            let enrollment = try await challenges.enrollPhone(context.caller.applicationID, userID, type: type, phone: phone,
+                                                              actor: context.caller.actor)
+            return JSONResponse.make(PhoneEnrollResponse(factor: FactorJSON(enrollment.factor), challenge: ChallengeJSON(enrollment.challenge)),
+                                     status: .created)
+        } catch let error as TwofoldError where error.code == .rateLimited {
+            throw lockouts.lockedError(error)
+        }
     }
 
     /// `GET /v1/users/{user_id}/factors` → the active and pending factors, never a secret.
@@ -181,7 +213,10 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// Checks each field, naming the one that is wrong.
     static func validate(_ body: EnrollRequest, userID: UserID) throws -> EnrollmentRequest {
         guard let type = FactorType(rawValue: body.type) else {
-            throw APIError.invalidRequest("field `type` must be totp or hotp")
+            throw APIError.invalidRequest("field `type` must be totp, hotp, sms or voice")
+        }
+        if body.phone != nil {
+            throw APIError.invalidRequest("field `phone` applies to sms and voice factors only")
         }
         var algorithm = OTPAlgorithm.sha1
         if let name = body.algorithm {

@@ -7,6 +7,7 @@ import TwofoldCore
 /// OpenAPI document.
 struct OperationsController<Context: RequestContext>: Sendable {
     let health: HealthService
+    let challenges: ChallengeService
     let metrics: TwofoldMetrics
     /// How long `/readyz` waits for the store before calling it unavailable.
     var readinessTimeout: Duration = .seconds(2)
@@ -22,6 +23,33 @@ struct OperationsController<Context: RequestContext>: Sendable {
 
     struct StatusBody: Encodable {
         let status: String
+    }
+
+    /// `/readyz`: the store answers; each delivery provider's state, as details (a degraded
+    /// provider does not make the service unready: verification does not need it).
+    struct ReadyBody: Encodable {
+        struct Provider: Encodable {
+            let channel: String
+            let provider: String
+            let status: String
+            let degradedUntil: Date?
+
+            enum CodingKeys: String, CodingKey {
+                case channel, provider, status
+                case degradedUntil = "degraded_until"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(channel, forKey: .channel)
+                try container.encode(provider, forKey: .provider)
+                try container.encode(status, forKey: .status)
+                if let degradedUntil { try container.encode(degradedUntil, forKey: .degradedUntil) } else { try container.encodeNil(forKey: .degradedUntil) }
+            }
+        }
+
+        let status: String
+        let providers: [Provider]
     }
 
     /// `GET /healthz`: the process answers.
@@ -47,7 +75,11 @@ struct OperationsController<Context: RequestContext>: Sendable {
             }
         }
         guard answered else { throw APIError.unavailable }
-        return JSONResponse.make(StatusBody(status: "ready"))
+        let providers = challenges.providerHealth().map { health in
+            ReadyBody.Provider(channel: health.channel.rawValue, provider: health.provider, status: health.isDegraded ? "degraded" : "ok",
+                               degradedUntil: health.degradedUntil)
+        }
+        return JSONResponse.make(ReadyBody(status: "ready", providers: providers))
     }
 
     /// The result of `work`, or `false` when `timeout` passes first (`work` then goes on alone).

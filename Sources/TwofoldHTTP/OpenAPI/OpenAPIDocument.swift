@@ -13,7 +13,7 @@ enum OpenAPIDocument {
             "info": [
                 "title": "Twofold",
                 "version": .string(version),
-                "description": "Self-hosted two-factor authentication: enroll users in TOTP and HOTP factors and verify their codes. Every /v1 call needs `Authorization: Bearer <API key>`; a key belongs to one application and has scopes among verify, enroll and admin. User ids are the application's own, percent-encoded in the path.",
+                "description": "Self-hosted two-factor authentication: enroll users in TOTP, HOTP, SMS and voice factors, send SMS and voice challenges, and verify codes. Every /v1 call needs `Authorization: Bearer <API key>`; a key belongs to one application and has scopes among verify, enroll and admin. User ids are the application's own, percent-encoded in the path.",
                 "license": ["name": "Proprietary"],
             ],
             "paths": paths,
@@ -28,11 +28,12 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/factors": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "enrollFactor", "Enroll the user in a new TOTP or HOTP factor (pending until activated)", scope: "enroll",
+                    "enrollFactor", "Enroll the user in a new TOTP, HOTP, SMS or voice factor (pending until activated with a code)", scope: "enroll",
                     body: ref("EnrollRequest"),
-                    responses: ["201": jsonResponse("The new pending factor, with its secret, URI and QR code, shown once", ref("Enrollment"))
+                    responses: ["201": jsonResponse("The new pending factor: for TOTP and HOTP with its secret, URI and QR code, shown once; for SMS and voice with the challenge that sent the confirmation code",
+                                                    ["oneOf": [ref("Enrollment"), ref("PhoneEnrollment")]])
                             .merging([("links", factorLinks)])],
-                    errors: ["400", "404", "413"]),
+                    errors: ["400", "404", "413", "429"]),
                 "get": operation(
                     "listFactors", "The user's active and pending factors, never a secret", scope: "enroll",
                     responses: ["200": jsonResponse("The factors", ref("FactorList"))],
@@ -95,6 +96,64 @@ enum OpenAPIDocument {
                                                     headers: ["Retry-After": retryAfterHeader])],
                     errors: ["400", "404", "413"]),
             ],
+            "/v1/users/{user_id}/challenges": [
+                "parameters": [userIDParameter],
+                "post": operation(
+                    "createChallenge", "Send the user a code by SMS or voice, or call them to press a key; answers at once, delivery goes on", scope: "verify",
+                    body: ref("ChallengeRequest"),
+                    responses: ["202": jsonResponse("The challenge, pending", ref("ChallengeCreated")).merging([("links", challengeLinks)])],
+                    errors: ["400", "404", "413", "429"]),
+            ],
+            "/v1/challenges/{challenge_id}": [
+                "parameters": [challengeIDParameter],
+                "get": operation(
+                    "getChallenge", "A challenge's status; with wait, answers as soon as it is no longer pending", scope: "verify",
+                    parameters: [[
+                        "name": "wait", "in": "query", "required": false,
+                        "description": "Seconds to wait for the status to change, 0 to 30",
+                        "schema": ["type": "integer", "minimum": 0, "maximum": 30, "default": 0],
+                    ]],
+                    responses: ["200": jsonResponse("The challenge", ref("Challenge"))],
+                    errors: ["400", "404"]),
+            ],
+            "/v1/challenges/{challenge_id}/verify": [
+                "parameters": [challengeIDParameter],
+                "post": operation(
+                    "verifyChallenge", "Is this the code of this challenge? Answers and counts like verify", scope: "verify",
+                    body: ref("CodeRequest"),
+                    responses: ["200": jsonResponse("The verdict; when locked, also a Retry-After header", ref("Verification"),
+                                                    headers: ["Retry-After": retryAfterHeader])],
+                    errors: ["400", "404", "413"]),
+            ],
+            "/v1/callbacks/{provider}/{challenge_id}/{kind}": [
+                "parameters": [
+                    ["name": "provider", "in": "path", "required": true, "description": "twilio or webhook",
+                     "schema": ["type": "string", "minLength": 1, "maxLength": 32]],
+                    challengeIDParameter,
+                    ["name": "kind", "in": "path", "required": true, "description": "status (delivery reports) or digits (key presses)",
+                     "schema": ["type": "string", "enum": ["status", "digits"]]],
+                ],
+                "post": [
+                    "operationId": "providerCallback",
+                    "summary": "A provider's report on a challenge: delivery status or a key press. No API key: the provider's signature (X-Twilio-Signature, Twofold-Signature) is checked first",
+                    "tags": ["providers"],
+                    "security": [],
+                    "requestBody": ["required": false, "content": [
+                        "application/x-www-form-urlencoded": ["schema": ["type": "object"]],
+                        "application/json": ["schema": ["type": "object"]],
+                    ]],
+                    "responses": [
+                        "200": ["description": "Applied (or nothing left to apply); Twilio's key presses get TwiML back",
+                                "content": ["text/plain": ["schema": ["type": "string"]], "application/xml": ["schema": ["type": "string"]]]],
+                        "400": ["$ref": "#/components/responses/BadRequest"],
+                        "401": ["$ref": "#/components/responses/Unauthorized"],
+                        "404": ["$ref": "#/components/responses/NotFound"],
+                        "413": ["$ref": "#/components/responses/PayloadTooLarge"],
+                        "500": ["$ref": "#/components/responses/Internal"],
+                        "503": ["$ref": "#/components/responses/Unavailable"],
+                    ],
+                ],
+            ],
             "/v1/users/{user_id}/reset": [
                 "parameters": [userIDParameter],
                 "post": operation(
@@ -123,6 +182,17 @@ enum OpenAPIDocument {
                     responses: ["204": ["description": "Erased (also when nothing was stored)"]],
                     errors: ["400", "404"]),
             ],
+            "/v1/application": [
+                "get": operation(
+                    "getApplication", "The API key's application and its settings for messages", scope: "admin",
+                    responses: ["200": jsonResponse("The application", ref("Application"))],
+                    errors: ["404"]),
+                "patch": operation(
+                    "updateApplication", "Change the application's SMS template and domain (null goes back to the default; a field left out is kept)", scope: "admin",
+                    body: ref("ApplicationUpdate"),
+                    responses: ["200": jsonResponse("The application", ref("Application"))],
+                    errors: ["400", "404", "413"]),
+            ],
             "/v1/audit": [
                 "get": operation(
                     "listAuditEvents", "The application's audit events, newest first, a page at a time", scope: "admin",
@@ -144,9 +214,9 @@ enum OpenAPIDocument {
                                        responses: ["200": jsonResponse("Alive", ref("Status"))]),
             ],
             "/readyz": [
-                "get": publicOperation("readiness", "Readiness: the store answers",
+                "get": publicOperation("readiness", "Readiness: the store answers; each delivery provider's state as details",
                                        responses: [
-                                           "200": jsonResponse("Ready", ref("Status")),
+                                           "200": jsonResponse("Ready", ref("Ready")),
                                            "503": ["$ref": "#/components/responses/Unavailable"],
                                        ]),
             ],
@@ -185,6 +255,15 @@ enum OpenAPIDocument {
             "ActivateFactor": ["operationId": "activateFactor", "parameters": parameters],
             "ResynchronizeFactor": ["operationId": "resynchronizeFactor", "parameters": parameters],
             "DeleteFactor": ["operationId": "deleteFactor", "parameters": parameters],
+        ]
+    }
+
+    /// From a new challenge to the operations on it.
+    static var challengeLinks: JSONValue {
+        let parameters: JSONValue = ["challenge_id": "$response.body#/challenge_id"]
+        return [
+            "GetChallenge": ["operationId": "getChallenge", "parameters": parameters],
+            "VerifyChallenge": ["operationId": "verifyChallenge", "parameters": parameters],
         ]
     }
 
@@ -240,6 +319,12 @@ enum OpenAPIDocument {
         "schema": ["type": "string", "minLength": 1, "maxLength": 128],
     ]
 
+    static let challengeIDParameter: JSONValue = [
+        "name": "challenge_id", "in": "path", "required": true,
+        "description": "A challenge id, as creating it returned",
+        "schema": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
+    ]
+
     static let factorIDParameter: JSONValue = [
         "name": "factor_id", "in": "path", "required": true,
         "description": "A factor id, as enrollment returned it",
@@ -260,7 +345,7 @@ enum OpenAPIDocument {
                 "NotFound": errorResponse("No such factor, user data or route"),
                 "PayloadTooLarge": errorResponse("The body is over 16 KiB"),
                 "InvalidCode": errorResponse("The code is wrong"),
-                "RateLimited": .object(errorResponse("The user is locked after repeated failures").objectMembers
+                "RateLimited": .object(errorResponse("The user is locked after repeated failures, or a send limit was reached").objectMembers
                     + [("headers", ["Retry-After": retryAfterHeader])]),
                 "Internal": errorResponse("An internal error; it has been logged"),
                 "Unavailable": errorResponse("The store is unavailable"),
@@ -300,10 +385,10 @@ enum OpenAPIDocument {
             ],
             "Factor": [
                 "type": "object",
-                "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period"],
+                "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone"],
                 "properties": [
                     "id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["totp", "hotp"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice"]],
                     "status": ["type": "string", "enum": ["pending", "active"]],
                     "created_at": timestamp,
                     "activated_at": nullableTimestamp,
@@ -312,16 +397,19 @@ enum OpenAPIDocument {
                     "issuer": nullableString,
                     "algorithm": ["type": "string", "enum": ["sha1", "sha256", "sha512"]],
                     "digits": ["type": "integer", "minimum": 6, "maximum": 8],
-                    "period": ["type": ["integer", "null"], "description": "TOTP period in seconds; null for HOTP"],
+                    "period": ["type": ["integer", "null"], "description": "TOTP period in seconds; null for the others"],
+                    "phone": ["type": ["string", "null"], "description": "SMS and voice: the number, masked (+1•••••4567); null for the others"],
                 ],
             ],
             "EnrollRequest": [
                 "type": "object",
                 "required": ["type"],
                 "additionalProperties": false,
-                "description": "Optional fields may be left out or null for their default; any other field is refused.",
+                "description": "Optional fields may be left out or null for their default; any other field is refused. SMS and voice take `phone` and none of the others.",
                 "properties": [
-                    "type": ["type": "string", "enum": ["totp", "hotp"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice"]],
+                    "phone": ["type": ["string", "null"], "pattern": "^\\+[1-9][0-9]{6,14}$",
+                              "description": "SMS and voice: the number in E.164 form; a confirmation code is sent to it"],
                     "issuer": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[^:]*$",
                                "description": "Shown in authenticator apps; the configured issuer by default"],
                     "label": ["type": ["string", "null"], "minLength": 1, "maxLength": 128, "pattern": "^[^:]*$",
@@ -340,6 +428,69 @@ enum OpenAPIDocument {
                     "secret": ["type": "string", "pattern": "^[A-Z2-7]+$", "description": "Base32, without padding"],
                     "otpauth_uri": ["type": "string", "pattern": "^otpauth://(totp|hotp)/"],
                     "qr_svg": ["type": "string", "description": "The otpauth URI as an SVG QR code"],
+                ],
+            ],
+            "PhoneEnrollment": [
+                "type": "object",
+                "required": ["factor", "challenge"],
+                "properties": ["factor": ref("Factor"), "challenge": ref("Challenge")],
+            ],
+            "ChallengeRequest": [
+                "type": "object",
+                "required": ["type"],
+                "additionalProperties": false,
+                "properties": [
+                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "factor_id": ["type": ["string", "null"], "pattern": "^fac_[a-z2-7]{26}$",
+                                  "description": "The factor; the user's first active one of the type by default"],
+                    "mode": ["type": ["string", "null"], "enum": ["code", "approve", nil], "default": "code",
+                             "description": "voice only: approve calls and asks to press 1 (approve) or 9 (deny and report fraud)"],
+                    "context": [
+                        "type": ["object", "null"],
+                        "additionalProperties": false,
+                        "description": "What the login page knows, read out on calls and audited; each at most 256 bytes",
+                        "properties": [
+                            "ip": ["type": ["string", "null"], "maxLength": 256],
+                            "user_agent": ["type": ["string", "null"], "maxLength": 256],
+                            "location": ["type": ["string", "null"], "maxLength": 256],
+                            "app_name": ["type": ["string", "null"], "maxLength": 256],
+                        ],
+                    ],
+                ],
+            ],
+            "ChallengeCreated": [
+                "type": "object",
+                "required": ["challenge_id", "type", "status", "expires_at"],
+                "properties": [
+                    "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
+                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "status": ["type": "string", "enum": ["pending"]],
+                    "expires_at": timestamp,
+                ],
+            ],
+            "Challenge": [
+                "type": "object",
+                "required": ["challenge_id", "type", "mode", "purpose", "status", "reason", "factor_id", "user_id", "created_at",
+                             "expires_at", "finished_at", "failed_attempts", "delivery", "context"],
+                "properties": [
+                    "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
+                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "mode": ["type": "string", "enum": ["code", "approve"]],
+                    "purpose": ["type": "string", "enum": ["login", "enrollment"]],
+                    "status": ["type": "string", "enum": ["pending", "approved", "denied", "expired", "failed", "canceled"]],
+                    "reason": .object(nullableString.objectMembers + [("description", "too_many_attempts, fraud, no_answer, invalid_number, unreachable, …")]),
+                    "factor_id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
+                    "user_id": ["type": "string"],
+                    "created_at": timestamp,
+                    "expires_at": timestamp,
+                    "finished_at": nullableTimestamp,
+                    "failed_attempts": ["type": "integer", "minimum": 0],
+                    "delivery": [
+                        "type": ["object", "null"],
+                        "required": ["provider", "status"],
+                        "properties": ["provider": ["type": "string"], "status": ["type": "string"]],
+                    ],
+                    "context": ["type": "object", "additionalProperties": ["type": "string"]],
                 ],
             ],
             "FactorEnvelope": [
@@ -374,7 +525,7 @@ enum OpenAPIDocument {
                 "properties": [
                     "result": ["type": "string", "enum": ["allow", "deny"]],
                     "factor_id": ["type": ["string", "null"], "description": "allow: the factor that matched; null for a recovery code"],
-                    "factor_type": ["type": "string", "enum": ["totp", "hotp", "recovery_code"]],
+                    "factor_type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "recovery_code"]],
                     "remaining_recovery_codes": ["type": "integer", "minimum": 0],
                     "reason": ["type": "string", "enum": ["invalid_code", "replayed", "locked", "no_factors"]],
                     "retry_after": ["type": "integer", "minimum": 1, "description": "locked: seconds until the lock ends"],
@@ -387,12 +538,14 @@ enum OpenAPIDocument {
             ],
             "UserExport": [
                 "type": "object",
-                "required": ["application", "user_id", "exported_at", "factors", "recovery_codes", "throttle", "audit_events"],
+                "required": ["application", "user_id", "exported_at", "factors", "recovery_codes", "throttle", "challenges", "audit_events"],
                 "properties": [
                     "application": ["type": "string"],
                     "user_id": ["type": "string"],
                     "exported_at": timestamp,
-                    "factors": ["type": "array", "items": ref("Factor")],
+                    "factors": ["type": "array", "items": ref("Factor"),
+                                "description": "SMS and voice factors show the full number here: this is the user's own data"],
+                    "challenges": ["type": "array", "items": ref("Challenge")],
                     "recovery_codes": [
                         "type": "object",
                         "required": ["total", "unused", "created_at"],
@@ -453,6 +606,44 @@ enum OpenAPIDocument {
                 "properties": [
                     "events": ["type": "array", "items": ref("AuditEvent")],
                     "next": ["type": ["string", "null"], "description": "Pass as `before` for the next page; null on the last page"],
+                ],
+            ],
+            "Application": [
+                "type": "object",
+                "required": ["id", "name", "created_at", "sms_template", "domain"],
+                "properties": [
+                    "id": ["type": "string", "pattern": "^app_[a-z2-7]{26}$"],
+                    "name": ["type": "string"],
+                    "created_at": timestamp,
+                    "sms_template": .object(nullableString.objectMembers + [("description", "null: the deployment's TWOFOLD_SMS_TEMPLATE")]),
+                    "domain": .object(nullableString.objectMembers + [("description", "SMS end with the origin-bound line @domain #code")]),
+                ],
+            ],
+            "ApplicationUpdate": [
+                "type": "object",
+                "additionalProperties": false,
+                "properties": [
+                    "sms_template": ["type": ["string", "null"], "minLength": 6, "maxLength": 320, "pattern": "\\{code\\}",
+                                     "description": "Must contain {code}; {app} and {minutes} are replaced too"],
+                    "domain": ["type": ["string", "null"], "maxLength": 253,
+                               "pattern": "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"],
+                ],
+            ],
+            "Ready": [
+                "type": "object",
+                "required": ["status", "providers"],
+                "properties": [
+                    "status": ["type": "string", "enum": ["ready"]],
+                    "providers": ["type": "array", "items": [
+                        "type": "object",
+                        "required": ["channel", "provider", "status", "degraded_until"],
+                        "properties": [
+                            "channel": ["type": "string", "enum": ["sms", "voice"]],
+                            "provider": ["type": "string"],
+                            "status": ["type": "string", "enum": ["ok", "degraded"]],
+                            "degraded_until": nullableTimestamp,
+                        ],
+                    ]],
                 ],
             ],
             "Status": [

@@ -27,19 +27,25 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
     routes.add(middleware: CanonicalPathMiddleware())
     routes.add(middleware: BodyLimitMiddleware())
 
-    routes.addRoutes(OperationsController(health: services.health, metrics: metrics).endpoints)
+    routes.addRoutes(OperationsController(health: services.health, challenges: services.challenges, metrics: metrics).endpoints)
+    routes.addRoutes(CallbacksController(challenges: services.challenges).endpoints, atPath: "v1/callbacks")
 
     let lockouts = LockoutWatch(clock: clock, metrics: metrics)
     let v1 = routes.group("v1")
         .add(middleware: APIKeyAuthenticationMiddleware(apiKeys: services.apiKeys, cache: APIKeyCache(),
                                                         revalidatedInStore: [VerificationController<AuthenticatedContext>.routePattern]))
         .group(context: AuthenticatedContext.self)
-    v1.addRoutes(FactorsController(enrollment: services.enrollment, verification: services.verification, lockouts: lockouts).endpoints,
+    v1.addRoutes(FactorsController(enrollment: services.enrollment, verification: services.verification, challenges: services.challenges,
+                                   lockouts: lockouts).endpoints,
                  atPath: "users/{user_id}")
+    let challenges = ChallengesController<AuthenticatedContext>(challenges: services.challenges, lockouts: lockouts, metrics: metrics)
+    v1.addRoutes(challenges.userEndpoints, atPath: "users/{user_id}")
+    v1.addRoutes(challenges.challengeEndpoints, atPath: "challenges")
     v1.addRoutes(VerificationController(verification: services.verification, lockouts: lockouts, metrics: metrics).endpoints,
                  atPath: "users/{user_id}")
     v1.addRoutes(UserAdministrationController(administration: services.administration, applications: services.applications).endpoints,
                  atPath: "users/{user_id}")
     v1.addRoutes(AuditController(auditService: services.audit).endpoints, atPath: "audit")
+    v1.addRoutes(ApplicationController(applications: services.applications).endpoints, atPath: "application")
     return (router, table)
 }

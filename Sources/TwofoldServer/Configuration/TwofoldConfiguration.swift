@@ -82,6 +82,8 @@ public struct TwofoldConfiguration: Sendable {
     /// this many, and PostgreSQL's `max_connections` (100 by default) is shared by all of them.
     public var postgresPoolSize: Int
     public var policy: VerificationPolicy
+    /// How challenges are delivered.
+    public var delivery: DeliveryConfiguration
     /// The configuration file the settings were read from, if any.
     public internal(set) var configurationFile: String?
     /// Where each setting read by ``load(file:environment:)`` came from; a setting missing here
@@ -117,6 +119,12 @@ public struct TwofoldConfiguration: Sendable {
         self.sqliteDurability = sqliteDurability
         self.postgresPoolSize = postgresPoolSize
         self.policy = policy
+        delivery = DeliveryConfiguration(deployment: deployment)
+    }
+
+    /// The challenges' policy: limits, texts, countries and the callback base URL.
+    public var challengePolicy: ChallengePolicy {
+        delivery.challengePolicy(listen: listen, tls: tls != nil)
     }
 
     /// Eight: attempts of many users run in batches on two connections at a time (group
@@ -192,7 +200,7 @@ extension TwofoldConfiguration {
         ("TWOFOLD_LOCKOUT_BASE_DELAY", "duration, at least 1s", "30s"),
         ("TWOFOLD_LOCKOUT_MAX_DELAY", "duration, base delay to 30d", "24h"),
         ("TWOFOLD_ISSUER", "text, no colon", "Twofold"),
-    ]
+    ] + DeliveryConfiguration.settings
 
     /// Reads the settings from a configuration file and the environment; the environment wins.
     ///
@@ -364,6 +372,7 @@ extension TwofoldConfiguration {
         } catch {
             throw TwofoldError(.configuration, "the verification policy is invalid: \(error.message)")
         }
+        delivery = try DeliveryConfiguration(values: value, deployment: deployment, duration: duration, integer: integer)
         if deployment == .production, masterKeyFiles.isEmpty {
             throw TwofoldError(.configuration, "TWOFOLD_MASTER_KEY_FILE is required when TWOFOLD_ENV=production: make a key with `twofold keys generate FILE` and name its file")
         }

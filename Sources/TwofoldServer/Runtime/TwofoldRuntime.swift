@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import TwofoldCore
+import TwofoldDelivery
+import TwofoldHTTP
 import TwofoldPostgres
 import TwofoldSQLite
 
@@ -19,6 +21,10 @@ public struct TwofoldRuntime: Sendable {
     public let clock: any WallClock
     /// The application named `default`.
     public let defaultApplication: Application
+    /// The service's metrics, which the challenge machinery reports to and `/metrics` serves.
+    public let metrics: TwofoldMetrics
+    /// The outbound client of the delivery providers, if any makes outbound calls.
+    let outbound: OutboundHTTP?
     let logger: Logger
     /// The versions of the migrations ``open(_:logger:serving:creating:clock:random:)`` applied.
     private(set) var migrationsAppliedAtOpen: [Int] = []
@@ -51,7 +57,8 @@ public struct TwofoldRuntime: Sendable {
         serving: Bool = false,
         creating: Bool = false,
         clock: any WallClock = SystemWallClock(),
-        random: any RandomSource = SystemRandomSource()
+        random: any RandomSource = SystemRandomSource(),
+        metrics: TwofoldMetrics = TwofoldMetrics()
     ) async throws -> TwofoldRuntime {
         if !creating { try requireExistingStore(configuration) }
         var loadedKeys = try loadMasterKeys(configuration, creating: creating, logger: logger)
@@ -77,7 +84,9 @@ public struct TwofoldRuntime: Sendable {
             store = try await PostgresStore.connect(url: url, maximumConnections: configuration.postgresPoolSize,
                                                    keepsConnectionsOpen: serving, logger: logger)
         }
+        var registry: ProviderRegistry?
         do {
+            registry = try ProviderRegistry.build(configuration.delivery, logger: logger)
             let migrated = try await store.migrate()
             let keyring: Keyring
             if let loadedKeys {
@@ -86,6 +95,8 @@ public struct TwofoldRuntime: Sendable {
                 keyring = try await generateDevelopmentKey(configuration, checking: storeIsNew ? nil : store, logger: logger, random: random)
             }
             let services = try await TwofoldServices.start(store: store, keyring: keyring, policy: configuration.policy,
+                                                       challengePolicy: configuration.challengePolicy,
+                                                       providers: registry?.providers ?? .none, observer: metrics,
                                                        clock: clock, random: random)
             let application = try await services.applications.ensureApplication(named: defaultApplicationName, actor: "system")
             logger.info("store open", metadata: [
@@ -94,10 +105,11 @@ public struct TwofoldRuntime: Sendable {
                 "master_keys": .stringConvertible(keyring.keyIDs.count),
             ])
             var runtime = TwofoldRuntime(configuration: configuration, services: services, store: store, clock: clock,
-                                         defaultApplication: application, logger: logger)
+                                         defaultApplication: application, metrics: metrics, outbound: registry?.http, logger: logger)
             runtime.migrationsAppliedAtOpen = migrated
             return runtime
         } catch {
+            try? await registry?.http?.shutdown()
             try? await store.close()
             throw error
         }
@@ -113,6 +125,8 @@ public struct TwofoldRuntime: Sendable {
 
     /// Closes the store: a SQLite store lets queued writes commit; a PostgreSQL store stops its pool.
     public func close() async throws {
+        await services.challenges.drain()
+        try? await outbound?.shutdown()
         try await store.close()
     }
 

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import TwofoldCore
+
+/// The caller's own application (scope `admin`), `/v1/application`: its settings for messages.
+struct ApplicationController<Context: CallerRequestContext>: Sendable {
+    let applications: ApplicationService
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.add(middleware: RequireScopeMiddleware(scope: .admin))
+        routes.get("", use: show)
+        routes.patch("", use: update)
+        return routes
+    }
+
+    /// `{"sms_template"?, "domain"?}`: a field left out is kept, `null` goes back to the default.
+    struct UpdateRequest: RequestBody {
+        var smsTemplate: ApplicationService.SettingChange
+        var domain: ApplicationService.SettingChange
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case smsTemplate = "sms_template"
+            case domain
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            smsTemplate = try Self.change(container, .smsTemplate)
+            domain = try Self.change(container, .domain)
+        }
+
+        private static func change(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> ApplicationService.SettingChange {
+            guard container.contains(key) else { return .keep }
+            if try container.decodeNil(forKey: key) { return .clear }
+            return .set(try container.decode(String.self, forKey: key))
+        }
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+        JSONResponse.make(ApplicationJSON(try await applications.application(id: context.caller.applicationID)))
+    }
+
+    @Sendable func update(_ request: Request, context: Context) async throws -> Response {
+        let body = try await request.decodeJSON(UpdateRequest.self)
+        let application = try await applications.updateSettings(id: context.caller.applicationID, smsTemplate: body.smsTemplate,
+                                                                domain: body.domain, actor: context.caller.actor)
+        return JSONResponse.make(ApplicationJSON(application))
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import TwofoldCore
+
+/// Challenges (scope `verify`): `POST /v1/users/{user_id}/challenges` sends one;
+/// `GET /v1/challenges/{challenge_id}?wait=` long-polls it; `POST /v1/challenges/{challenge_id}/verify`
+/// answers it with a code.
+struct ChallengesController<Context: CallerRequestContext>: Sendable {
+    let challenges: ChallengeService
+    let lockouts: LockoutWatch
+    let metrics: TwofoldMetrics
+
+    /// Mounted at `/v1/users/{user_id}`.
+    var userEndpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.add(middleware: RequireScopeMiddleware(scope: .verify))
+        routes.post("challenges", use: create)
+        return routes
+    }
+
+    /// Mounted at `/v1/challenges`.
+    var challengeEndpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.add(middleware: RequireScopeMiddleware(scope: .verify))
+        routes.get("{challenge_id}", use: status)
+        routes.post("{challenge_id}/verify", use: verify)
+        return routes
+    }
+
+    struct CreateRequest: RequestBody {
+        var type: String
+        var factorID: String?
+        var mode: String?
+        var context: ContextBody?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case type, mode, context
+            case factorID = "factor_id"
+        }
+    }
+
+    struct ContextBody: RequestBody {
+        var ip: String?
+        var userAgent: String?
+        var location: String?
+        var appName: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case ip, location
+            case userAgent = "user_agent"
+            case appName = "app_name"
+        }
+    }
+
+    /// The 202 answer: what the login page needs to wait for the user.
+    struct CreatedResponse: Encodable {
+        let challenge: Challenge
+
+        enum CodingKeys: String, CodingKey {
+            case type, status
+            case challengeID = "challenge_id"
+            case expiresAt = "expires_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(challenge.id.rawValue, forKey: .challengeID)
+            try container.encode(challenge.type.rawValue, forKey: .type)
+            try container.encode(challenge.status.rawValue, forKey: .status)
+            try container.encode(challenge.expiresAt, forKey: .expiresAt)
+        }
+    }
+
+    /// `POST /v1/users/{user_id}/challenges` → 202; delivery goes on after the answer.
+    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+        let userID = try PathParameters.userID(context)
+        let body = try await request.decodeJSON(CreateRequest.self)
+        guard let type = ChallengeType(rawValue: body.type) else {
+            throw APIError.invalidRequest("field `type` must be sms or voice")
+        }
+        var factorID: FactorID?
+        if let raw = body.factorID {
+            guard let id = FactorID(rawValue: raw) else { throw APIError.notFound("factor not found") }
+            factorID = id
+        }
+        let mode: ChallengeMode
+        switch body.mode {
+        case nil: mode = .code
+        case let raw?:
+            guard let parsed = ChallengeMode(rawValue: raw) else { throw APIError.invalidRequest("field `mode` must be code or approve") }
+            mode = parsed
+        }
+        let challengeContext = ChallengeContext(ip: body.context?.ip, userAgent: body.context?.userAgent,
+                                                location: body.context?.location, appName: body.context?.appName)
+        do {
+            let challenge = try await challenges.create(context.caller.applicationID, userID,
+                                                        ChallengeRequest(type: type, factorID: factorID, mode: mode, context: challengeContext),
+                                                        actor: context.caller.actor)
+            return JSONResponse.make(CreatedResponse(challenge: challenge), status: .accepted)
+        } catch let error as TwofoldError where error.code == .rateLimited {
+            throw lockouts.lockedError(error)
+        }
+    }
+
+    /// `GET /v1/challenges/{challenge_id}?wait=SECONDS` (0 to 30).
+    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+        let id = try Self.challengeID(context)
+        var wait: TimeInterval = 0
+        if let raw = request.uri.queryParameters.get("wait") {
+            guard let seconds = Int(raw), (0...30).contains(seconds) else {
+                throw APIError.invalidRequest("query parameter `wait` must be a whole number of seconds from 0 to 30")
+            }
+            wait = TimeInterval(seconds)
+        }
+        let challenge = try await challenges.status(context.caller.applicationID, id, wait: wait)
+        return JSONResponse.make(ChallengeJSON(challenge))
+    }
+
+    struct CodeRequest: RequestBody {
+        var code: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case code }
+    }
+
+    /// `POST /v1/challenges/{challenge_id}/verify` `{"code"}`: answers as `…/verify` does.
+    @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
+        let id = try Self.challengeID(context)
+        let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
+        let result = try await challenges.answer(context.caller.applicationID, id, code: code, actor: context.caller.actor,
+                                                 apiKeyID: context.caller.key.id)
+        switch result {
+        case .allow:
+            metrics.recordVerification(result: "allow", reason: "none")
+            return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: nil))
+        case .deny(let reason, let until):
+            metrics.recordVerification(result: "deny", reason: reason.rawValue)
+            guard reason == .locked, let until else {
+                return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: nil))
+            }
+            let seconds = lockouts.secondsUntil(until)
+            return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: seconds),
+                                     headers: [.retryAfter: String(seconds)])
+        }
+    }
+
+    /// - Throws: `not_found` for an id that cannot name a challenge.
+    static func challengeID(_ context: some RequestContext) throws -> ChallengeID {
+        guard let raw = context.parameters.get("challenge_id"), let id = ChallengeID(rawValue: raw) else {
+            throw APIError.notFound("challenge not found")
+        }
+        return id
+    }
+}
+
+/// Providers' callbacks, `POST /v1/callbacks/{provider}/{challenge_id}/{kind}`: no API key, the
+/// provider's signature is the credential, checked before anything is read.
+struct CallbacksController<Context: RequestContext>: Sendable {
+    let challenges: ChallengeService
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post("{provider}/{challenge_id}/{kind}", use: callback)
+        return routes
+    }
+
+    @Sendable func callback(_ request: Request, context: Context) async throws -> Response {
+        guard let provider = context.parameters.get("provider"), let kind = context.parameters.get("kind"),
+              kind == "status" || kind == "digits" else {
+            throw APIError.notFound("no such resource")
+        }
+        let id = try ChallengesController<AuthenticatedContext>.challengeID(context)
+        let body = try await request.body.collect(upTo: HTTPLimits.maximumBodySize)
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            headers[field.name.canonicalName] = field.value
+        }
+        let reply = try await challenges.handleCallback(InboundCallback(
+            provider: provider, challengeID: id, url: Self.calledURL(request, publicURL: challenges.publicURL),
+            method: request.method.rawValue, headers: headers, body: Array(buffer: body)))
+        return Response(status: .ok, headers: [.contentType: reply.contentType],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body)))
+    }
+
+    /// The URL the provider called: the configured public URL (which may carry a path prefix a
+    /// front removes) followed by the path and query exactly as received.
+    static func calledURL(_ request: Request, publicURL: URL) -> String {
+        var base = publicURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + request.uri.description
+    }
+}
