@@ -158,6 +158,13 @@ public struct ChallengeService: Sendable {
     ///   answered with a code.
     public func answer(_ applicationID: ApplicationID, _ id: ChallengeID, code: String, actor: String,
                        apiKeyID: String? = nil) async throws -> VerificationResult {
+        try await answerReportingLock(applicationID, id, code: code, actor: actor, apiKeyID: apiKeyID).result
+    }
+
+    /// ``answer(_:_:code:actor:apiKeyID:)``, and the end of the lock this refusal started, if it
+    /// started one (for a caller counting lockouts).
+    public func answerReportingLock(_ applicationID: ApplicationID, _ id: ChallengeID, code: String, actor: String,
+                                    apiKeyID: String? = nil) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
         guard let record = try await store.challenge(id: id), record.applicationID == applicationID else {
             throw TwofoldError.challengeNotFound
         }
@@ -166,7 +173,7 @@ public struct ChallengeService: Sendable {
         }
         let now = clock.now()
         let shown = record.status(at: now)
-        if shown == .approved { return .deny(.replayed, retryAfter: nil) }
+        if shown == .approved { return (.deny(.replayed, retryAfter: nil), nil) }
         guard shown == .pending else { throw TwofoldError(.invalidState, "challenge \(id) is \(shown.rawValue)") }
         let policy = self.verification
         let sealer = self.sealer
@@ -190,16 +197,16 @@ public struct ChallengeService: Sendable {
         switch outcome {
         case .accepted(.challenge(let accepted)):
             await completion.approved(accepted, applicationID, userID)
-            return .allow(.factor(accepted.factorID, accepted.factorType))
+            return (.allow(.factor(accepted.factorID, accepted.factorType)), nil)
         case .accepted:
             throw TwofoldError(.unavailable, "challenge \(id) was answered by something other than its code")
-        case .denied(let reason, _):
+        case .denied(let reason, let lockStarted):
             if reason.countsAsFailure, record.failedAttempts + 1 >= record.maxAttempts {
                 observer.challengeFinished(type: record.type, status: .denied)
             }
-            return .deny(reason, retryAfter: nil)
+            return (.deny(reason, retryAfter: nil), lockStarted)
         case .locked(let until):
-            return .deny(.locked, retryAfter: until)
+            return (.deny(.locked, retryAfter: until), nil)
         }
     }
 

@@ -126,21 +126,9 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
     @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
         let id = try Self.challengeID(context)
         let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
-        let result = try await challenges.answer(context.caller.applicationID, id, code: code, actor: context.caller.actor,
-                                                 apiKeyID: context.caller.key.id)
-        switch result {
-        case .allow:
-            metrics.recordVerification(result: "allow", reason: "none")
-            return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: nil))
-        case .deny(let reason, let until):
-            metrics.recordVerification(result: "deny", reason: reason.rawValue)
-            guard reason == .locked, let until else {
-                return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: nil))
-            }
-            let seconds = lockouts.secondsUntil(until)
-            return JSONResponse.make(VerificationController<Context>.VerifyResponse(result: result, retryAfter: seconds),
-                                     headers: [.retryAfter: String(seconds)])
-        }
+        let (result, lockStarted) = try await challenges.answerReportingLock(context.caller.applicationID, id, code: code,
+                                                                             actor: context.caller.actor, apiKeyID: context.caller.key.id)
+        return VerificationController<Context>.answer(result, lockStarted: lockStarted, metrics: metrics, lockouts: lockouts)
     }
 
     /// - Throws: `not_found` for an id that cannot name a challenge.

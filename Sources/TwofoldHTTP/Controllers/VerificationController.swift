@@ -65,6 +65,12 @@ struct VerificationController<Context: CallerRequestContext>: Sendable {
         let applicationID = context.caller.applicationID
         let (result, lockStarted) = try await verification.verifyReportingLock(applicationID, userID, code: code, actor: context.caller.actor,
                                                                          apiKeyID: context.caller.key.id)
+        return Self.answer(result, lockStarted: lockStarted, metrics: metrics, lockouts: lockouts)
+    }
+
+    /// The answer to a verification (here, or of one challenge's code): counted in the metrics,
+    /// with `Retry-After` when locked.
+    static func answer(_ result: VerificationResult, lockStarted: Date?, metrics: TwofoldMetrics, lockouts: LockoutWatch) -> Response {
         switch result {
         case .allow:
             metrics.recordVerification(result: "allow", reason: "none")

@@ -21,10 +21,10 @@ struct ProviderRegistry: Sendable {
         var callbacks: [any CallbackAuthenticator] = []
         do {
             for name in configuration.smsProviders {
-                sms.append(try smsProvider(name, configuration, http: http))
+                sms.append(try provider(name, for: .sms, configuration, http: http))
             }
             for name in configuration.voiceProviders {
-                voice.append(try voiceProvider(name, configuration, http: http))
+                voice.append(try provider(name, for: .voice, configuration, http: http))
             }
             if let twilio = configuration.twilio {
                 callbacks.append(TwilioCallbackAuthenticator(settings: twilio))
@@ -39,8 +39,10 @@ struct ProviderRegistry: Sendable {
         return ProviderRegistry(providers: DeliveryProviderSet(sms: sms, voice: voice, callbacks: callbacks), http: http)
     }
 
-    private static func smsProvider(_ name: DeliveryConfiguration.ProviderName, _ configuration: DeliveryConfiguration,
-                                    http: OutboundHTTP?) throws(TwofoldError) -> any SMSProvider {
+    /// Every provider Twofold knows delivers on both channels; `channel` picks its settings.
+    private static func provider(_ name: DeliveryConfiguration.ProviderName, for channel: ChallengeType,
+                                 _ configuration: DeliveryConfiguration, http: OutboundHTTP?) throws(TwofoldError)
+        -> any SMSProvider & VoiceProvider {
         switch name {
         case .console:
             return ConsoleProvider()
@@ -48,21 +50,8 @@ struct ProviderRegistry: Sendable {
             guard let settings = configuration.twilio, let http else { throw missing("TWOFOLD_TWILIO_ACCOUNT_SID") }
             return try TwilioProvider(settings: settings, http: http)
         case .webhook:
-            guard let settings = configuration.smsWebhook, let http else { throw missing("TWOFOLD_SMS_WEBHOOK_URL") }
-            return try WebhookProvider(settings: settings, http: http)
-        }
-    }
-
-    private static func voiceProvider(_ name: DeliveryConfiguration.ProviderName, _ configuration: DeliveryConfiguration,
-                                      http: OutboundHTTP?) throws(TwofoldError) -> any VoiceProvider {
-        switch name {
-        case .console:
-            return ConsoleProvider()
-        case .twilio:
-            guard let settings = configuration.twilio, let http else { throw missing("TWOFOLD_TWILIO_ACCOUNT_SID") }
-            return try TwilioProvider(settings: settings, http: http)
-        case .webhook:
-            guard let settings = configuration.voiceWebhook, let http else { throw missing("TWOFOLD_VOICE_WEBHOOK_URL") }
+            let settings = channel == .sms ? configuration.smsWebhook : configuration.voiceWebhook
+            guard let settings, let http else { throw missing(channel == .sms ? "TWOFOLD_SMS_WEBHOOK_URL" : "TWOFOLD_VOICE_WEBHOOK_URL") }
             return try WebhookProvider(settings: settings, http: http)
         }
     }
