@@ -372,13 +372,16 @@ do_down() {
 # --- test --------------------------------------------------------------------------------------
 
 # call URL METHOD PATH [JSON] [REQUEST_ID]: prints the HTTP status; the body goes to $BODY.
+# The API key (in the 0600 file $AUTH_HEADER) and the body (which may hold a code) reach curl
+# through a file and standard input, never as arguments, which every user of the machine can
+# read in the process list.
 call() {
   local base=$1 method=$2 path=$3 data=${4:-} rid=${5:-multi-$RANDOM$RANDOM}
   local args=(-sS -m 15 -o "$BODY" -w '%{http_code}' -X "$method"
-    -H "Authorization: Bearer $KEY" -H "X-Request-Id: $rid")
-  if [ -n "$data" ]; then args+=(-H 'Content-Type: application/json' --data "$data"); fi
+    -H "@$AUTH_HEADER" -H "X-Request-Id: $rid")
+  if [ -n "$data" ]; then args+=(-H 'Content-Type: application/json' --data-binary @-); fi
   # On a connection failure curl prints 000 as the status and exits non-zero.
-  curl "${args[@]}" "$base$path" || true
+  printf '%s' "$data" | curl "${args[@]}" "$base$path" || true
 }
 
 # field EXPRESSION [FILE]: a Python expression over the JSON body, bound to `b`.
@@ -402,7 +405,9 @@ verify_as() {
   log "ok: $what -> $want"
 }
 
-totp_at() { python3 -c 'import pyotp, sys, time; print(pyotp.parse_uri(sys.argv[1]).at(time.time() + float(sys.argv[2])))' "$1" "$2"; }
+# totp_at URI OFFSET: the code at now + OFFSET seconds. The URI holds the secret: it reaches
+# python on standard input, never as an argument.
+totp_at() { printf '%s\n' "$1" | python3 -c 'import pyotp, sys, time; print(pyotp.parse_uri(sys.stdin.readline().rstrip("\n")).at(time.time() + float(sys.argv[1])))' "$2"; }
 
 # enroll BASE USER: enrolls and activates a TOTP factor through BASE; sets FACTOR and URI.
 enroll() {
@@ -436,7 +441,8 @@ run_tests() {
   [ -s "$DIR/multi.env" ] || fail "$DIR/multi.env is missing: is the deployment up?"
   # shellcheck source=/dev/null
   . "$DIR/multi.env"
-  KEY=$(tr -d '\n' < "$API_KEY_FILE")
+  AUTH_HEADER=$DIR/cli/authorization
+  ( umask 077; printf 'Authorization: Bearer %s\n' "$(tr -d '\n' < "$API_KEY_FILE")" > "$AUTH_HEADER" )
   BODY=$DIR/body.json
   local n1=$NODE1_URL n2=$NODE2_URL front=$FRONT_URL
   local tag
@@ -466,10 +472,11 @@ run_tests() {
   local bob=multi-bob-$tag
   enroll "$front" "$bob"
   code=$(totp_at "$URI" 30)
-  local payload="{\"code\": \"$code\"}" results racers=() base
+  local payload=$DIR/cli/race-payload.json results racers=() base
+  ( umask 077; printf '{"code": "%s"}' "$code" > "$payload" )
   for base in "$n1" "$n2"; do
-    curl -sS -m 15 -o "$DIR/race${#racers[@]}.json" -X POST -H "Authorization: Bearer $KEY" \
-      -H 'Content-Type: application/json' --data "$payload" "$base/v1/users/$bob/verify" &
+    curl -sS -m 15 -o "$DIR/race${#racers[@]}.json" -X POST -H "@$AUTH_HEADER" \
+      -H 'Content-Type: application/json' --data-binary "@$payload" "$base/v1/users/$bob/verify" &
     racers+=($!)
   done
   # Only these two: the nodes may be children of this shell too.

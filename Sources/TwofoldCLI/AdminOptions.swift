@@ -18,7 +18,12 @@ struct ConfigOptions: ParsableArguments {
     ///   and the development key. Every other admin command needs both to exist, and exits 2
     ///   saying where it looked when they do not.
     func openRuntime(creating: Bool = false) async throws -> TwofoldRuntime {
-        let configuration = try loadConfiguration()
+        try await openRuntime(try loadConfiguration(), creating: creating)
+    }
+
+    /// Opens the store and keys of a configuration already read with ``loadConfiguration()``,
+    /// for a command that checks a setting before it touches the store.
+    func openRuntime(_ configuration: TwofoldConfiguration, creating: Bool = false) async throws -> TwofoldRuntime {
         let logger = Logger(label: "twofold.cli")
         do {
             return try await TwofoldRuntime.open(configuration, logger: logger, creating: creating)

@@ -192,12 +192,18 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 struct AuditPurgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
-        abstract: "Delete audit events older than a duration (e.g. 90d), keeping the chains verifiable."
+        abstract: "Delete audit events older than a duration (e.g. 90d), keeping the chains verifiable.",
+        discussion: """
+            An age below TWOFOLD_AUDIT_MIN_RETENTION (default 1d) is refused (exit status 2), so \
+            that a slip such as 90m for 90d cannot erase the recent events. Asks for confirmation \
+            on a terminal; without one, refuses unless --yes.
+            """
     )
 
-    @Option(name: .customLong("older-than"), help: ArgumentHelp("Age like 90d, 12h, 30m, 45s.", valueName: "duration"))
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("Age like 90d, 12h, 30m, 45s; at least TWOFOLD_AUDIT_MIN_RETENTION (default 1d).", valueName: "duration"))
     var olderThan: String
 
+    @OptionGroup var confirmation: ConfirmationOption
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
@@ -211,7 +217,24 @@ struct AuditPurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let age = try DurationText.parse(olderThan)
-        let deleted = try await config.openRuntime().use { try await $0.services.audit.purgeAudit(olderThan: age, actor: CLIActor.current) }
+        let configuration = try config.loadConfiguration()
+        try Self.checkRetention(age, olderThan: olderThan, configuration: configuration)
+        try confirmation.confirm("Delete every audit event older than \(olderThan) (recorded before \(Output.date(Date().addingTimeInterval(-age))))? This cannot be undone.")
+        let deleted = try await config.openRuntime(configuration).use {
+            try await $0.services.audit.purgeAudit(olderThan: age, actor: CLIActor.current)
+        }
         try output.report(["deleted": deleted], text: "deleted \(Output.count(deleted, "audit event")) older than \(olderThan)")
+    }
+
+    /// Refuses an age below the configured minimum retention, naming the setting and where its
+    /// value came from, before anything is asked or opened.
+    static func checkRetention(_ age: TimeInterval, olderThan: String, configuration: TwofoldConfiguration) throws {
+        let minimum = configuration.auditMinimumRetention
+        guard age < minimum else { return }
+        let setting = "TWOFOLD_AUDIT_MIN_RETENTION"
+        throw ValidationError(
+            "--older-than \(olderThan) is below the minimum retention of \(DurationText.format(minimum)) "
+                + "(\(setting), from \(configuration.origin(of: setting))): give at least \(DurationText.format(minimum)), "
+                + "or lower \(setting) (1h at the least) where the server's settings are")
     }
 }

@@ -147,7 +147,9 @@ struct RecoveryCodesCommand: AsyncParsableCommand {
         abstract: "Generate ten new recovery codes for a user, replacing any earlier set. They are shown once.",
         discussion: """
             Recovery codes stand in for a lost factor, so the user needs an active one: exit status 1, \
-            and nothing written, when nothing is stored for the user or none of their factors is active.
+            and nothing written, when nothing is stored for the user or none of their factors is active. \
+            When the user already has a set, the new one replaces it and the old codes stop working: \
+            the command asks for confirmation on a terminal and, without one, refuses unless --yes.
             """
     )
 
@@ -155,12 +157,20 @@ struct RecoveryCodesCommand: AsyncParsableCommand {
     var user: String
 
     @OptionGroup var application: ApplicationOption
+    @OptionGroup var confirmation: ConfirmationOption
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let userID = try parseUserID(user)
         let codes = try await config.withApplication(application.app) { services, app in
+            // The codes the user may have printed or stored stop working: a first set needs no
+            // confirmation, a replacement does.
+            let existing = try await services.administration.recoveryCodeSummary(app.id, userID)
+            if existing.total > 0 {
+                try confirmation.confirm("Replace the recovery codes of user \(userID) (\(existing.unused) of \(existing.total) unused)? "
+                                         + "The old codes stop working.")
+            }
             do {
                 return try await services.verification.generateRecoveryCodes(app.id, userID, actor: CLIActor.current)
             } catch let error as TwofoldError where error.code == .notFound {

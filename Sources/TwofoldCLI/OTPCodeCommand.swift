@@ -6,17 +6,23 @@ struct OTPCodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "code",
         abstract: "Print the code for a secret (TOTP now by default, or at --time, or HOTP at --counter).",
-        discussion: "Only the code is printed on standard output, so it can be used in scripts."
+        discussion: """
+            Only the code is printed on standard output, so it can be used in scripts. Give the \
+            secret with --secret-file FILE, or --secret-file - on standard input \
+            (`twofold otp code --secret-file - <<< "$SECRET"`): an argument is visible to other users.
+            """
     )
 
-    @Option(help: ArgumentHelp("The shared secret in Base32 (spaces, hyphens, lower case and missing padding are accepted).", valueName: "base32"),
-            transform: OTPArgument.secret)
-    var secret: OTPSecret
-
+    @OptionGroup var secretInput: SecretOptions
     @OptionGroup var token: TokenOptions
     @OptionGroup var moment: MomentOptions
 
+    func validate() throws {
+        guard secretInput.isGiven else { throw SecretOptions.missing }
+    }
+
     func run() throws {
+        let secret = try secretInput.require()
         do {
             if let counter = moment.counter {
                 let hotp = try HOTP(secret: secret, algorithm: token.algorithm, digits: token.digits)

@@ -47,6 +47,43 @@ enum OTPArgument {
     }
 }
 
+/// `--secret-file FILE | -` or `--secret BASE32`: the shared secret of `code`, `verify` and `uri`.
+///
+/// The file form comes first and is the one documented: an argument is visible to every user
+/// of the machine in the process list, and `--secret` stays only so that existing scripts keep
+/// working (with a warning on standard error).
+struct SecretOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A file holding the shared secret in Base32 on one line (a trailing newline is allowed, nothing else), or - to read it from standard input.",
+                               valueName: "file"))
+    var secretFile: String?
+
+    @Option(help: ArgumentHelp("The shared secret in Base32 (spaces, hyphens, lower case and missing padding are accepted). Other users can see it in the process list: use --secret-file.",
+                               valueName: "base32"),
+            transform: OTPArgument.secret)
+    var secret: OTPSecret?
+
+    func validate() throws {
+        try OTPSecretInput.validate(file: secretFile, argument: secret)
+    }
+
+    /// Whether a secret was given, in either form.
+    var isGiven: Bool { secretFile != nil || secret != nil }
+
+    /// The secret given, read from its file or standard input, or `nil` when none was.
+    func read() throws -> OTPSecret? {
+        try OTPSecretInput.secret(file: secretFile, argument: secret)
+    }
+
+    /// The secret given; for commands that cannot go without one (``validate()`` of the
+    /// command has checked ``isGiven``).
+    func require() throws -> OTPSecret {
+        guard let secret = try read() else { throw Self.missing }
+        return secret
+    }
+
+    static let missing = ValidationError("give the secret: --secret-file FILE, or --secret-file - to read it from standard input")
+}
+
 /// The token parameters shared by `code`, `verify` and `uri`.
 struct TokenOptions: ParsableArguments {
     @Option(help: "HMAC hash: sha1, sha256 or sha512.")

@@ -23,12 +23,18 @@ struct OTPQRCommand: ParsableCommand {
             The text is encoded byte for byte as UTF-8; it is not rewritten. The terminal format \
             uses Unicode half blocks, black on white whatever the terminal's colours; ascii is a \
             plain fallback. Quiet zone 4 modules; PNG 8 pixels per module. Without --output, \
-            the drawing goes to standard output.
+            the drawing goes to standard output. An otpauth:// URI holds the secret: give it with \
+            --text-file FILE, or --text-file - on standard input, rather than as an argument, which \
+            other users can see.
             """
     )
 
-    @Argument(help: "The text to encode.")
-    var text: String
+    @Option(help: ArgumentHelp("A file holding the text to encode (one trailing newline is removed, nothing else), or - to read it from standard input.",
+                               valueName: "file"))
+    var textFile: String?
+
+    @Argument(help: "The text to encode. An otpauth:// URI holds the secret, which other users can see in the process list: use --text-file.")
+    var text: String?
 
     @Option(help: "terminal, ascii, svg or png.")
     var format: QROutputFormat = .terminal
@@ -39,10 +45,25 @@ struct OTPQRCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
+    func validate() throws {
+        switch (textFile, text) {
+        case (nil, nil): throw ValidationError("give the text: --text-file FILE, or --text-file - to read it from standard input")
+        case (_?, _?): throw ValidationError("give the text once: --text-file FILE (or - for standard input), or as the argument")
+        default: break
+        }
+    }
+
     func run() throws {
+        let payload: String
+        if let textFile {
+            payload = try OTPSecretInput.read(textFile, option: "--text-file", singleLine: false)
+        } else {
+            payload = text ?? ""
+            if OTPSecretInput.holdsSecret(payload) { OTPSecretInput.warnCommandLine("the URI, with its secret,", use: "--text-file") }
+        }
         let code: QRCode
         do {
-            code = try QRCode(text: text, errorCorrection: ecc)
+            code = try QRCode(text: payload, errorCorrection: ecc)
         } catch {
             throw CommandFailure(error.message)
         }

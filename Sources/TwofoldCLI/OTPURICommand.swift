@@ -7,7 +7,11 @@ struct OTPURICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uri",
         abstract: "Print an otpauth:// URI for an authenticator app, generating a secret unless one is given.",
-        discussion: "A generated secret has the size RFC 4226 and RFC 6238 recommend for the algorithm: 20, 32 or 64 bytes."
+        discussion: """
+            Without --secret-file (or --secret), a new secret is generated, of the size RFC 4226 and \
+            RFC 6238 recommend for the algorithm: 20, 32 or 64 bytes. --secret-file - reads the \
+            secret from standard input.
+            """
     )
 
     @Option(help: "The service name the app shows.")
@@ -16,10 +20,8 @@ struct OTPURICommand: ParsableCommand {
     @Option(help: "The account name the app shows (the user's name at the issuer).")
     var account: String
 
-    @Option(help: ArgumentHelp("The shared secret in Base32 (default: a new random secret).", valueName: "base32"),
-            transform: OTPArgument.secret)
-    var secret: OTPSecret?
-
+    /// Without one, a new random secret.
+    @OptionGroup var secretInput: SecretOptions
     @OptionGroup var token: TokenOptions
 
     @Option(help: "Build an HOTP URI starting at this counter instead of a TOTP one.")
@@ -29,6 +31,7 @@ struct OTPURICommand: ParsableCommand {
     var qr = false
 
     func run() throws {
+        let secret = try secretInput.read()
         let method: OTPAuthURI.Method = counter.map { .hotp(counter: $0) } ?? .totp(period: token.period)
         do {
             let uri = try OTPAuthURI(

@@ -10,13 +10,13 @@ struct OTPVerifyCommand: ParsableCommand {
             TOTP (the default) accepts codes within --window steps either side of the step at \
             --time (default now). With --counter, HOTP accepts the counters from N to N + window. \
             Exit status 0 and the matched step or counter on standard output when the code is \
-            valid; 1 when it is not; 2 when the code is not a code at all (not --digits digits).
+            valid; 1 when it is not; 2 when the code is not a code at all (not --digits digits). \
+            Give the secret with --secret-file FILE, or --secret-file - on standard input: an \
+            argument is visible to other users.
             """
     )
 
-    @Option(help: ArgumentHelp("The shared secret in Base32.", valueName: "base32"), transform: OTPArgument.secret)
-    var secret: OTPSecret
-
+    @OptionGroup var secretInput: SecretOptions
     @OptionGroup var token: TokenOptions
     @OptionGroup var moment: MomentOptions
 
@@ -27,6 +27,7 @@ struct OTPVerifyCommand: ParsableCommand {
     var code: String
 
     func validate() throws {
+        guard secretInput.isGiven else { throw SecretOptions.missing }
         let limit = moment.counter == nil ? TOTP.maximumWindow : Int(HOTP.maximumLookAhead)
         guard (0...limit).contains(window) else {
             throw ValidationError("--window must be 0 to \(limit), not \(window)")
@@ -34,6 +35,7 @@ struct OTPVerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let secret = try secretInput.require()
         let matched: UInt64?
         do {
             if let counter = moment.counter {

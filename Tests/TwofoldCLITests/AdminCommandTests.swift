@@ -181,7 +181,7 @@ struct AdminCommandTests {
         #expect(verified.status == 0)
         #expect(verified.standardOutput.contains("intact"))
         #expect(try h.run(["audit", "purge", "--older-than", "ninety days"]).status == 2)
-        let purged = try h.json(["audit", "purge", "--older-than", "90d"]) as? [String: Any]
+        let purged = try h.json(["audit", "purge", "--older-than", "90d", "--yes"]) as? [String: Any]
         #expect(purged?["deleted"] as? Int == 0)
         #expect(try h.auditEvents().contains { $0["action"] as? String == "audit.purged" })
         if backend == .sqlite {

@@ -113,7 +113,7 @@ struct AuditTailTests {
         let chains = try #require(report?["shards_checked"] as? Int)
         #expect(try h.run(["audit", "verify"]).standardOutput
                 == "audit log intact: 2 events in \(chains) chain\(chains == 1 ? "" : "s") verified\n")
-        #expect(try h.run(["audit", "purge", "--older-than", "90d"]).standardOutput == "deleted 0 audit events older than 90d\n")
+        #expect(try h.run(["audit", "purge", "--older-than", "90d", "--yes"]).standardOutput == "deleted 0 audit events older than 90d\n")
 
         let database = h.directory.appendingPathComponent("twofold.sqlite").path
         let edit = try ExternalProcess.run("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_events SET outcome='failure' WHERE action='application.created' AND actor='system'\"); c.commit()", database])

@@ -53,8 +53,15 @@ if [ -z "$PASSWORD" ] && [ "$role_exists" = 0 ]; then
   generated=1
 fi
 
+[[ $PASSWORD != *[$'\n\r']* ]] || fail "TWOFOLD_DB_PASSWORD must be one line"
+# The password reaches psql on standard input, never as an argument (`-v password=…`), which
+# every user of the machine can read in the process list: a psql string, quotes doubled and
+# backslashes escaped.
+quoted=${PASSWORD//\\/\\\\}
+quoted=${quoted//\'/\'\'}
+
 log "creating role $ROLE and database $NAME (existing ones are kept)"
-psql_admin -v role="$ROLE" -v db="$NAME" -v password="$PASSWORD" <<'SQL'
+{ printf "\\\\set password '%s'\\n" "$quoted"; cat <<'SQL'
 SET log_statement = 'none';
 SET password_encryption = 'scram-sha-256';
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT', :'role')
@@ -67,6 +74,7 @@ SELECT format('ALTER DATABASE %I OWNER TO %I', :'db', :'role') \gexec
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'db') \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'db', :'role') \gexec
 SQL
+} | psql_admin -v role="$ROLE" -v db="$NAME"
 
 # Inside the database: nobody else may create objects in its public schema (the default from
 # PostgreSQL 15 on; older servers let every role do so), and the role owns that schema.

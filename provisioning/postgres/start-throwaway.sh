@@ -169,7 +169,9 @@ fi
 [[ $password =~ ^[A-Za-z0-9._~-]+$ ]] || fail "TWOFOLD_PG_PASSWORD may hold only A-Z a-z 0-9 . _ ~ - (it goes into a URL unescaped)"
 ( umask 077; printf '%s\n' "$password" > "$DIR/password" )
 
-psql_admin -v password="$password" <<'SQL'
+# The password reaches psql on standard input, never as an argument (`-v password=…`), which
+# every user of the machine can read in the process list; its characters need no quoting.
+{ printf "\\\\set password '%s'\\n" "$password"; cat <<'SQL'
 SET log_statement = 'none';
 SELECT format('CREATE ROLE twofold LOGIN CREATEDB PASSWORD %L', :'password')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'twofold') \gexec
@@ -177,6 +179,7 @@ SELECT format('ALTER ROLE twofold LOGIN CREATEDB PASSWORD %L', :'password') \gex
 SELECT 'CREATE DATABASE twofold OWNER twofold'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'twofold') \gexec
 SQL
+} | psql_admin
 
 url="postgres://twofold:$password@127.0.0.1:$PORT/twofold"
 ( umask 077; printf '%s\n' "$url" > "$DIR/url" )
