@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "TwofoldCore", "TwofoldHTTP", "TwofoldSQLite", "TwofoldPostgres", "TwofoldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +108,7 @@ let package = Package(
         // store.
         .target(
             name: "TwofoldTesting",
-            dependencies: ["TwofoldCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["TwofoldCore", "TwofoldOTP", .product(name: "Logging", package: "swift-log")]
         ),
         // A throwaway PostgreSQL database per test, for the test targets that need a server.
         .target(

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import HummingbirdTLS
 import Logging
 import TwofoldCore
@@ -36,12 +38,15 @@ public func buildApplication(
     let router = buildRouter(services: runtime.services, clock: runtime.clock, metrics: metrics)
     let tls = try configuration.tls.map(TLSSetup.serverConfiguration)
     let scheme = configuration.tls == nil ? "http" : "https"
+    let http1 = HTTPServerBuilder.http1(configuration: HTTP1Channel.Configuration(
+        idleTimeout: TimeAmount.milliseconds(Int64(configuration.listener.idleTimeout * 1000))))
     return Hummingbird.Application(
         router: router,
-        server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+        server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.listen.host, port: configuration.listen.port),
-            serverName: nil
+            serverName: nil,
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.listener.maximumConnections, logger: logger)
         ),
         onServerRunning: { channel in
             logger.notice("listening", metadata: [

@@ -278,6 +278,33 @@ final class ConfigurationTests {
         #expect(none.origin(of: "TWOFOLD_STORE") == .defaultValue)
     }
 
+    @Test("TWOFOLD_AUDIT_MIN_RETENTION: 1d by default, a duration from 1h to 3650d, from the file or the environment, in the example file")
+    func auditMinimumRetention() throws {
+        #expect(try TwofoldConfiguration.load(file: nil, environment: [:]).auditMinimumRetention == 86_400)
+        #expect(TwofoldConfiguration().auditMinimumRetention == 86_400)
+        for (text, seconds) in [("1h", 3_600.0), ("36h", 129_600), ("90d", 7_776_000), ("3650d", 315_360_000)] {
+            let configuration = try TwofoldConfiguration.load(file: nil, environment: ["TWOFOLD_AUDIT_MIN_RETENTION": text])
+            #expect(configuration.auditMinimumRetention == seconds, "\(text)")
+        }
+        let path = try file("TWOFOLD_AUDIT_MIN_RETENTION=7d\n")
+        let fromFile = try TwofoldConfiguration.load(file: path, environment: [:])
+        #expect(fromFile.auditMinimumRetention == 7 * 86_400)
+        #expect(fromFile.origin(of: "TWOFOLD_AUDIT_MIN_RETENTION") == .file(path: path))
+        for (text, mentions) in [("59m", "out of range"), ("3651d", "out of range"), ("0s", "out of range"), ("forever", "not a duration"), ("90", "not a duration")] {
+            let error = try #require(throws: TwofoldError.self) {
+                try TwofoldConfiguration.load(file: nil, environment: ["TWOFOLD_AUDIT_MIN_RETENTION": text])
+            }
+            #expect(error.code == .configuration)
+            #expect(error.message.contains("TWOFOLD_AUDIT_MIN_RETENTION"), "\(error.message)")
+            #expect(error.message.contains(mentions), "\(error.message)")
+        }
+        #expect(TwofoldConfiguration.settings.contains { $0.name == "TWOFOLD_AUDIT_MIN_RETENTION" && $0.defaultValue == "1d" })
+        let example = TestEnvironment.repositoryRoot.appendingPathComponent("provisioning/twofold.env.example").path
+        #expect(try String(contentsOfFile: example, encoding: .utf8).contains("\nTWOFOLD_AUDIT_MIN_RETENTION=1d\n"))
+        let readme = TestEnvironment.repositoryRoot.appendingPathComponent("README.md").path
+        #expect(try String(contentsOfFile: readme, encoding: .utf8).contains("| `TWOFOLD_AUDIT_MIN_RETENTION` | `1d` |"))
+    }
+
     @Test("the log format asked for is read even when another setting is refused")
     func requestedLogFormat() throws {
         let environment = ["TWOFOLD_LOG_FORMAT": "JSON", "TWOFOLD_LISTEN": "nowhere"]

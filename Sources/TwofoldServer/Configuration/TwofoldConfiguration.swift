@@ -84,6 +84,12 @@ public struct TwofoldConfiguration: Sendable {
     public var policy: VerificationPolicy
     /// How challenges are delivered.
     public var delivery: DeliveryConfiguration
+    /// Idle timeout and connection cap of the listener.
+    public var listener = ListenerConfiguration()
+    /// The shortest retention `twofold audit purge --older-than` accepts (1h to 3650d): a slip
+    /// such as `90m` (minutes) for `90d` would otherwise erase nearly the whole trail, the
+    /// recent events an incident investigation needs most included.
+    public var auditMinimumRetention: TimeInterval = TwofoldConfiguration.defaultAuditMinimumRetention
     /// The configuration file the settings were read from, if any.
     public internal(set) var configurationFile: String?
     /// Where each setting read by ``load(file:environment:)`` came from; a setting missing here
@@ -132,6 +138,9 @@ public struct TwofoldConfiguration: Sendable {
     /// and a small default leaves room for a dozen nodes under PostgreSQL's default
     /// `max_connections`.
     public static let defaultPostgresPoolSize = 8
+
+    /// One day: a purge always keeps the last 24 hours.
+    public static let defaultAuditMinimumRetention: TimeInterval = 86_400
 
     /// Where a setting came from.
     public enum SettingOrigin: Sendable, Equatable, CustomStringConvertible {
@@ -200,7 +209,8 @@ extension TwofoldConfiguration {
         ("TWOFOLD_LOCKOUT_BASE_DELAY", "duration, at least 1s", "30s"),
         ("TWOFOLD_LOCKOUT_MAX_DELAY", "duration, base delay to 30d", "24h"),
         ("TWOFOLD_ISSUER", "text, no colon", "Twofold"),
-    ] + DeliveryConfiguration.settings
+        ("TWOFOLD_AUDIT_MIN_RETENTION", "duration, 1h to 3650d", "1d"),
+    ] + ListenerConfiguration.settings + DeliveryConfiguration.settings
 
     /// Reads the settings from a configuration file and the environment; the environment wins.
     ///
@@ -367,11 +377,13 @@ extension TwofoldConfiguration {
             }
             policy.defaultIssuer = issuer
         }
+        if let retention = try duration("TWOFOLD_AUDIT_MIN_RETENTION", 3_600...(3_650 * 86_400)) { auditMinimumRetention = retention }
         do {
             try policy.validate()
         } catch {
             throw TwofoldError(.configuration, "the verification policy is invalid: \(error.message)")
         }
+        listener = try ListenerConfiguration(duration: duration, integer: integer)
         delivery = try DeliveryConfiguration(values: value, deployment: deployment, duration: duration, integer: integer)
         if deployment == .production, masterKeyFiles.isEmpty {
             throw TwofoldError(.configuration, "TWOFOLD_MASTER_KEY_FILE is required when TWOFOLD_ENV=production: make a key with `twofold keys generate FILE` and name its file")
