@@ -54,7 +54,15 @@ struct RecoveryAndDataSubjectTests {
         let h = try await ServicesHarness.make()
         let application = try await h.services.applications.application(named: "default")
         #expect(try await h.services.administration.export(application, alice, actor: "test") == nil)
-        let (totp, id) = try await h.enrollTOTP(alice)
+        // Enrolled here rather than through the harness, to keep the plaintext secret.
+        let enrollment = try await h.services.enrollment.enroll(h.app, alice, EnrollmentRequest(type: .totp), actor: "test")
+        let totp = try enrollment.uri.makeTOTP()
+        h.clock.advance(by: 30)
+        _ = try await h.services.enrollment.activate(h.app, alice, enrollment.factor.id, code: try totp.code(at: h.now), actor: "test")
+        h.clock.advance(by: 30)
+        let id = enrollment.factor.id
+        let secret = enrollment.secret.bytes
+        #expect(enrollment.uri.secret.bytes == secret)
         let codes = try await h.services.verification.generateRecoveryCodes(h.app, alice, actor: "test")
         _ = try await h.services.verification.verify(h.app, alice, code: "000000", actor: "test")
         let bob = try UserID("bob")
@@ -65,11 +73,20 @@ struct RecoveryAndDataSubjectTests {
         #expect(export.factors.map(\.id) == [id])
         #expect(export.recoveryCodes.total == 10 && export.recoveryCodes.unused == 10)
         #expect(export.auditEvents.contains { $0.action == "verification" && $0.outcome == "deny" })
-        let json = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
-        let secret = try await h.store.factors(applicationID: h.app, userID: alice).first!.sealedSecret
-        #expect(!json.contains(codes[0]))
-        #expect(!json.contains(Data(secret).base64EncodedString()))
-        _ = totp
+        // The export as the API and the CLI print it, and as any encoder would: slashes unescaped,
+        // so that a base64 form is found as written.
+        let plain = JSONEncoder()
+        plain.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let sealed = try #require(try await h.store.factors(applicationID: h.app, userID: alice).first?.sealedSecret)
+        for encoded in [Array(try TwofoldJSON.encoder.encode(UserExportJSON(export))), Array(try plain.encode(export))] {
+            let json = String(decoding: encoded, as: UTF8.self)
+            // The plaintext secret, in Base32 as the user's authenticator holds it and as raw bytes in any encoding.
+            #expect(SecretForms.found(secret, in: encoded) == [], "the export holds the plaintext TOTP secret")
+            #expect(SecretForms.found(sealed, in: encoded) == [], "the export holds the sealed TOTP secret")
+            for code in codes {
+                #expect(!json.contains(code) && !json.contains(code.replacingOccurrences(of: "-", with: "")), "the export holds the code \(code)")
+            }
+        }
 
         try await h.services.administration.erase(h.app, alice, actor: "admin")
         #expect(try await h.services.administration.export(application, alice, actor: "admin") == nil)

@@ -3,6 +3,7 @@ import Hummingbird
 import Testing
 import TwofoldCore
 import TwofoldOTP
+import TwofoldTesting
 @testable import TwofoldHTTP
 
 @Suite("Endpoints")
@@ -71,9 +72,15 @@ struct EndpointTests {
                 let actions = export.json["audit_events"]?.array?.compactMap { $0["action"]?.string } ?? []
                 #expect(actions.contains("factor.enrolled"))
                 #expect(actions.contains("recovery_codes.generated"))
-                let secret = try OTPAuthURI(parsing: uri).secret.base32
-                #expect(!export.text.contains(secret))
-                #expect(!export.text.contains(firstCode))
+                // The plaintext secret in Base32 (as the authenticator holds it) and as raw bytes in any encoding.
+                let secret = try OTPAuthURI(parsing: uri).secret.bytes
+                #expect(SecretForms.found(secret, in: export.body) == [], "the export holds the plaintext TOTP secret")
+                let codeList = codes.json["codes"]?.array?.compactMap { $0.string } ?? []
+                #expect(codeList.count == 10)
+                for code in codeList {
+                    #expect(!export.text.contains(code) && !export.text.contains(code.replacingOccurrences(of: "-", with: "")),
+                            "the export holds the recovery code \(code)")
+                }
 
                 let reset = try await client.send(.post, "/v1/users/grace/reset", key: server.keys.admin)
                 #expect(reset.status == .noContent)

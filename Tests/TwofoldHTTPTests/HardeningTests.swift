@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import TwofoldCore
 import TwofoldOTP
+import TwofoldTesting
 @testable import TwofoldHTTP
 
 @Suite("Request ids and logs")
@@ -85,6 +86,12 @@ struct HardeningTests {
                 for answer in answers {
                     #expect(!answer.contains(secret), "\(secret) was answered")
                 }
+            }
+            // The TOTP secret in any other encoding of its bytes (hex, base64, lower-case Base32, raw).
+            let secretBytes = try OTPSecret(base32: secrets[0]).bytes
+            #expect(SecretForms.found(secretBytes, in: Array(logText.utf8)) == [], "the TOTP secret was logged")
+            for answer in answers {
+                #expect(SecretForms.found(secretBytes, in: Array(answer.utf8)) == [], "the TOTP secret was answered")
             }
         }
     }

@@ -131,6 +131,9 @@ struct PostgresAttemptRecordingTests: PostgresFixtures {
             let head = try #require(try await first.auditShardHeads().first { $0.shard == shard })
             #expect(head.headSequence == 81)
             #expect(head.tag == chain.tag(of: head))
+            let report = try await verifyAuditChains(second)
+            #expect(report.isIntact, "\(report.problems)")
+            #expect(report.eventsChecked == 81)
             let statistics = [first.attemptBatchStatistics, second.attemptBatchStatistics]
             #expect(statistics.map(\.recordedAsRead).reduce(0, +) > 0, "no attempt was written as its batch read it")
             // Two pools racing for one user's rows and shard head: some batches always find them changed.

@@ -94,6 +94,9 @@ struct PostgresStoreTests: PostgresFixtures {
             let head = try #require(try await first.auditShardHeads().first)
             #expect(head.headSequence == 101)
             #expect(head.tag == chain.tag(of: head))
+            let report = try await verifyAuditChains(first)
+            #expect(report.isIntact, "\(report.problems)")
+            #expect(report.eventsChecked == 101)
         }
     }
 

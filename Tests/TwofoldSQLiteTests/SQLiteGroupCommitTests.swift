@@ -132,6 +132,9 @@ struct SQLiteGroupCommitTests {
                 #expect(zip(events.dropFirst(), events).allSatisfy { $0.previousMAC == $1.mac })
                 #expect(head.tag == Fixtures.chain.tag(of: head))
             }
+            let report = try await verifyAuditChains(first)
+            #expect(report.isIntact, "\(report.problems)")
+            #expect(report.eventsChecked == 101)
         }
     }
 

@@ -34,6 +34,9 @@ struct WALCheckpointerTests {
             #expect(try Self.walFrames(path) < 100)
             // Every event is there, and the chain still verifies.
             #expect(try await store.auditShardHeads().map(\.headSequence).reduce(0, +) == 300)
+            let report = try await verifyAuditChains(store)
+            #expect(report.isIntact, "\(report.problems)")
+            #expect(report.eventsChecked == 300)
             try await store.close()
             #expect(try Self.walFrames(path) == 0, "closing folds the WAL into the file")
         }
@@ -51,6 +54,9 @@ struct WALCheckpointerTests {
             #expect(statistics.onWriter > 0)
             #expect(statistics.background == 0)
             #expect(try Self.walFrames(path) < 100)
+            let report = try await verifyAuditChains(store)
+            #expect(report.isIntact, "\(report.problems)")
+            #expect(report.eventsChecked == 300)
             try await store.close()
         }
     }

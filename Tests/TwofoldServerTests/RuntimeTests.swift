@@ -29,13 +29,39 @@ struct RuntimeTests {
         #expect(try Self.mode(directory.path) == 0o700)
         #expect(logs.lines.contains { $0.level == .warning && $0.message.contains("DEVELOPMENT master key") })
         let contents = try String(contentsOfFile: keyFile, encoding: .utf8)
-        #expect(!logs.lines.contains { $0.text.contains(contents.split(separator: " ").last.map(String.init) ?? "?") })
 
         // A second start opens the same store with the same key.
         let again = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"))
         #expect(try String(contentsOfFile: keyFile, encoding: .utf8) == contents)
         #expect(again.defaultApplication.name == "default")
         try await again.close()
+        // Neither start logged the key, in any form.
+        let leaks = try Self.masterKeyLeaks(keyFileContents: contents, in: logs)
+        #expect(leaks.isEmpty, "the master key was logged as \(leaks)")
+    }
+
+    /// The forms of the key in `contents` (a key file) that appear in `logs`: the file's line and
+    /// its base64 without the newline, the 32 bytes in any other encoding (hex, base64url, Base32,
+    /// raw, a byte list), and any 16-character run of its base64 or hex (a key cut short).
+    static func masterKeyLeaks(keyFileContents contents: String, in logs: LogCapture) throws -> [String] {
+        let line = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = line.split(separator: " ")
+        try #require(parts.count == 2 && parts[0] == "twofold-master-key-v1", "not a key file: \(contents)")
+        let encoded = String(parts[1])
+        let bytes = try #require(Data(base64Encoded: encoded).map { Array($0) })
+        try #require(bytes.count == 32)
+        let text = logs.lines.map(\.text).joined(separator: "\n")
+        var leaks = SecretForms.found(bytes, in: Array(text.utf8))
+        if text.contains(line) { leaks.append("the key file's line") }
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        for (name, form) in [("base64", encoded), ("hex", hex), ("HEX", hex.uppercased())] {
+            let characters = Array(form)
+            for start in 0...(characters.count - 16) where text.contains(String(characters[start..<(start + 16)])) {
+                leaks.append("16 characters of its \(name) from offset \(start)")
+                break
+            }
+        }
+        return leaks
     }
 
     @Test("production refuses an unreadable key file; a configured key file is used as is")
@@ -52,12 +78,16 @@ struct RuntimeTests {
         #expect(error?.code == .configuration)
 
         let keyFile = directory.appendingPathComponent("prod.key").path
-        try MasterKey.generate().fileContents.write(toFile: keyFile, atomically: false, encoding: .utf8)
+        let contents = MasterKey.generate().fileContents
+        try contents.write(toFile: keyFile, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
         configuration.masterKeyFiles = [keyFile]
-        let runtime = try await TwofoldRuntime.open(configuration, logger: Logger(label: "test"), creating: true)
+        let logs = LogCapture()
+        let runtime = try await TwofoldRuntime.open(configuration, logger: logs.logger(label: "runtime"), creating: true)
         try await runtime.close()
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("master.key").path))
+        let leaks = try Self.masterKeyLeaks(keyFileContents: contents, in: logs)
+        #expect(leaks.isEmpty, "the master key was logged as \(leaks)")
     }
 
     @Test("the first start writes an API key with every scope to a 0600 file, once")

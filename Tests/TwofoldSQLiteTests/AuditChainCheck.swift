@@ -1,0 +1,10 @@
+import Foundation
+@testable import TwofoldCore
+import TwofoldTesting
+
+/// What `twofold audit verify` reports of a store's chains, under the fixtures' audit keys: every
+/// head's tag, every event's MAC and link, no gap, and the last event the one its head records.
+func verifyAuditChains(_ store: any AuditStore, chain: AuditChain = Fixtures.chain) async throws -> AuditVerification {
+    let clock = FixedClock(Fixtures.start)
+    return try await AuditService(store: store, audit: AuditRecorder(clock: clock, chain: chain), clock: clock).verifyAudit()
+}
