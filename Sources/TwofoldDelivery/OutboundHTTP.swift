@@ -48,6 +48,9 @@ public final class OutboundHTTP: Sendable {
         }
     }
 
+    /// Connections kept per provider host and port.
+    static let connectionsPerHost = 64
+
     /// The largest answer read from a provider.
     static let maximumResponseBytes = 64 * 1024
 
@@ -79,6 +82,14 @@ public final class OutboundHTTP: Sendable {
             decompression: .disabled
         )
         configuration.httpVersion = .automatic
+        // A provider that hangs holds its connections for a timeout each: with the client's
+        // default of 8 per host, sends to another channel on the same gateway would queue
+        // behind them.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.connectionsPerHost
+        // A refused connection fails the attempt at once (`unreachable`); the retries above, with
+        // their backoff, decide whether to try again, rather than the client retrying silently
+        // until the attempt's deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
@@ -142,14 +153,17 @@ public final class OutboundHTTP: Sendable {
         return min(policy.initialBackoff * factor, policy.maxBackoff)
     }
 
-    /// One attempt, answer body included, within `timeout`: the client's deadline, and a timer
-    /// of our own that cancels the attempt, since the client may notice its deadline late (or
-    /// not at all while it reads a body).
+    /// One attempt, answer body included, within `timeout`: the client's deadline, and behind it
+    /// a timer of our own, a little later, that cancels the attempt, since the client may notice
+    /// its deadline late or not at all (while it reads a body). The timer is later than the
+    /// deadline so that on a busy machine it does not overtake an answer the client received
+    /// in time.
     private func attemptOnce(_ request: OutboundRequest, timeout: Duration) async -> Result<OutboundResponse, DeliveryFailure> {
-        await withTaskGroup(of: Result<OutboundResponse, DeliveryFailure>?.self) { group in
+        let safetyNet = timeout + max(.seconds(1), timeout / 2)
+        return await withTaskGroup(of: Result<OutboundResponse, DeliveryFailure>?.self) { group in
             group.addTask { await self.exchange(request, timeout: timeout) }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await Task.sleep(for: safetyNet)
                 return nil
             }
             let first = await group.next() ?? nil

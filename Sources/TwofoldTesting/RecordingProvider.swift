@@ -67,7 +67,10 @@ public final class RecordingProvider: SMSProvider, VoiceProvider, Sendable {
 
     private func take(_ delivered: Delivered) async throws(DeliveryFailure) -> DeliveryReceipt {
         let delay = state.withLock { $0.delay }
-        if delay > .zero { try? await Task.sleep(for: delay) }
+        if delay > .zero {
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { throw DeliveryFailure(.timeout, "cancelled while waiting") }
+        }
         let failure = state.withLock { state -> DeliveryFailure? in
             state.attempts += 1
             return state.failures.isEmpty ? nil : state.failures.removeFirst()

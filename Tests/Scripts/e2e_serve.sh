@@ -53,8 +53,9 @@ expect_status "$status" 200 "QR code"
 grep -q "<svg" "$BODY" || serve_fail "the QR code is not SVG"
 
 # The code of the current step activates; the next step's code (within the window) verifies.
-now_code=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.argv[1]).now())' "$uri")
-next_code=$(python3 -c 'import pyotp, sys, time; print(pyotp.parse_uri(sys.argv[1]).at(time.time() + 30))' "$uri")
+# The URI holds the secret: it goes to pyotp on standard input, never on a command line.
+now_code=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.stdin.read().strip()).now())' <<< "$uri")
+next_code=$(python3 -c 'import pyotp, sys, time; print(pyotp.parse_uri(sys.stdin.read().strip()).at(time.time() + 30))' <<< "$uri")
 
 status=$(call POST "/v1/users/$user/factors/$factor/activate" "{\"code\": \"$now_code\"}")
 expect_status "$status" 200 "activate"
@@ -78,7 +79,7 @@ curl -fsS "$SERVE_URL/metrics" | grep -q 'twofold_verifications_total{result="al
   || serve_fail "/metrics does not count the allowed verification"
 
 # Nothing secret in the log: not the key, not the codes, not the factor's secret.
-secret=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.argv[1]).secret)' "$uri")
+secret=$(python3 -c 'import pyotp, sys; print(pyotp.parse_uri(sys.stdin.read().strip()).secret)' <<< "$uri")
 for value in "$SERVE_KEY" "$secret" "$now_code" "$next_code"; do
   if grep -qF -- "$value" "$SERVE_LOG"; then serve_fail "the server log contains a key, secret or code"; fi
 done

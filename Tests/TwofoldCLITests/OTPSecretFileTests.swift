@@ -17,7 +17,9 @@ struct OTPSecretFileTests {
     /// Writes `text` to a file of the sandbox with `mode` and returns its path.
     func secretFile(_ text: String, mode: Int = 0o600, name: String = "secret") throws -> String {
         let path = sandbox.path(name)
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         return path
     }

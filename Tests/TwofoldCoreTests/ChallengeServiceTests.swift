@@ -376,6 +376,21 @@ struct ChallengeServiceTests {
         #expect(text.hasPrefix("Your shop code is ") && !text.contains("@"))
     }
 
+    @Test("a shutdown's drain cancels deliveries stuck on a provider that hangs, past its grace")
+    func drainCancelsHangingDeliveries() async throws {
+        let h = try await PhoneHarness.make()
+        _ = try await h.enrollPhone()
+        h.primary.delay(by: .seconds(60))
+        h.backup.delay(by: .seconds(60))
+        let stuck = try await h.services.challenges.create(h.app, h.user, ChallengeRequest(type: .sms), actor: "test")
+        let started = ContinuousClock.now
+        await h.services.challenges.drain(grace: .milliseconds(200))
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let ended = try await h.services.challenges.status(h.app, stuck.id)
+        #expect(ended.status == .failed)
+        #expect(h.backup.inbox.isEmpty)
+    }
+
     static func other(_ code: String, _ offset: Int = 1) -> String {
         String((Int(code)! + offset) % 1_000_000).leftPadded(6)
     }

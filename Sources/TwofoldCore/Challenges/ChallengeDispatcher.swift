@@ -77,12 +77,24 @@ public final class ChallengeDispatcher: Sendable {
         _ = jobs.withLock { $0.removeValue(forKey: id) }
     }
 
-    /// Waits for every delivery in flight (graceful shutdown).
-    public func drain() async {
+    /// Waits for every delivery in flight; past `grace`, cancels those left (a provider that
+    /// hangs must not hold a shutdown for its timeouts and retries). `nil` waits for ever.
+    public func drain(grace: Duration? = nil) async {
+        let deadline = grace.map { ContinuousClock.now + $0 }
         while true {
             let tasks = running.withLock { Array($0.tasks.values) }
             guard !tasks.isEmpty else { return }
-            for task in tasks { await task.value }
+            guard let deadline else {
+                for task in tasks { await task.value }
+                continue
+            }
+            if ContinuousClock.now >= deadline {
+                for task in tasks { task.cancel() }
+                for task in tasks { await task.value }
+                continue
+            }
+            // Awaiting a task's value cannot be interrupted: look again shortly instead.
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 

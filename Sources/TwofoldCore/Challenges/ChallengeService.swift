@@ -285,9 +285,9 @@ public struct ChallengeService: Sendable {
         dispatcher.health()
     }
 
-    /// Waits for deliveries in flight (graceful shutdown).
-    public func drain() async {
-        await dispatcher.drain()
+    /// Waits for deliveries in flight; past `grace`, cancels them (graceful shutdown).
+    public func drain(grace: Duration? = nil) async {
+        await dispatcher.drain(grace: grace)
     }
 
     /// The base of the URLs providers call back on.

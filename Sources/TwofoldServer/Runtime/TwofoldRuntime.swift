@@ -125,7 +125,9 @@ public struct TwofoldRuntime: Sendable {
 
     /// Closes the store: a SQLite store lets queued writes commit; a PostgreSQL store stops its pool.
     public func close() async throws {
-        await services.challenges.drain()
+        // Deliveries in flight get a few seconds to finish; one stuck on a provider that hangs
+        // is cancelled then, and its challenge ends failed.
+        await services.challenges.drain(grace: .seconds(5))
         try? await outbound?.shutdown()
         try await store.close()
     }
