@@ -311,7 +311,9 @@ struct PostgresChallengeTests: PostgresFixtures {
             let scarce = SendBudget(limit: "user_channel", key: "budget-scarce", capacity: 5, period: 3600)
             let ample = SendBudget(limit: "global", key: "budget-ample", capacity: 100, period: 3600)
             let results = try await withThrowingTaskGroup(of: SendRefusal?.self) { group in
-                for number in 0..<20 {
+                // Ten at once over eight connections: every send but the last two finds one at
+                // once, so a loaded machine cannot starve them past the pool's wait.
+                for number in 0..<10 {
                     let store = pools[number % 2]
                     let sent = challenge("a", number, of: alice, factor: factor, purpose: .login)
                     // Half name the budgets one way round, half the other.
@@ -323,7 +325,7 @@ struct PostgresChallengeTests: PostgresFixtures {
             let now = StoredTime.milliseconds(start)
             #expect(results.filter { $0 == nil }.count == 5)
             #expect(results.compactMap(\.self) == Array(repeating: SendRefusal(limit: "user_channel",
-                                                                                  retryAfter: scarce.retryAfter(available: 0, now: now)), count: 15))
+                                                                                  retryAfter: scarce.retryAfter(available: 0, now: now)), count: 5))
             #expect(try await pools[1].challenges(applicationID: app, userID: alice).count == 5)
             let tokens = try await database.query("SELECT key, tokens FROM send_budgets ORDER BY key") { try $0.decode((String, Double).self) }
             #expect(tokens.map(\.0) == ["budget-ample", "budget-scarce"] && tokens.map(\.1) == [95, 0])

@@ -288,9 +288,13 @@ struct ChallengeEndToEndTests {
 
     @Test("webhook only, the gateway failing slowly: the challenge ends failed; a TOTP verify meanwhile answers at once")
     func onlyProviderDown() async throws {
-        // Three slow refusals keep the delivery failing for about 8 s: long enough that the TOTP
-        // work below ends well within it, even on a loaded machine.
-        try await LoopbackGateway.with(respond: { _, _ in .json(500, #"{"error": "internal"}"#, delay: .milliseconds(2500)) }) { gateway, url in
+        // The gateway holds every post until the test opens the gate, then refuses it: the
+        // delivery is failing, not yet failed, for as long as the TOTP work below takes.
+        let gate = Gate()
+        try await LoopbackGateway.with(respond: { _, _ in
+            await gate.wait()
+            return .json(500, #"{"error": "internal"}"#)
+        }) { gateway, url in
             try await ChallengeNode.with(environment: [
                 "TWOFOLD_SMS_PROVIDERS": "webhook",
                 "TWOFOLD_SMS_WEBHOOK_URL": url + "/sms",
@@ -321,6 +325,7 @@ struct ChallengeEndToEndTests {
                 #expect(verifyTook < .seconds(3), "the TOTP verify took \(verifyTook)")
                 let meanwhile = try await api.send(.get, "/v1/challenges/\(challengeID)")
                 #expect(meanwhile.json["status"] as? String == "pending", "the delivery should still be failing: \(meanwhile.text)")
+                await gate.open()
 
                 let answered = try await poll
                 let waited = ContinuousClock.now - started
@@ -446,6 +451,23 @@ struct ChallengeEndToEndTests {
     }
 
     // MARK: - Helpers
+
+    /// Holds callers until opened; open for good after.
+    actor Gate {
+        private var isOpen = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func wait() async {
+            guard !isOpen else { return }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func open() {
+            isOpen = true
+            waiting.forEach { $0.resume() }
+            waiting = []
+        }
+    }
 
     static func twilioEnvironment(_ url: String) -> [String: String] {
         [
