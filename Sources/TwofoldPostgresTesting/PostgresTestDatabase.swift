@@ -78,8 +78,19 @@ public final class PostgresTestDatabase: Sendable {
         for store in stores.withLock({ $0 }) {
             try await store.close()
         }
-        try await Self.admin(serverURL) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")).collect()
+        // FORCE ends our own leftover connections, but a test role may not end an autovacuum
+        // worker that happens to be busy on the database (42501): wait for it and try again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await Self.admin(serverURL) { client in
+                    try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")).collect()
+                }
+                return
+            } catch let error as TwofoldError where error.message.contains("sqlState: 42501") && attempt < 20 {
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
     }
 
