@@ -116,14 +116,15 @@ struct PostgresStoreTests: PostgresFixtures {
     @Test("a drain keeps its connection for the attempts that follow within its linger, and gives it back after")
     func drainKeepsItsConnectionWhileAttemptsFollow() async throws {
         try await PostgresTestDatabase.with { database in
-            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .milliseconds(300))
+            // A linger long enough that a loaded machine still sends the next attempt within it.
+            let store = try await database.makeStore(maximumConnections: 4, drainLinger: .seconds(2))
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))
             for step in UInt64(42)...46 {
                 #expect(try await acceptStep(step, of: factor, on: store) == accepted(step, of: factor))
             }
             #expect(store.attemptBatchStatistics.connectionsLeased == 1, "each attempt took a connection of its own")
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .seconds(3))
             #expect(try await acceptStep(47, of: factor, on: store) == accepted(47, of: factor))
             #expect(store.attemptBatchStatistics.connectionsLeased == 2, "the drain kept its connection past its linger")
         }
