@@ -55,7 +55,7 @@ struct PhoneHarness {
     }
 }
 
-@Suite("SMS and voice challenges")
+@Suite("SMS and voice challenges", .timeLimit(.minutes(2)))
 struct ChallengeServiceTests {
     @Test("an SMS factor is pending until the code sent to the number activates it; the number is shown masked")
     func phoneEnrollment() async throws {

@@ -7,7 +7,7 @@ import TwofoldTesting
 
 /// Two nodes (two services over two pools) on one PostgreSQL database: a long poll on one node
 /// sees an answer given on the other.
-@Suite("Challenges across nodes on PostgreSQL")
+@Suite("Challenges across nodes on PostgreSQL", .timeLimit(.minutes(2)))
 struct ChallengeAcrossNodesTests {
     @Test("a long poll on one node returns within a second of the code being accepted on the other")
     func longPollAcrossNodes() async throws {

@@ -15,7 +15,7 @@ import TwofoldTesting
 /// on a temporary SQLite store configured through `TWOFOLD_*` settings, delivering to loopback
 /// gateways (a signed-webhook receiver, a fake of Twilio's REST API) that check what a real one
 /// would, and called back with signed (and forged) callbacks.
-@Suite("Challenges end to end: webhook, voice, failover, Twilio, nothing in clear")
+@Suite("Challenges end to end: webhook, voice, failover, Twilio, nothing in clear", .timeLimit(.minutes(3)))
 struct ChallengeEndToEndTests {
     static let phone = "+15551234567"
     static let publicURL = "https://twofold.example.test"

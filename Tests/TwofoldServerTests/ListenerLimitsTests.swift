@@ -21,7 +21,7 @@ import TwofoldCore
 
 /// The listener's idle timeout and connection cap, against raw TCP clients that misbehave. One at
 /// a time: each picks a free port before its server binds it, and two at once could pick the same.
-@Suite("Listener limits: slow and idle clients", .serialized)
+@Suite("Listener limits: slow and idle clients", .serialized, .timeLimit(.minutes(2)))
 struct ListenerLimitsTests {
     /// Runs `body` with the port of a server configured with `values` (TWOFOLD_* settings),
     /// started as `serve` starts it (the configured listener, not a test harness's).
@@ -37,7 +37,11 @@ struct ListenerLimitsTests {
         logger.logLevel = .critical
         let runtime = try await TwofoldRuntime.open(configuration, logger: logger, creating: true)
         let application = try buildApplication(runtime: runtime, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        // Bounded, like `serve`'s: a connection left waiting in the backlog past the cap must not
+        // hold the test's shutdown.
+        var groupConfiguration = ServiceGroupConfiguration(services: [application], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             defer { tasks.cancelAll() }
