@@ -37,9 +37,7 @@ struct UserAdministrationController<Context: CallerRequestContext>: Sendable {
     /// `GET /v1/users/{user_id}/export`: everything held about the user, no secrets; 404 when nothing is.
     @Sendable func export(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
-        guard let application = try await applications.applications().first(where: { $0.id == context.caller.applicationID }) else {
-            throw APIError.notFound("the API key's application no longer exists")
-        }
+        let application = try await applications.application(id: context.caller.applicationID)
         guard let export = try await administration.export(application, userID, actor: context.caller.actor) else {
             throw APIError.notFound("nothing is stored about this user")
         }
