@@ -6,9 +6,9 @@ extension PostgresStore {
     public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
         try await transaction("create application \"\(application.name)\"") { [self] connection in
             try await connection.run("""
-                INSERT INTO applications (id, name, created_at, sms_template, domain)
+                INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching)
                 VALUES (\(application.id.rawValue), \(application.name), \(StoredTime.milliseconds(application.createdAt)),
-                        \(application.smsTemplate), \(application.domain))
+                        \(application.smsTemplate), \(application.domain), \(application.pushNumberMatching))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -16,22 +16,25 @@ extension PostgresStore {
 
     public func application(named name: String) async throws -> Application? {
         try await withConnection("read application \"\(name)\"") { [self] connection in
-            try await connection.rows("SELECT id, name, created_at, sms_template, domain FROM applications WHERE name = \(name)", logger: logger)
+            try await connection.rows("SELECT \(unescaped: Self.applicationColumns) FROM applications WHERE name = \(name)", logger: logger)
                 .first.map(Self.application)
         }
     }
 
     public func applications() async throws -> [Application] {
         try await withConnection("list applications") { [self] connection in
-            try await connection.rows("SELECT id, name, created_at, sms_template, domain FROM applications ORDER BY name COLLATE \"C\"", logger: logger)
+            try await connection.rows("SELECT \(unescaped: Self.applicationColumns) FROM applications ORDER BY name COLLATE \"C\"", logger: logger)
                 .map(Self.application)
         }
     }
 
+    /// Writes the template, the domain and number matching; `false`, and nothing written, for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
         try await transaction("update application \(application.id)") { [self] connection in
             let updated = try await connection.rows("""
-                UPDATE applications SET sms_template = \(application.smsTemplate), domain = \(application.domain)
+                UPDATE applications
+                SET sms_template = \(application.smsTemplate), domain = \(application.domain),
+                    push_number_matching = \(application.pushNumberMatching)
                 WHERE id = \(application.id.rawValue) RETURNING 1
                 """, logger: logger).count == 1
             if updated {
@@ -41,9 +44,12 @@ extension PostgresStore {
         }
     }
 
+    private static let applicationColumns = "id, name, created_at, sms_template, domain, push_number_matching"
+
     private static func application(_ row: PostgresRow) throws -> Application {
-        let (id, name, createdAt, template, domain) = try row.decode((String, String, Int64, String?, String?).self)
-        return Application(id: try identifier(id), name: name, createdAt: PostgresColumn.date(createdAt), smsTemplate: template, domain: domain)
+        let (id, name, createdAt, template, domain, numberMatching) = try row.decode((String, String, Int64, String?, String?, Bool).self)
+        return Application(id: try identifier(id), name: name, createdAt: PostgresColumn.date(createdAt), smsTemplate: template, domain: domain,
+                           pushNumberMatching: numberMatching)
     }
 
     // MARK: API keys

@@ -5,16 +5,20 @@ import TwofoldCore
 extension PostgresStore {
     public func insertFactor(_ factor: FactorRecord, audit: AuditAppend) async throws {
         try await transaction("enroll factor \(factor.id)") { [self] connection in
-            try await connection.run("""
-                INSERT INTO factors (\(unescaped: Self.factorColumns))
-                VALUES (\(factor.id.rawValue), \(factor.applicationID.rawValue), \(factor.userID.rawValue), \(factor.type.rawValue),
-                        \(factor.status.rawValue), \(StoredTime.milliseconds(factor.createdAt)),
-                        \(factor.activatedAt.map(StoredTime.milliseconds)), \(factor.expiresAt.map(StoredTime.milliseconds)),
-                        \(factor.label), \(factor.issuer), \(factor.algorithm.rawValue), \(factor.digits), \(factor.period),
-                        \(PostgresColumn.bytes(factor.sealedSecret)), \(factor.lastAcceptedStep.map(StoredStep.stored)), \(factor.drift))
-                """, logger: logger)
+            try await connection.run(Self.insertFactor(factor), logger: logger)
             try await appendAudit(audit, on: connection)
         }
+    }
+
+    static func insertFactor(_ factor: FactorRecord) -> PostgresQuery {
+        """
+        INSERT INTO factors (\(unescaped: factorColumns))
+        VALUES (\(factor.id.rawValue), \(factor.applicationID.rawValue), \(factor.userID.rawValue), \(factor.type.rawValue),
+                \(factor.status.rawValue), \(StoredTime.milliseconds(factor.createdAt)),
+                \(factor.activatedAt.map(StoredTime.milliseconds)), \(factor.expiresAt.map(StoredTime.milliseconds)),
+                \(factor.label), \(factor.issuer), \(factor.algorithm.rawValue), \(factor.digits), \(factor.period),
+                \(PostgresColumn.bytes(factor.sealedSecret)), \(factor.lastAcceptedStep.map(StoredStep.stored)), \(factor.drift))
+        """
     }
 
     public func factors(applicationID: ApplicationID, userID: UserID) async throws -> [FactorRecord] {
@@ -27,8 +31,8 @@ extension PostgresStore {
         }
     }
 
-    /// The factor's pending challenges end `canceled` (`factor_deleted`) at the event's time, in
-    /// the same statement.
+    /// The factor's pending challenges end `canceled` (`factor_deleted`) at the event's time, and
+    /// its push device is deleted, in the same statement.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try await transaction("delete factor \(factorID)") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
@@ -42,6 +46,10 @@ extension PostgresStore {
                         finished_at = \(StoredTime.milliseconds(audit.draft.time))
                     WHERE EXISTS (SELECT FROM deleted) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                       AND status = 'pending' AND factor_id = \(factorID.rawValue)
+                ), devices AS (
+                    DELETE FROM push_devices
+                    WHERE EXISTS (SELECT FROM deleted) AND factor_id = \(factorID.rawValue)
+                      AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 )
                 SELECT 1 FROM deleted
                 """, logger: logger).count == 1
@@ -52,11 +60,14 @@ extension PostgresStore {
         }
     }
 
+    /// One statement, which deletes the factors' push devices too.
     public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
         try await withConnection("delete expired enrollments") { [self] connection in
             try await connection.rows("""
                 WITH deleted AS (
-                    DELETE FROM factors WHERE status = 'pending' AND expires_at < \(StoredTime.milliseconds(date)) RETURNING 1
+                    DELETE FROM factors WHERE status = 'pending' AND expires_at < \(StoredTime.milliseconds(date)) RETURNING id
+                ), devices AS (
+                    DELETE FROM push_devices WHERE factor_id IN (SELECT id FROM deleted)
                 )
                 SELECT count(*) FROM deleted
                 """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0

@@ -38,8 +38,8 @@ extension PostgresStore {
             """, logger: logger).first.map { try $0.decode(Bool.self) } ?? false
     }
 
-    /// Holds the user's lock, then checks that the user exists and deletes their factors,
-    /// recovery codes and challenges (the counts are the first two).
+    /// Holds the user's lock, then checks that the user exists and deletes their factors (with
+    /// their push devices), recovery codes and challenges (the counts are the first two).
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await transaction("reset the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
@@ -51,6 +51,8 @@ extension PostgresStore {
                     DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), challenges AS (
                     DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ), devices AS (
+                    DELETE FROM push_devices WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 )
                 SELECT (SELECT count(*) FROM factors), (SELECT count(*) FROM codes)
                 """, logger: logger).first.map { try $0.decode((Int, Int).self) } ?? (0, 0)
@@ -72,7 +74,7 @@ extension PostgresStore {
         }
     }
 
-    /// Deletes the user's throttle state, factors, recovery codes, data key and challenges;
+    /// Deletes the user's throttle state, factors, push devices, recovery codes, data key and challenges;
     /// appends `audit` only when a row was deleted or an event named the user.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await transaction("erase the user") { [self] connection in
@@ -88,9 +90,11 @@ extension PostgresStore {
                     DELETE FROM data_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), challenges AS (
                     DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), devices AS (
+                    DELETE FROM push_devices WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM state) + (SELECT count(*) FROM factors) + (SELECT count(*) FROM codes)
-                    + (SELECT count(*) FROM wrapped) + (SELECT count(*) FROM challenges)
+                    + (SELECT count(*) FROM wrapped) + (SELECT count(*) FROM challenges) + (SELECT count(*) FROM devices)
                 """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
             if deleted == 0 {
                 // Nothing stored: erase only if an event still names the user, and otherwise

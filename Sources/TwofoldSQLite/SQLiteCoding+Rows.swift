@@ -52,7 +52,8 @@ extension SQLiteCoding {
                     name: try row.decode(String.self, forColumn: "name"),
                     createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
                     smsTemplate: try row.decode(String?.self, forColumn: "sms_template"),
-                    domain: try row.decode(String?.self, forColumn: "domain"))
+                    domain: try row.decode(String?.self, forColumn: "domain"),
+                    pushNumberMatching: try row.decode(Bool.self, forColumn: "push_number_matching"))
     }
 
     static func apiKey(_ row: Row) throws -> APIKeyRecord {

@@ -7,9 +7,10 @@ extension SQLiteStore {
     public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
         try await write("insert an application") { db in
             do {
-                try db.run(sql: "INSERT INTO applications (id, name, created_at, sms_template, domain) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [application.id.rawValue, application.name,
-                                           StoredTime.milliseconds(application.createdAt), application.smsTemplate, application.domain])
+                try db.run(sql: """
+                    INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [application.id.rawValue, application.name, StoredTime.milliseconds(application.createdAt),
+                                     application.smsTemplate, application.domain, application.pushNumberMatching])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
                 && (error.message ?? "").contains("applications.name") {
                 throw TwofoldError(.conflict, "an application named \"\(application.name)\" exists")
@@ -27,11 +28,11 @@ extension SQLiteStore {
         }
     }
 
-    /// `false`, and nothing written, for an unknown id.
+    /// Writes the template, the domain and number matching; `false`, and nothing written, for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
         try await write("update an application") { db in
-            try db.run(sql: "UPDATE applications SET sms_template = ?, domain = ? WHERE id = ?",
-                       arguments: [application.smsTemplate, application.domain, application.id.rawValue])
+            try db.run(sql: "UPDATE applications SET sms_template = ?, domain = ?, push_number_matching = ? WHERE id = ?",
+                       arguments: [application.smsTemplate, application.domain, application.pushNumberMatching, application.id.rawValue])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(audit, db)
             return true

@@ -30,7 +30,8 @@ extension InMemoryStore {
         }
     }
 
-    /// Only the template and domain change; `false`, and nothing written, for an unknown id.
+    /// Only the template, the domain and number matching change; `false`, and nothing written,
+    /// for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
         try withState { state in
             guard let index = state.applications.firstIndex(where: { ExactText.same($0.id.rawValue, application.id.rawValue) }) else {
@@ -39,6 +40,7 @@ extension InMemoryStore {
             let event = try state.chained(audit)
             state.applications[index].smsTemplate = application.smsTemplate
             state.applications[index].domain = application.domain
+            state.applications[index].pushNumberMatching = application.pushNumberMatching
             state.record(event)
             return true
         }

@@ -16,7 +16,8 @@ extension InMemoryStore {
 
         static func record(_ application: Application) -> Application {
             Application(id: application.id, name: application.name, createdAt: date(application.createdAt),
-                        smsTemplate: application.smsTemplate, domain: application.domain)
+                        smsTemplate: application.smsTemplate, domain: application.domain,
+                        pushNumberMatching: application.pushNumberMatching)
         }
 
         static func record(_ key: APIKeyRecord) -> APIKeyRecord {

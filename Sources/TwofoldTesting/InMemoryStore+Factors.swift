@@ -23,7 +23,7 @@ extension InMemoryStore {
     }
 
     /// Appends `audit` only when the factor existed: nothing changed otherwise. The factor's
-    /// pending challenges end `canceled`, at the event's time.
+    /// pending challenges end `canceled`, at the event's time; its push device is deleted.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try withState { state in
             let user = UserKey(applicationID, userID)
@@ -37,7 +37,7 @@ extension InMemoryStore {
         }
     }
 
-    /// Pending factors whose expiry (in stored milliseconds) is before `date`'s.
+    /// Pending factors whose expiry (in stored milliseconds) is before `date`'s, with their push devices.
     public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
         try withState { state in
             let cutoff = StoredTime.milliseconds(date)
@@ -95,20 +95,25 @@ extension InMemoryStore.State {
         (recoveryCodes[user] ?? [:]).values.sorted { $0.index < $1.index }
     }
 
-    /// Deletes the user's factors that `shouldDelete` picks, freeing their ids.
-    /// - Returns: how many it deleted.
+    /// Deletes the user's factors that `shouldDelete` picks, freeing their ids, and their push
+    /// devices.
+    /// - Returns: how many factors it deleted.
     @discardableResult
     mutating func deleteFactors(of user: InMemoryStore.UserKey, where shouldDelete: (FactorRecord) -> Bool) -> Int {
         guard let held = factors[user] else { return 0 }
         var kept: [FactorRecord] = []
+        var deleted = Set<InMemoryStore.ExactText>()
         for factor in held {
             if shouldDelete(factor) {
-                factorOwners[InMemoryStore.ExactText(factor.id.rawValue)] = nil
+                let id = InMemoryStore.ExactText(factor.id.rawValue)
+                factorOwners[id] = nil
+                deleted.insert(id)
             } else {
                 kept.append(factor)
             }
         }
         factors[user] = kept.isEmpty ? nil : kept
+        deletePushDevices(ofFactors: deleted)
         return held.count - kept.count
     }
 }

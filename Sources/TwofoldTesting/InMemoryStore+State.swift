@@ -35,6 +35,11 @@ extension InMemoryStore {
         /// Send budgets' token buckets, by key.
         var budgets: [ExactText: Bucket] = [:]
 
+        /// Push devices by id; each goes with its factor (see ``deleteFactors(of:where:)``).
+        var pushDevices: [ExactText: PushDeviceRecord] = [:]
+        /// Remembered request signatures: each digest's expiry, in stored milliseconds.
+        var deviceSignatures: [[UInt8]: Int64] = [:]
+
         /// Audit events, by id (oldest first); ids are never reused, as with SQLite's AUTOINCREMENT.
         var events: [AuditEvent] = []
         var nextEventID: Int64 = 1

@@ -16,7 +16,8 @@ extension InMemoryStore {
         }
     }
 
-    /// Deletes the user's factors, recovery codes and challenges (not their data key nor throttle state);
+    /// Deletes the user's factors (with their push devices), recovery codes and challenges (not
+    /// their data key nor throttle state);
     /// `nil`, and nothing written, when nothing is stored for the user.
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try withState { state in
@@ -43,7 +44,8 @@ extension InMemoryStore {
         }
     }
 
-    /// Deletes the user's factors, challenges, recovery codes, throttle state and data key, removes their id
+    /// Deletes the user's factors (with their push devices), challenges, recovery codes, throttle
+    /// state and data key, removes their id
     /// from audit events (the pseudonym stays), then appends `audit`, all at once; `false`, and
     /// nothing written, when there is none of that.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {

@@ -59,7 +59,7 @@ struct ThrottlingTests {
         case .hotp:
             _ = try await h.enrollHOTP(user)
             accepted = Double(h.services.policy.hotpLookAhead + 1)
-        case .sms, .voice:
+        case .sms, .voice, .push:
             Issue.record("phone factors have their own bound (challenge attempts)")
             return
         }

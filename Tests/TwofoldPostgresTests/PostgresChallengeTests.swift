@@ -33,10 +33,11 @@ struct PostgresChallengeTests: PostgresFixtures {
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))
 
-            #expect(try await store.migrate() == [4])
+            // Migration 4, and those released after it.
+            #expect(try await store.migrate() == PostgresMigration.all.map(\.version).filter { $0 >= 4 })
             #expect(try await store.migrate() == [])
             #expect(try await database.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.decode(Int.self) }
-                == [1, 2, 3, 4])
+                == PostgresMigration.all.map(\.version))
             #expect(try await store.factors(applicationID: app, userID: alice) == [factor])
             let functions = try await database.query("""
                 SELECT proname::TEXT FROM pg_proc WHERE proname LIKE 'twofold_record_attempts%' ORDER BY 1

@@ -11,17 +11,24 @@ public struct ChallengeID: PrefixedIdentifier {
 public enum ChallengeType: String, Sendable, Codable, CaseIterable {
     case sms
     case voice
+    /// A prompt on an enrolled device, answered with a signed approval or denial.
+    case push
 
-    /// The factor type whose number a challenge of this type is sent to.
+    /// The factor type a challenge of this type is sent to.
     public var factorType: FactorType {
         switch self {
         case .sms: .sms
         case .voice: .voice
+        case .push: .push
         }
     }
+
+    /// Whether it goes to a phone number through an SMS or voice provider.
+    public var isPhone: Bool { self != .push }
 }
 
-/// How the user answers: by typing the code they were sent, or (voice) by pressing a key.
+/// How the user answers: by typing the code they were sent, or by approving (a key pressed on
+/// a call, a push answered on a device).
 public enum ChallengeMode: String, Sendable, Codable, CaseIterable {
     case code
     case approve
@@ -67,6 +74,12 @@ public struct ChallengeReason: RawRepresentable, Hashable, Sendable, Codable, Cu
     public static let hungUp = ChallengeReason(rawValue: "hung_up")
     /// The factor it was sent for was deleted.
     public static let factorDeleted = ChallengeReason(rawValue: "factor_deleted")
+    /// A newer push to the same device replaced it.
+    public static let superseded = ChallengeReason(rawValue: "superseded")
+    /// The device approved with a number other than the one the login page showed.
+    public static let wrongNumber = ChallengeReason(rawValue: "wrong_number")
+    /// The user declined the push.
+    public static let declined = ChallengeReason(rawValue: "declined")
 }
 
 /// What the login page knows of the attempt, shown to the user (the call reads it) and audited.

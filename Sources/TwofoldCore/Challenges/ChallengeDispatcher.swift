@@ -30,12 +30,7 @@ public final class ChallengeDispatcher: Sendable {
     let watch: ChallengeWatch
     private let breakers = Mutex(CircuitBreakers())
     private let jobs = Mutex([ChallengeID: Job]())
-    private let running = Mutex(RunningDeliveries())
-
-    private struct RunningDeliveries {
-        var next = 0
-        var tasks: [Int: Task<Void, Never>] = [:]
-    }
+    private let running = BackgroundWork()
 
     init(providers: DeliveryProviderSet, policy: ChallengePolicy, store: any ChallengeStore & AuditStore, audit: AuditRecorder,
          clock: any WallClock, observer: any ChallengeObserver, watch: ChallengeWatch) {
@@ -80,22 +75,7 @@ public final class ChallengeDispatcher: Sendable {
     /// Waits for every delivery in flight; past `grace`, cancels those left (a provider that
     /// hangs must not hold a shutdown for its timeouts and retries). `nil` waits for ever.
     public func drain(grace: Duration? = nil) async {
-        let deadline = grace.map { ContinuousClock.now + $0 }
-        while true {
-            let tasks = running.withLock { Array($0.tasks.values) }
-            guard !tasks.isEmpty else { return }
-            guard let deadline else {
-                for task in tasks { await task.value }
-                continue
-            }
-            if ContinuousClock.now >= deadline {
-                for task in tasks { task.cancel() }
-                for task in tasks { await task.value }
-                continue
-            }
-            // Awaiting a task's value cannot be interrupted: look again shortly instead.
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await running.drain(grace: grace)
     }
 
     /// Every provider's state.
@@ -115,14 +95,7 @@ public final class ChallengeDispatcher: Sendable {
     // MARK: - Delivery
 
     private func start(_ work: @escaping @Sendable () async -> Void) {
-        running.withLock { state in
-            let token = state.next
-            state.next += 1
-            state.tasks[token] = Task {
-                await work()
-                _ = self.running.withLock { $0.tasks.removeValue(forKey: token) }
-            }
-        }
+        running.start(work)
     }
 
     private func remember(_ job: Job) {

@@ -90,6 +90,9 @@ public struct ChallengeService: Sendable {
     public func create(_ applicationID: ApplicationID, _ userID: UserID, _ request: ChallengeRequest,
                        actor: String) async throws -> Challenge {
         try request.context.validate()
+        guard request.type.isPhone else {
+            throw TwofoldError(.invalidRequest, "push challenges are created by PushService.challenge")
+        }
         guard request.mode == .code || request.type == .voice else {
             throw TwofoldError(.invalidRequest, "mode approve is for voice challenges only")
         }
@@ -339,6 +342,8 @@ public struct ChallengeService: Sendable {
                                                 template: application.smsTemplate, domain: application.domain))
         case (.voice, let code?):
             content = .say(speech: policy.spokenCode(appName: request.context.appName ?? applicationName, code: code))
+        case (.push, _):
+            throw TwofoldError(.invalidRequest, "push challenges are created by PushService.challenge")
         case (_, nil):
             content = .pressKey(prompt: policy.approvalPrompt(appName: applicationName, context: request.context))
         }

@@ -12,6 +12,7 @@ public struct ApplicationJSON: Encodable, Sendable {
         case id, name, domain
         case createdAt = "created_at"
         case smsTemplate = "sms_template"
+        case pushNumberMatching = "push_number_matching"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -21,5 +22,6 @@ public struct ApplicationJSON: Encodable, Sendable {
         try container.encode(application.createdAt, forKey: .createdAt)
         try container.encodeNullable(application.smsTemplate, forKey: .smsTemplate)
         try container.encodeNullable(application.domain, forKey: .domain)
+        try container.encode(application.pushNumberMatching, forKey: .pushNumberMatching)
     }
 }

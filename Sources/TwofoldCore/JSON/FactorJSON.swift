@@ -12,6 +12,8 @@ public struct FactorJSON: Encodable, Sendable {
         case createdAt = "created_at"
         case activatedAt = "activated_at"
         case expiresAt = "expires_at"
+        case deviceID = "device_id"
+        case lastUsedAt = "last_used_at"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -28,5 +30,7 @@ public struct FactorJSON: Encodable, Sendable {
         try container.encode(factor.digits, forKey: .digits)
         try container.encodeNullable(factor.period, forKey: .period)
         try container.encodeNullable(factor.phone, forKey: .phone)
+        try container.encodeNullable(factor.deviceID?.rawValue, forKey: .deviceID)
+        try container.encodeNullable(factor.lastUsedAt, forKey: .lastUsedAt)
     }
 }

@@ -1,7 +1,7 @@
 /// Writes an optional as JSON `null` rather than leaving the key out, so that every value of a
 /// type has the same fields.
 extension KeyedEncodingContainer {
-    mutating func encodeNullable<T: Encodable>(_ value: T?, forKey key: Key) throws {
+    public mutating func encodeNullable<T: Encodable>(_ value: T?, forKey key: Key) throws {
         if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
     }
 }

@@ -11,13 +11,19 @@ public struct Application: Sendable, Equatable, Codable {
     /// The site users sign in to (`example.com`): SMS end with `@example.com #123456`, the
     /// origin-bound one-time code line phones and browsers offer to fill in on that site only.
     public var domain: String?
+    /// Whether push challenges show a two-digit number on the login page that the device must
+    /// send back with its approval, so that a user who approves a prompt they did not start
+    /// (push fatigue) has to read the attacker's screen to do it. On unless turned off.
+    public var pushNumberMatching: Bool
 
-    public init(id: ApplicationID, name: String, createdAt: Date, smsTemplate: String? = nil, domain: String? = nil) {
+    public init(id: ApplicationID, name: String, createdAt: Date, smsTemplate: String? = nil, domain: String? = nil,
+                pushNumberMatching: Bool = true) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.smsTemplate = smsTemplate
         self.domain = domain
+        self.pushNumberMatching = pushNumberMatching
     }
 
     /// A template needs `{code}`, at most 320 bytes, and no control characters.

@@ -1,22 +1,28 @@
 import Foundation
 import TwofoldOTP
 
-/// The kinds of second factor: codes from an authenticator app (TOTP, HOTP), and codes or
-/// calls Twofold delivers to a phone number (SMS, voice).
+/// The kinds of second factor: codes from an authenticator app (TOTP, HOTP), codes or calls
+/// Twofold delivers to a phone number (SMS, voice), and prompts on an enrolled device (push).
 public enum FactorType: String, Sendable, Codable, CaseIterable {
     case totp
     case hotp
     case sms
     case voice
+    case push
 
     /// Whether the factor holds a phone number (sealed where the others hold their secret).
     public var isPhone: Bool { self == .sms || self == .voice }
+
+    /// Whether presenting a code can verify it (TOTP and HOTP; SMS and voice codes answer their
+    /// challenge). A push factor is answered by its device only.
+    public var hasSecretForCodes: Bool { self == .totp || self == .hotp }
 
     /// The channel its challenges use, for phone factors.
     public var challengeType: ChallengeType? {
         switch self {
         case .sms: .sms
         case .voice: .voice
+        case .push: .push
         case .totp, .hotp: nil
         }
     }
@@ -101,11 +107,43 @@ public struct Factor: Sendable, Equatable, Codable {
     public let period: Int?
     /// Phone factors: the number, masked (`+1•••••4567`) everywhere but the user's own export.
     public let phone: String?
+    /// Push factors: the device that answers it.
+    public var deviceID: DeviceID?
+    /// Push factors: when its device last answered a challenge.
+    public var lastUsedAt: Date?
+
+    init(id: FactorID, type: FactorType, status: FactorStatus, createdAt: Date, activatedAt: Date?, expiresAt: Date?, label: String,
+         issuer: String?, algorithm: OTPAlgorithm, digits: Int, period: Int?, phone: String?, deviceID: DeviceID? = nil,
+         lastUsedAt: Date? = nil) {
+        self.id = id
+        self.type = type
+        self.status = status
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.expiresAt = expiresAt
+        self.label = label
+        self.issuer = issuer
+        self.algorithm = algorithm
+        self.digits = digits
+        self.period = period
+        self.phone = phone
+        self.deviceID = deviceID
+        self.lastUsedAt = lastUsedAt
+    }
 
     /// The same factor showing `phone` (the user's export).
     func showingPhone(_ phone: String) -> Factor {
         Factor(id: id, type: type, status: status, createdAt: createdAt, activatedAt: activatedAt, expiresAt: expiresAt,
-               label: label, issuer: issuer, algorithm: algorithm, digits: digits, period: period, phone: phone)
+               label: label, issuer: issuer, algorithm: algorithm, digits: digits, period: period, phone: phone,
+               deviceID: deviceID, lastUsedAt: lastUsedAt)
+    }
+
+    /// The same factor with its push device's id and last use.
+    func showingDevice(_ device: PushDeviceRecord?) -> Factor {
+        var shown = self
+        shown.deviceID = device?.id
+        shown.lastUsedAt = device?.lastUsedAt
+        return shown
     }
 }
 

@@ -129,3 +129,10 @@ public struct UserID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         try container.encode(rawValue)
     }
 }
+
+/// An enrolled push device: `dev_…`. It names the device in the paths of its own requests.
+public struct DeviceID: PrefixedIdentifier {
+    public static let prefix = "dev_"
+    public let rawValue: String
+    public init(uncheckedRawValue: String) { rawValue = uncheckedRawValue }
+}

@@ -7,7 +7,8 @@ public protocol ApplicationStore: Sendable {
     func application(named name: String) async throws -> Application?
     /// Every application, by name in byte order (not the database's collation).
     func applications() async throws -> [Application]
-    /// Replaces the SMS template and domain of the application with `application`'s id.
+    /// Replaces the SMS template, the domain and push number matching of the application with
+    /// `application`'s id.
     /// - Returns: `false` when there is no such application; then nothing was written, not even `audit`.
     func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool
 }

@@ -9,4 +9,4 @@
 /// - Store errors surface as ``TwofoldError`` with code `unavailable` (or `conflict` where
 ///   stated); nothing fails open.
 public typealias TwofoldStore = StoreLifecycle & ApplicationStore & APIKeyStore & KeyStore & FactorStore & UserStore
-    & AttemptStore & AuditStore & ChallengeStore
+    & AttemptStore & AuditStore & ChallengeStore & PushDeviceStore

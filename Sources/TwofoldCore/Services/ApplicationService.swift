@@ -47,11 +47,13 @@ public struct ApplicationService: Sendable {
         case clear
     }
 
-    /// Changes the application's SMS template and domain.
+    /// Changes the application's SMS template, domain and push number matching (`nil` keeps it).
     /// - Throws: `invalid_request` naming the field; `not_found`.
     @discardableResult
-    public func updateSettings(named name: String, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
-        try await updateSettings(of: try await application(named: name), smsTemplate: smsTemplate, domain: domain, actor: actor)
+    public func updateSettings(named name: String, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool? = nil,
+                               actor: String) async throws -> Application {
+        try await updateSettings(of: try await application(named: name), smsTemplate: smsTemplate, domain: domain,
+                                 pushNumberMatching: pushNumberMatching, actor: actor)
     }
 
     /// The application with this id.
@@ -65,11 +67,14 @@ public struct ApplicationService: Sendable {
 
     /// ``updateSettings(named:smsTemplate:domain:actor:)`` for the application with this id.
     @discardableResult
-    public func updateSettings(id: ApplicationID, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
-        try await updateSettings(of: try await application(id: id), smsTemplate: smsTemplate, domain: domain, actor: actor)
+    public func updateSettings(id: ApplicationID, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool? = nil,
+                               actor: String) async throws -> Application {
+        try await updateSettings(of: try await application(id: id), smsTemplate: smsTemplate, domain: domain,
+                                 pushNumberMatching: pushNumberMatching, actor: actor)
     }
 
-    private func updateSettings(of found: Application, smsTemplate: SettingChange, domain: SettingChange, actor: String) async throws -> Application {
+    private func updateSettings(of found: Application, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool?,
+                                actor: String) async throws -> Application {
         var application = found
         let name = found.name
         switch smsTemplate {
@@ -86,7 +91,9 @@ public struct ApplicationService: Sendable {
             try Application.validateDomain(domain, field: "domain")
             application.domain = domain
         }
+        if let pushNumberMatching { application.pushNumberMatching = pushNumberMatching }
         var details: [String: String] = [:]
+        if let pushNumberMatching { details["push_number_matching"] = pushNumberMatching ? "on" : "off" }
         if smsTemplate != .keep { details["sms_template"] = application.smsTemplate == nil ? "default" : "set" }
         if domain != .keep { details["domain"] = application.domain ?? "none" }
         guard try await store.updateApplicationSettings(application, audit: audit(.applicationUpdated, application.id, nil, actor: actor,

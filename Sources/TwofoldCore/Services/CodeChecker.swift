@@ -16,7 +16,7 @@ struct CodeChecker {
         // Every factor is opened before any code is compared: a factor that cannot be opened
         // fails the whole attempt (nothing counted) before a guess is evaluated against the
         // others, so it cannot hand out uncounted guesses.
-        let otpFactors = active.filter { !$0.type.isPhone }
+        let otpFactors = active.filter { $0.type.hasSecretForCodes }
         let generators = try otpFactors.map { try generator(for: $0, dataKey: dataKey) }
         var replayed = false
         for (factor, generator) in zip(otpFactors, generators) {
@@ -79,15 +79,15 @@ struct CodeChecker {
     /// - Throws: `sealing` when the secret does not open; `unavailable` for stored parameters no
     ///   generator accepts (the database was edited).
     func generator(for factor: FactorRecord, dataKey: SymmetricKey) throws -> Generator {
-        guard !factor.type.isPhone else {
-            throw TwofoldError(.invalidState, "factor \(factor.id) has no code generator: its codes are delivered")
+        guard factor.type.hasSecretForCodes else {
+            throw TwofoldError(.invalidState, "factor \(factor.id) has no code generator: it is answered through its challenges")
         }
         let secret = try Sealer.openSecret(factor.sealedSecret, dataKey: dataKey, factor.applicationID, factor.userID, factor.id)
         do {
             switch factor.type {
             case .totp: return .totp(try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period))
             case .hotp: return .hotp(try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits))
-            case .sms, .voice: preconditionFailure("phone factors are refused above")
+            case .sms, .voice, .push: preconditionFailure("factors without a code generator are refused above")
             }
         } catch {
             throw TwofoldError(.unavailable, "factor \(factor.id) has stored parameters no generator accepts: \(error.message)")

@@ -23,7 +23,7 @@ public struct EnrollmentRequest: Sendable {
 
 /// Enrolling, activating, resynchronising and deleting a user's factors.
 public struct EnrollmentService: Sendable {
-    let store: any FactorStore & AttemptStore
+    let store: any FactorStore & AttemptStore & PushDeviceStore
     let sealer: Sealer
     let policy: VerificationPolicy
     let audit: AuditRecorder
@@ -36,8 +36,8 @@ public struct EnrollmentService: Sendable {
     /// the only time the secret leaves the service.
     /// - Throws: `invalid_request` for digits, period, issuer or label that cannot work.
     public func enroll(_ applicationID: ApplicationID, _ userID: UserID, _ request: EnrollmentRequest, actor: String) async throws -> Enrollment {
-        guard !request.type.isPhone else {
-            throw TwofoldError(.invalidRequest, "a \(request.type.rawValue) factor is enrolled with a phone number (ChallengeService.enrollPhone)")
+        guard request.type.hasSecretForCodes else {
+            throw TwofoldError(.invalidRequest, "a \(request.type.rawValue) factor is enrolled with ChallengeService.enrollPhone or PushService.enroll")
         }
         let now = clock.now()
         let factorID = FactorID.random(using: random)
@@ -71,9 +71,13 @@ public struct EnrollmentService: Sendable {
     /// The user's factors (pending ones that have not expired, and active ones), never a secret.
     public func factors(_ applicationID: ApplicationID, _ userID: UserID) async throws -> [Factor] {
         let now = clock.now()
-        return try await store.factors(applicationID: applicationID, userID: userID)
+        let records = try await store.factors(applicationID: applicationID, userID: userID)
             .filter { $0.status == .active || ($0.expiresAt ?? now) > now }
-            .map(\.summary)
+        guard records.contains(where: { $0.type == .push }) else { return records.map(\.summary) }
+        let devices = try await store.pushDevices(applicationID: applicationID, userID: userID)
+        return records.map { record in
+            record.type == .push ? record.summary.showingDevice(devices.first { $0.factorID == record.id }) : record.summary
+        }
     }
 
     /// The enrollment URI of a pending factor, to draw its QR code again. Nothing once active.
@@ -81,7 +85,7 @@ public struct EnrollmentService: Sendable {
     public func pendingEnrollmentURI(_ applicationID: ApplicationID, _ userID: UserID, _ factorID: FactorID) async throws -> OTPAuthURI {
         let now = clock.now()
         guard let record = try await store.factors(applicationID: applicationID, userID: userID).first(where: { $0.id == factorID }),
-              record.status == .pending, !record.type.isPhone, (record.expiresAt ?? now) > now,
+              record.status == .pending, record.type.hasSecretForCodes, (record.expiresAt ?? now) > now,
               let dataKey = try await sealer.dataKey(applicationID, userID, create: false) else {
             throw TwofoldError.factorNotFound
         }
@@ -108,6 +112,9 @@ public struct EnrollmentService: Sendable {
                 }
                 guard let expiry = factor.expiresAt, expiry > now else {
                     throw TwofoldError(.expired, "the enrollment of factor \(factorID) expired; enroll again")
+                }
+                guard factor.type != .push else {
+                    throw TwofoldError(.invalidState, "a push factor is activated by its device (POST /v1/devices/activate), not with a code")
                 }
                 let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 let checker = CodeChecker(policy: policy, now: now)

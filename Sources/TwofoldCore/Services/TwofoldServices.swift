@@ -13,6 +13,7 @@ public struct TwofoldServices: Sendable {
     public let audit: AuditService
     public let health: HealthService
     public let challenges: ChallengeService
+    public let push: PushService
     public let policy: VerificationPolicy
 
     /// Loads (or creates) the deployment's audit keys and returns the services over `store`,
@@ -24,12 +25,14 @@ public struct TwofoldServices: Sendable {
         policy: VerificationPolicy = VerificationPolicy(),
         challengePolicy: ChallengePolicy = ChallengePolicy(publicURL: URL(string: "http://127.0.0.1:8080")!),
         providers: DeliveryProviderSet = .none,
+        pushPolicy: PushPolicy = PushPolicy(),
         observer: any ChallengeObserver = NoChallengeObserver(),
         clock: any WallClock = SystemWallClock(),
         random: any RandomSource = SystemRandomSource()
     ) async throws -> TwofoldServices {
         try policy.validate()
         try challengePolicy.validate()
+        try pushPolicy.validate()
         let sealer = Sealer(store: store, keyring: keyring, random: random)
         let recorder = AuditRecorder(clock: clock, chain: try await sealer.auditChain())
         let watch = ChallengeWatch()
@@ -52,6 +55,8 @@ public struct TwofoldServices: Sendable {
             challenges: ChallengeService(store: store, sealer: sealer, policy: challengePolicy, verification: policy, audit: recorder,
                                          clock: clock, random: random, dispatcher: dispatcher, watch: watch, observer: observer,
                                          budgetKey: budgetKey, completion: completion),
+            push: PushService(store: store, sealer: sealer, policy: pushPolicy, challengePolicy: challengePolicy, audit: recorder, clock: clock,
+                              random: random, watch: watch, observer: observer, budgetKey: budgetKey, background: BackgroundWork()),
             policy: policy)
     }
 

@@ -27,6 +27,9 @@ enum SQLiteMigrations {
         register("v4-challenges", in: &migrator) { db in
             try db.execute(sql: challenges)
         }
+        register("v5-push-devices", in: &migrator) { db in
+            try db.execute(sql: pushDevices)
+        }
         return migrator
     }()
 
@@ -184,6 +187,89 @@ enum SQLiteMigrations {
         ) STRICT, WITHOUT ROWID;
         ALTER TABLE applications ADD COLUMN sms_template TEXT;
         ALTER TABLE applications ADD COLUMN domain TEXT;
+        """
+
+    /// Push devices, the request signatures they were seen to use, push challenges, and each
+    /// application's choice of number matching.
+    ///
+    /// `push_devices` holds one device per push factor, clustered on its id: every signed request
+    /// of a device names it by id. `factor_id` is unique (a device goes with its factor, and is
+    /// deleted with it); `activation_hash` is unique among waiting devices and NULL once one is
+    /// activated, which SQLite's unique index allows any number of. `transport_kind` has no
+    /// CHECK, like `factors.type`, so that a later kind of transport needs no rebuilt table; a
+    /// kind this build does not know reads as an invalid value. `push_devices_by_user` serves a
+    /// user's listing, erasure and reset.
+    ///
+    /// `device_signatures` remembers the digests of signatures seen until they expire: an
+    /// insert that does nothing on a taken digest is the replay check, and
+    /// `device_signatures_by_expiry` serves the purge.
+    ///
+    /// `challenges` is rebuilt (SQLite cannot alter a CHECK) to accept the `push` type, with
+    /// every row and index it had. `applications` gains `push_number_matching`, on (1) for every
+    /// application until turned off.
+    private static let pushDevices = """
+        CREATE TABLE push_devices (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            factor_id TEXT NOT NULL UNIQUE,
+            activation_hash BLOB UNIQUE,
+            activation_expires_at INTEGER,
+            public_key BLOB,
+            sealed_transport BLOB,
+            transport_kind TEXT,
+            created_at INTEGER NOT NULL,
+            activated_at INTEGER,
+            last_used_at INTEGER,
+            suspended_until INTEGER
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX push_devices_by_user ON push_devices (app_id, user_id);
+
+        CREATE TABLE device_signatures (
+            digest BLOB NOT NULL PRIMARY KEY,
+            expires_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX device_signatures_by_expiry ON device_signatures (expires_at);
+
+        CREATE TABLE challenges_v5 (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            factor_id TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('sms', 'voice', 'push')),
+            mode TEXT NOT NULL CHECK (mode IN ('code', 'approve')),
+            purpose TEXT NOT NULL CHECK (purpose IN ('login', 'enrollment')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'failed', 'canceled')),
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            code_hash BLOB,
+            failed_attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            delivery_provider TEXT,
+            delivery_status TEXT,
+            delivery_reference TEXT,
+            delivery_attempt INTEGER,
+            CHECK ((delivery_provider IS NULL) = (delivery_status IS NULL)
+                   AND (delivery_provider IS NULL) = (delivery_attempt IS NULL)
+                   AND (delivery_provider IS NOT NULL OR delivery_reference IS NULL))
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO challenges_v5 (id, app_id, user_id, factor_id, type, mode, purpose, status, reason, created_at,
+                                   expires_at, finished_at, code_hash, failed_attempts, max_attempts, context,
+                                   delivery_provider, delivery_status, delivery_reference, delivery_attempt)
+            SELECT id, app_id, user_id, factor_id, type, mode, purpose, status, reason, created_at,
+                   expires_at, finished_at, code_hash, failed_attempts, max_attempts, context,
+                   delivery_provider, delivery_status, delivery_reference, delivery_attempt
+            FROM challenges;
+        DROP TABLE challenges;
+        ALTER TABLE challenges_v5 RENAME TO challenges;
+        CREATE INDEX challenges_pending ON challenges (app_id, user_id, purpose, created_at) WHERE status = 'pending';
+        CREATE INDEX challenges_by_user ON challenges (app_id, user_id, created_at);
+        CREATE INDEX challenges_by_creation ON challenges (created_at);
+
+        ALTER TABLE applications ADD COLUMN push_number_matching INTEGER NOT NULL DEFAULT 1 CHECK (push_number_matching IN (0, 1));
         """
 
     private static let schemaV1 = """
