@@ -25,6 +25,7 @@ public struct WebhookSettings: Sendable, Equatable, CustomStringConvertible {
         switch channel {
         case .sms: "TWOFOLD_SMS_WEBHOOK_URL"
         case .voice: "TWOFOLD_VOICE_WEBHOOK_URL"
+        case .push: "TWOFOLD_PUSH_WEBHOOK_URL"
         }
     }
 

@@ -190,9 +190,10 @@ struct TwilioProviderTests {
     func stopsAtBudget() async throws {
         let sleeps = SleepRecorder()
         try await FakeServer.with(respond: { _, _ in
-            TwilioFake.error(429, code: 20429, message: "Too Many Requests", headers: ["Retry-After": "8"])
+            TwilioFake.error(429, code: 20429, message: "Too Many Requests", headers: ["Retry-After": "30"])
         }) { server, base in
-            let policy = OutboundHTTP.Policy(timeout: .seconds(2), budget: .seconds(5))
+            // A timeout generous enough for a loaded machine; the budget is what the test is about.
+            let policy = OutboundHTTP.Policy(timeout: .seconds(10), maxBackoff: .seconds(60), budget: .seconds(20))
             let failure = try await Fixtures.withHTTP(Fixtures.http(policy, sleeps: sleeps)) { http in
                 let provider = try TwilioProvider(settings: Fixtures.twilioSettings(baseURL: base), http: http)
                 return await Fixtures.failure { () async throws(DeliveryFailure) in try await provider.send(Self.message) }
