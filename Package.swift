@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "TwofoldSQLite", targets: ["TwofoldSQLite"]),
         .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
         .library(name: "TwofoldHTTP", targets: ["TwofoldHTTP"]),
+        .library(name: "TwofoldWebPush", targets: ["TwofoldWebPush"]),
         .library(name: "TwofoldDelivery", targets: ["TwofoldDelivery"]),
         .library(name: "TwofoldServer", targets: ["TwofoldServer"]),
     ],
@@ -44,6 +45,12 @@ let package = Package(
             dependencies: ["CTwofoldLibCrypto"]
         ),
         .target(name: "TwofoldQR"),
+        // Web Push message encryption (RFC 8291, aes128gcm of RFC 8188) and VAPID (RFC 8292):
+        // pure functions on swift-crypto, no I/O.
+        .target(
+            name: "TwofoldWebPush",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The domain: factors, verification, throttling, sealing, audit; store protocols.
         .target(
             name: "TwofoldCore",
@@ -74,7 +81,7 @@ let package = Package(
         .target(
             name: "TwofoldDelivery",
             dependencies: [
-                "TwofoldCore",
+                "TwofoldCore", "TwofoldWebPush",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -126,6 +133,8 @@ let package = Package(
                 "TwofoldQR",
                 "TwofoldCore",
                 "TwofoldServer",
+                "TwofoldDelivery",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -138,13 +147,20 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TwofoldWebPushTests",
+            dependencies: [
+                "TwofoldWebPush", "TwofoldTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
             name: "TwofoldQRTests",
             dependencies: ["TwofoldQR", "TwofoldTesting"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "TwofoldCoreTests",
-            dependencies: ["TwofoldCore", "TwofoldOTP", "TwofoldTesting"]
+            dependencies: ["TwofoldCore", "TwofoldOTP", "TwofoldTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "TwofoldSQLiteTests",
@@ -172,12 +188,13 @@ let package = Package(
             dependencies: [
                 "TwofoldHTTP", "TwofoldServer", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "TwofoldDeliveryTests",
             dependencies: [
-                "TwofoldDelivery", "TwofoldCore", "TwofoldTesting",
+                "TwofoldDelivery", "TwofoldWebPush", "TwofoldCore", "TwofoldTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -57,7 +57,7 @@ struct AppsListCommand: AsyncParsableCommand {
 struct AppsUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Change an application's SMS template and domain.",
+        abstract: "Change an application's SMS template, domain and push number matching.",
         discussion: """
             The template replaces TWOFOLD_SMS_TEMPLATE for this application: it must contain {code}; {app} \
             and {minutes} are replaced too. With a domain, every SMS ends with the origin-bound line \
@@ -80,12 +80,20 @@ struct AppsUpdateCommand: AsyncParsableCommand {
     @Flag(help: "Remove the domain.")
     var clearDomain = false
 
+    @Option(help: ArgumentHelp("Whether a push shows a two-digit number the device must send back: on (the default) or off.",
+                               valueName: "on|off"))
+    var pushNumberMatching: Switch?
+
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard smsTemplate != nil || clearSmsTemplate || domain != nil || clearDomain else {
-            throw ValidationError("nothing to change: give --sms-template, --clear-sms-template, --domain or --clear-domain")
+        guard smsTemplate != nil || clearSmsTemplate || domain != nil || clearDomain || pushNumberMatching != nil else {
+            throw ValidationError("nothing to change: give --sms-template, --clear-sms-template, --domain, --clear-domain or --push-number-matching")
         }
         guard !(smsTemplate != nil && clearSmsTemplate), !(domain != nil && clearDomain) else {
             throw ValidationError("give a value or its --clear- flag, not both")
@@ -103,8 +111,9 @@ struct AppsUpdateCommand: AsyncParsableCommand {
         let site: ApplicationService.SettingChange = domain.map { .set($0) } ?? (clearDomain ? .clear : .keep)
         let application = try await config.openRuntime().use { runtime in
             do {
-                return try await runtime.services.applications.updateSettings(named: name, smsTemplate: template, domain: site,
-                                                                             actor: CLIActor.current)
+                return try await runtime.services.applications.updateSettings(
+                    named: name, smsTemplate: template, domain: site, pushNumberMatching: pushNumberMatching.map { $0 == .on },
+                    actor: CLIActor.current)
             } catch let error as TwofoldError where error.code == .notFound {
                 throw CommandFailure("no application named \"\(Output.escaped(name))\"")
             }

@@ -10,14 +10,14 @@ extension FactorType: ExpressibleByArgument {}
 struct EnrollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
-        abstract: "Enroll a user in TOTP or HOTP (print the otpauth URI and its QR code), or in SMS or voice (send a code to --phone); then activate with a code.",
-        discussion: "Without --no-activate, the command asks for the code (from the app, or the one sent to the phone) and activates the factor with it."
+        abstract: "Enroll a user in TOTP or HOTP (print the otpauth URI and its QR code), in SMS or voice (send a code to --phone), or in push (print the device's activation URI and QR code).",
+        discussion: "Without --no-activate, the command asks for the code (from the app, or the one sent to the phone) and activates the factor with it. A push factor is activated by its device (twofold device activate URI, or an app scanning the QR code) within 10 minutes."
     )
 
     @Argument(help: "The user id.")
     var user: String
 
-    @Option(help: "totp, hotp, sms or voice.")
+    @Option(help: "totp, hotp, sms, voice or push.")
     var type: FactorType = .totp
 
     @Option(help: "sms and voice: the phone number in E.164 form (+15551234567).")
@@ -25,6 +25,9 @@ struct EnrollCommand: AsyncParsableCommand {
 
     @Option(help: "The issuer the authenticator app shows.")
     var issuer: String?
+
+    @Option(help: "push: the device's name in listings (e.g. \"work phone\").")
+    var label: String?
 
     @Flag(help: "Leave the factor pending instead of asking for a code.")
     var noActivate = false
@@ -47,6 +50,11 @@ struct EnrollCommand: AsyncParsableCommand {
         } else if phone != nil {
             throw ValidationError("--phone applies to --type sms or voice only")
         }
+        if type == .push {
+            guard issuer == nil else { throw ValidationError("--issuer applies to totp and hotp only") }
+        } else if label != nil {
+            throw ValidationError("--label applies to --type push only")
+        }
     }
 
     func run() async throws {
@@ -54,6 +62,9 @@ struct EnrollCommand: AsyncParsableCommand {
         let actor = CLIActor.current
         if type.isPhone, let phone {
             return try await enrollPhone(userID, phone: phone, actor: actor)
+        }
+        if type == .push {
+            return try await enrollPush(userID, actor: actor)
         }
         let result = try await config.withApplication(application.app) { services, app -> Result in
             let enrollment = try await services.enrollment.enroll(app.id, userID, EnrollmentRequest(type: type, issuer: issuer), actor: actor)
@@ -85,6 +96,34 @@ struct EnrollCommand: AsyncParsableCommand {
         let status: String
         let phone: String
         let challengeId: String
+    }
+
+    struct PushResult: Encodable {
+        let factorId: String
+        let type: String
+        let status: String
+        let deviceId: String
+        let activationUri: String
+        let expiresAt: Date
+    }
+
+    /// Prints the activation URI and its QR code; the device activates the factor.
+    private func enrollPush(_ userID: UserID, actor: String) async throws {
+        let result = try await config.withApplication(application.app) { services, app -> PushResult in
+            let enrollment = try await services.push.enroll(app.id, userID, label: label, actor: actor)
+            if !output.json {
+                print(enrollment.uri)
+                do {
+                    let code = try QRCode(text: enrollment.uri)
+                    StandardOutput.write(Array(QRTerminalRenderer().render(code).utf8))
+                } catch {
+                    StandardError.write("cannot draw the QR code (\(error)); give the device the URI instead")
+                }
+            }
+            return PushResult(factorId: enrollment.factor.id.rawValue, type: FactorType.push.rawValue, status: enrollment.factor.status.rawValue,
+                              deviceId: enrollment.deviceID.rawValue, activationUri: enrollment.uri, expiresAt: enrollment.expiresAt)
+        }
+        try output.report(result, text: "factor \(result.factorId) is pending until the device activates it (before \(Output.date(result.expiresAt)))")
     }
 
     /// Sends the confirmation code through the configured providers and asks for it.

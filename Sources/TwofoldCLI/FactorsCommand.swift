@@ -44,9 +44,10 @@ struct FactorsListCommand: AsyncParsableCommand {
     }
 
     static func printTable(_ factors: [Factor]) {
-        Output.table(["ID", "TYPE", "STATUS", "LABEL", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED"], factors.map {
-            [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.phone ?? $0.label, $0.type.isPhone ? "-" : $0.algorithm.rawValue,
-             String($0.digits), Output.date($0.createdAt), Output.date($0.activatedAt)]
+        Output.table(["ID", "TYPE", "STATUS", "LABEL", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED", "LAST USED"], factors.map {
+            [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.phone ?? $0.label,
+             $0.type.hasSecretForCodes ? $0.algorithm.rawValue : "-", $0.type.hasSecretForCodes || $0.type.isPhone ? String($0.digits) : "-",
+             Output.date($0.createdAt), Output.date($0.activatedAt), $0.type == .push ? Output.date($0.lastUsedAt) : "-"]
         }, empty: "no factors")
     }
 }

@@ -29,6 +29,7 @@ struct Twofold: AsyncParsableCommand {
             UnlockCommand.self,
             RecoveryCodesCommand.self,
             ChallengesCommand.self,
+            DeviceCommand.self,
             ProvidersCommand.self,
             KeysCommand.self,
             AuditCommand.self,

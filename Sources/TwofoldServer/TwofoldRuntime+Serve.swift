@@ -44,14 +44,17 @@ extension TwofoldRuntime {
         logger.info("server stopped")
     }
 
-    /// Deletes challenges past their retention, at start and then hourly, until cancelled.
+    /// Deletes challenges past their retention and device signatures past their window, at start
+    /// and then hourly, until cancelled.
     func startMaintenance(logger: Logger) -> Task<Void, Never> {
         let challenges = services.challenges
+        let push = services.push
         return Task {
             while !Task.isCancelled {
                 do {
                     let purged = try await challenges.purgeExpired()
                     if purged > 0 { logger.info("purged challenges past retention", metadata: ["count": .stringConvertible(purged)]) }
+                    _ = try await push.purgeSignatures()
                 } catch {
                     logger.warning("could not purge challenges past retention", metadata: [
                         "error": "\((error as? TwofoldError)?.message ?? String(reflecting: type(of: error)))",

@@ -27,7 +27,7 @@ struct OpenAPITests {
             #expect(routes.count == table.routes.count, "a route is registered twice")
             #expect(routes.subtracting(documented).isEmpty, "routes missing from the document: \(routes.subtracting(documented).sorted())")
             #expect(documented.subtracting(routes).isEmpty, "documented operations without a route: \(documented.subtracting(routes).sorted())")
-            #expect(routes.count == 23)
+            #expect(routes.count == 27)
         }
     }
 
@@ -44,8 +44,9 @@ struct OpenAPITests {
                 #expect(operation["summary"]?.string != nil)
                 let responses = try #require(operation["responses"]?.object)
                 #expect(!responses.isEmpty)
-                if path.hasPrefix("/v1/callbacks/") {
-                    // Providers sign their callbacks instead.
+                if path.hasPrefix("/v1/callbacks/") || path.hasPrefix("/v1/devices/") {
+                    // Providers sign their callbacks instead; devices sign their requests (or
+                    // present their activation token).
                     #expect(operation["security"] == [])
                     #expect(responses["401"] != nil, "\(method) \(path)")
                 } else if path.hasPrefix("/v1") {
@@ -64,5 +65,24 @@ struct OpenAPITests {
         for (kind, name) in references {
             #expect(components[kind]?[name] != nil, "dangling reference \(kind)/\(name)")
         }
+    }
+
+    @Test("every signed device operation requires both signature headers; activation, which has no key yet, requires neither")
+    func deviceSignatureHeaders() throws {
+        let document = try JSON(parsing: OpenAPIDocument.json)
+        let paths = try #require(document["paths"]?.object)
+        let signed = [("get", "/v1/devices/{device_id}/challenges"), ("get", "/v1/devices/{device_id}/challenges/{challenge_id}"),
+                      ("post", "/v1/devices/{device_id}/challenges/{challenge_id}")]
+        for (method, path) in signed {
+            let operation = try #require(paths[path]?[method], "\(method) \(path)")
+            let headers = (operation["parameters"]?.array ?? []).filter { $0["in"] == "header" }
+            #expect(Set(headers.compactMap { $0["name"]?.string }) == [DeviceRequestSignature.timestampHeader, DeviceRequestSignature.signatureHeader],
+                    "\(method) \(path)")
+            #expect(headers.allSatisfy { $0["required"] == true }, "\(method) \(path)")
+            #expect(operation["tags"] == ["devices"])
+        }
+        let activate = try #require(paths["/v1/devices/activate"]?["post"])
+        #expect(activate["parameters"] == nil)
+        #expect(activate["tags"] == ["devices"])
     }
 }

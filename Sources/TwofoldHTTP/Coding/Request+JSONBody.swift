@@ -7,13 +7,22 @@ extension Request {
     /// - Throws: ``APIError`` `invalid_request` naming the field that is unknown, missing or has
     ///   the wrong type; `payload_too_large`.
     func decodeJSON<Body: RequestBody>(_ type: Body.Type) async throws -> Body {
-        let buffer: ByteBuffer
+        try Self.decodeJSON(type, from: try await collectBody())
+    }
+
+    /// The body's bytes, at most ``HTTPLimits/maximumBodySize``.
+    /// - Throws: `payload_too_large`.
+    func collectBody() async throws -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: HTTPLimits.maximumBodySize)
+            return try await body.collect(upTo: HTTPLimits.maximumBodySize)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // NIO's "too many bytes": the body went past the limit, and reading stopped there.
             throw APIError.payloadTooLarge
         }
+    }
+
+    /// ``decodeJSON(_:)`` of a body already read (a signed request's, whose bytes are checked first).
+    static func decodeJSON<Body: RequestBody>(_ type: Body.Type, from buffer: ByteBuffer) throws -> Body {
         guard buffer.readableBytes > 0 else {
             throw APIError.invalidRequest("the request body must be a JSON object")
         }

@@ -14,20 +14,28 @@ struct ApplicationController<Context: CallerRequestContext>: Sendable {
         return routes
     }
 
-    /// `{"sms_template"?, "domain"?}`: a field left out is kept, `null` goes back to the default.
+    /// `{"sms_template"?, "domain"?, "push_number_matching"?}`: a field left out is kept, `null`
+    /// goes back to the default.
     struct UpdateRequest: RequestBody {
         var smsTemplate: ApplicationService.SettingChange
         var domain: ApplicationService.SettingChange
+        var pushNumberMatching: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case smsTemplate = "sms_template"
             case domain
+            case pushNumberMatching = "push_number_matching"
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             smsTemplate = try Self.change(container, .smsTemplate)
             domain = try Self.change(container, .domain)
+            if container.contains(.pushNumberMatching) {
+                // null is the default, which is on.
+                pushNumberMatching = try container.decodeNil(forKey: .pushNumberMatching)
+                    ? true : try container.decode(Bool.self, forKey: .pushNumberMatching)
+            }
         }
 
         private static func change(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> ApplicationService.SettingChange {
@@ -44,7 +52,8 @@ struct ApplicationController<Context: CallerRequestContext>: Sendable {
     @Sendable func update(_ request: Request, context: Context) async throws -> Response {
         let body = try await request.decodeJSON(UpdateRequest.self)
         let application = try await applications.updateSettings(id: context.caller.applicationID, smsTemplate: body.smsTemplate,
-                                                                domain: body.domain, actor: context.caller.actor)
+                                                                domain: body.domain, pushNumberMatching: body.pushNumberMatching,
+                                                                actor: context.caller.actor)
         return JSONResponse.make(ApplicationJSON(application))
     }
 }

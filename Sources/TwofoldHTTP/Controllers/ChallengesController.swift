@@ -7,6 +7,7 @@ import TwofoldCore
 /// answers it with a code.
 struct ChallengesController<Context: CallerRequestContext>: Sendable {
     let challenges: ChallengeService
+    let push: PushService
     let lockouts: LockoutWatch
     let metrics: TwofoldMetrics
 
@@ -53,11 +54,14 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
     }
 
     /// The 202 answer: what the login page needs to wait for the user.
+    /// A push adds `number`: what the sign-in page shows and the device must send back (`null`
+    /// when the application turned number matching off).
     struct CreatedResponse: Encodable {
         let challenge: Challenge
+        var number: Int??
 
         enum CodingKeys: String, CodingKey {
-            case type, status
+            case type, status, number
             case challengeID = "challenge_id"
             case expiresAt = "expires_at"
         }
@@ -68,6 +72,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             try container.encode(challenge.type.rawValue, forKey: .type)
             try container.encode(challenge.status.rawValue, forKey: .status)
             try container.encode(challenge.expiresAt, forKey: .expiresAt)
+            if let number { try container.encodeNullable(number, forKey: .number) }
         }
     }
 
@@ -76,12 +81,24 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
         let userID = try PathParameters.userID(context)
         let body = try await request.decodeJSON(CreateRequest.self)
         guard let type = ChallengeType(rawValue: body.type) else {
-            throw APIError.invalidRequest("field `type` must be sms or voice")
+            throw APIError.invalidRequest("field `type` must be sms, voice or push")
         }
         var factorID: FactorID?
         if let raw = body.factorID {
             guard let id = FactorID(rawValue: raw) else { throw APIError.notFound("factor not found") }
             factorID = id
+        }
+        if type == .push {
+            guard body.mode == nil || body.mode == ChallengeMode.approve.rawValue else {
+                throw APIError.invalidRequest("field `mode` of a push can only be approve")
+            }
+            do {
+                let created = try await push.challenge(context.caller.applicationID, userID, factorID: factorID,
+                                                       context: Self.challengeContext(body.context), actor: context.caller.actor)
+                return JSONResponse.make(CreatedResponse(challenge: created.challenge, number: .some(created.number)), status: .accepted)
+            } catch let error as TwofoldError where error.code == .rateLimited {
+                throw lockouts.lockedError(error)
+            }
         }
         let mode: ChallengeMode
         switch body.mode {
@@ -90,8 +107,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             guard let parsed = ChallengeMode(rawValue: raw) else { throw APIError.invalidRequest("field `mode` must be code or approve") }
             mode = parsed
         }
-        let challengeContext = ChallengeContext(ip: body.context?.ip, userAgent: body.context?.userAgent,
-                                                location: body.context?.location, appName: body.context?.appName)
+        let challengeContext = Self.challengeContext(body.context)
         do {
             let challenge = try await challenges.create(context.caller.applicationID, userID,
                                                         ChallengeRequest(type: type, factorID: factorID, mode: mode, context: challengeContext),
@@ -100,6 +116,10 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
         } catch let error as TwofoldError where error.code == .rateLimited {
             throw lockouts.lockedError(error)
         }
+    }
+
+    static func challengeContext(_ body: ContextBody?) -> ChallengeContext {
+        ChallengeContext(ip: body?.ip, userAgent: body?.userAgent, location: body?.location, appName: body?.appName)
     }
 
     /// `GET /v1/challenges/{challenge_id}?wait=SECONDS` (0 to 30).

@@ -10,6 +10,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     let enrollment: EnrollmentService
     let verification: VerificationService
     let challenges: ChallengeService
+    let push: PushService
     let lockouts: LockoutWatch
 
     var endpoints: RouteCollection<Context> {
@@ -85,6 +86,9 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         if let type = FactorType(rawValue: body.type), type.isPhone {
             return try await enrollPhone(body, type: type, userID: userID, context: context)
         }
+        if body.type == FactorType.push.rawValue {
+            return try await enrollPush(body, userID: userID, context: context)
+        }
         let enrollment = try await enrollment.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
         let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
         let response = EnrollResponse(factor: FactorJSON(enrollment.factor), secret: enrollment.secret.base32,
@@ -111,6 +115,54 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         } catch let error as TwofoldError where error.code == .rateLimited {
             throw lockouts.lockedError(error)
         }
+    }
+
+    /// A push factor: an optional `label` and nothing else; 201 with the pending factor and the
+    /// activation its device scans.
+    private func enrollPush(_ body: EnrollRequest, userID: UserID, context: Context) async throws -> Response {
+        let otherFields = [("issuer", body.issuer != nil), ("algorithm", body.algorithm != nil), ("digits", body.digits != nil),
+                           ("period", body.period != nil), ("phone", body.phone != nil)]
+        if let field = otherFields.first(where: \.1)?.0 {
+            throw APIError.invalidRequest("field `\(field)` does not apply to a push factor")
+        }
+        let enrollment = try await push.enroll(context.caller.applicationID, userID, label: body.label, actor: context.caller.actor)
+        let qr = try QRCode(text: enrollment.uri, errorCorrection: .medium)
+        return JSONResponse.make(PushEnrollResponse(
+            factor: FactorJSON(enrollment.factor),
+            activation: .init(token: enrollment.token, uri: enrollment.uri, qrSVG: QRSVGRenderer().render(qr), expiresAt: enrollment.expiresAt,
+                              applicationServerKey: enrollment.applicationServerKey)),
+            status: .created)
+    }
+
+    /// A push factor: pending until its device activates with the token.
+    struct PushEnrollResponse: Encodable {
+        struct Activation: Encodable {
+            let token: String
+            let uri: String
+            let qrSVG: String
+            let expiresAt: Date
+            /// The VAPID key to subscribe with; `null` when Web Push is not enabled.
+            let applicationServerKey: String?
+
+            enum CodingKeys: String, CodingKey {
+                case token, uri
+                case qrSVG = "qr_svg"
+                case expiresAt = "expires_at"
+                case applicationServerKey = "application_server_key"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(token, forKey: .token)
+                try container.encode(uri, forKey: .uri)
+                try container.encode(qrSVG, forKey: .qrSVG)
+                try container.encode(expiresAt, forKey: .expiresAt)
+                try container.encodeNullable(applicationServerKey, forKey: .applicationServerKey)
+            }
+        }
+
+        let factor: FactorJSON
+        let activation: Activation
     }
 
     /// `GET /v1/users/{user_id}/factors` → the active and pending factors, never a secret.

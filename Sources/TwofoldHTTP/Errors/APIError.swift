@@ -82,7 +82,8 @@ public struct APIError: Error, Sendable, Equatable {
             return APIError(.conflict, .conflict, error.message)
         case .invalidCode:
             return APIError(.unprocessableContent, .invalidCode, error.message)
-        case .locked:
+        case .locked, .rateLimited:
+            // Controllers that know the clock add Retry-After (LockoutWatch.lockedError).
             return APIError(.tooManyRequests, .rateLimited, error.message)
         case .unauthorized:
             return .unauthorized(error.message)

@@ -13,7 +13,7 @@ enum OpenAPIDocument {
             "info": [
                 "title": "Twofold",
                 "version": .string(version),
-                "description": "Self-hosted two-factor authentication: enroll users in TOTP, HOTP, SMS and voice factors, send SMS and voice challenges, and verify codes. Every /v1 call needs `Authorization: Bearer <API key>`; a key belongs to one application and has scopes among verify, enroll and admin. User ids are the application's own, percent-encoded in the path.",
+                "description": "Self-hosted two-factor authentication: enroll users in TOTP, HOTP, SMS, voice and push factors, send SMS, voice and push challenges, and verify codes. Every /v1 call needs `Authorization: Bearer <API key>`; a key belongs to one application and has scopes among verify, enroll and admin. User ids are the application's own, percent-encoded in the path. The exceptions are providers' callbacks, signed by the provider, and the push device API under /v1/devices: a device activates with the one-time token of its enrollment's QR code and signs every later request with its own P-256 key (Twofold-Timestamp and Twofold-Signature headers).",
                 "license": ["name": "Proprietary"],
             ],
             "paths": paths,
@@ -28,10 +28,10 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/factors": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "enrollFactor", "Enroll the user in a new TOTP, HOTP, SMS or voice factor (pending until activated with a code)", scope: "enroll",
+                    "enrollFactor", "Enroll the user in a new TOTP, HOTP, SMS, voice or push factor (pending until activated with a code, or by its device)", scope: "enroll",
                     body: ref("EnrollRequest"),
-                    responses: ["201": jsonResponse("The new pending factor: for TOTP and HOTP with its secret, URI and QR code, shown once; for SMS and voice with the challenge that sent the confirmation code",
-                                                    ["oneOf": [ref("Enrollment"), ref("PhoneEnrollment")]])
+                    responses: ["201": jsonResponse("The new pending factor: for TOTP and HOTP with its secret, URI and QR code, shown once; for SMS and voice with the challenge that sent the confirmation code; for push with the activation its device scans, shown once",
+                                                    ["oneOf": [ref("Enrollment"), ref("PhoneEnrollment"), ref("PushEnrollment")]])
                             .merging([("links", factorLinks)])],
                     errors: ["400", "404", "413", "429"]),
                 "get": operation(
@@ -99,7 +99,7 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/challenges": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "createChallenge", "Send the user a code by SMS or voice, or call them to press a key; answers at once, delivery goes on", scope: "verify",
+                    "createChallenge", "Send the user a code by SMS or voice, call them to press a key, or push a prompt to their device; answers at once, delivery goes on (429 with Retry-After also while push to the device is suspended after a fraud report)", scope: "verify",
                     body: ref("ChallengeRequest"),
                     responses: ["202": jsonResponse("The challenge, pending", ref("ChallengeCreated")).merging([("links", challengeLinks)])],
                     errors: ["400", "404", "413", "429"]),
@@ -153,6 +153,37 @@ enum OpenAPIDocument {
                         "503": ["$ref": "#/components/responses/Unavailable"],
                     ],
                 ],
+            ],
+            "/v1/devices/activate": [
+                "post": deviceOperation(
+                    "activateDevice", "A push device hands over its public key and how to wake it; its factor becomes active",
+                    description: "No API key and no signature: the one-time token of the enrollment's activation is the credential, and works once, until the activation expires.",
+                    body: ref("ActivateDevice"),
+                    responses: ["201": jsonResponse("Activated: the device signs its requests from now on", ref("DeviceActivated"))],
+                    errors: ["400", "401", "413"]),
+            ],
+            "/v1/devices/{device_id}/challenges": [
+                "parameters": [deviceIDParameter],
+                "get": deviceOperation(
+                    "listDeviceChallenges", "The device's pending push challenges, oldest first", description: signedDescription,
+                    parameters: signatureHeaders,
+                    responses: ["200": jsonResponse("The pending challenges", ref("DeviceChallengeList"))],
+                    errors: ["401"]),
+            ],
+            "/v1/devices/{device_id}/challenges/{challenge_id}": [
+                "parameters": [deviceIDParameter, challengeIDParameter],
+                "get": deviceOperation(
+                    "getDeviceChallenge", "One of the device's push challenges, in whatever state: what to show the user", description: signedDescription,
+                    parameters: signatureHeaders,
+                    responses: ["200": jsonResponse("The challenge", ref("DeviceChallenge"))],
+                    errors: ["401", "404"]),
+                "post": deviceOperation(
+                    "answerDeviceChallenge", "Approve or deny a pending push challenge (a denial may report fraud); of concurrent answers exactly one is applied",
+                    description: signedDescription + " The signature covers the body's bytes exactly as sent. A challenge no longer pending (answered, canceled, expired) is 400.",
+                    parameters: signatureHeaders,
+                    body: ref("DeviceAnswer"),
+                    responses: ["200": jsonResponse("The answer applied: approved, or denied and why", ref("DeviceAnswerResult"))],
+                    errors: ["400", "401", "404", "413"]),
             ],
             "/v1/users/{user_id}/reset": [
                 "parameters": [userIDParameter],
@@ -313,6 +344,50 @@ enum OpenAPIDocument {
         ]
     }
 
+    /// An operation of the push device API: no API key (the activation token, or the device's
+    /// signature, is the credential).
+    static func deviceOperation(
+        _ id: String, _ summary: String, description: String, parameters: [JSONValue] = [], body: JSONValue? = nil,
+        responses: JSONValue, errors: [String]
+    ) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("operationId", .string(id)),
+            ("summary", .string(summary)),
+            ("description", .string(description)),
+            ("tags", ["devices"]),
+            ("security", []),
+        ]
+        if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
+        if let body {
+            members.append(("requestBody", ["required": true, "content": ["application/json": ["schema": body]]]))
+        }
+        guard case .object(var all) = responses else { preconditionFailure("responses must be an object") }
+        for status in (errors + ["500", "503"]).sorted() {
+            let name = status == "401" ? "DeviceUnauthorized" : errorResponses[status]!
+            all.append((status, ["$ref": .string("#/components/responses/\(name)")]))
+        }
+        members.append(("responses", .object(all)))
+        return .object(members)
+    }
+
+    static let signedDescription = "No API key: the request is signed with the device's own P-256 key. `Twofold-Signature` is the Base64 DER ECDSA SHA-256 signature of the UTF-8 text `<METHOD>\\n<path>\\n<Twofold-Timestamp>\\n<hex SHA-256 of the body>` (the path as sent, query included; an empty body for GET). A timestamp more than 300 seconds from the server's clock, a signature used before, another device's key, an unknown or unactivated device, and another device's challenge are all 401."
+
+    /// The two headers every signed device request carries.
+    static let signatureHeaders: [JSONValue] = [
+        ["name": "Twofold-Timestamp", "in": "header", "required": true,
+         "description": "The time of signing, in Unix seconds; at most 300 seconds from the server's clock",
+         "schema": ["type": "string", "pattern": "^[0-9]{1,12}$"]],
+        ["name": "Twofold-Signature", "in": "header", "required": true,
+         "description": "Base64 of the DER ECDSA P-256 SHA-256 signature; each is accepted once",
+         "schema": ["type": "string", "minLength": 1, "maxLength": 200]],
+    ]
+
+    static let deviceIDParameter: JSONValue = [
+        "name": "device_id", "in": "path", "required": true,
+        "description": "The device's id, as activation returned it (and enrolled factors show it)",
+        "schema": ["type": "string", "pattern": "^dev_[a-z2-7]{26}$"],
+    ]
+
     static let userIDParameter: JSONValue = [
         "name": "user_id", "in": "path", "required": true,
         "description": "The application's own id for the user, percent-encoded: 1 to 128 printable characters (code points), no control or format characters, no white space at either end",
@@ -339,13 +414,14 @@ enum OpenAPIDocument {
                 "bearerAuth": ["type": "http", "scheme": "bearer", "description": "An API key, as `twofold apikey create` prints it"],
             ],
             "responses": [
-                "BadRequest": errorResponse("Malformed JSON, an unknown field, a wrong type, an unknown value or an invalid user id"),
+                "BadRequest": errorResponse("Malformed JSON, an unknown field, a wrong type, an unknown value, an invalid user id, or an operation the object's state does not allow (a challenge no longer pending, a push factor activated with a code)"),
                 "Unauthorized": errorResponse("A missing, unknown or revoked API key"),
+                "DeviceUnauthorized": errorResponse("An activation token unknown, used or expired; or a device request whose signature is missing, malformed, stale, replayed or not the device's, for a device unknown or not activated, or for another device's challenge"),
                 "Forbidden": errorResponse("The API key lacks the scope"),
                 "NotFound": errorResponse("No such factor, user data or route"),
                 "PayloadTooLarge": errorResponse("The body is over 16 KiB"),
                 "InvalidCode": errorResponse("The code is wrong"),
-                "RateLimited": .object(errorResponse("The user is locked after repeated failures, or a send limit was reached").objectMembers
+                "RateLimited": .object(errorResponse("The user is locked after repeated failures, a send limit was reached, or push to the device is suspended after a fraud report").objectMembers
                     + [("headers", ["Retry-After": retryAfterHeader])]),
                 "Internal": errorResponse("An internal error; it has been logged"),
                 "Unavailable": errorResponse("The store is unavailable"),
@@ -385,35 +461,40 @@ enum OpenAPIDocument {
             ],
             "Factor": [
                 "type": "object",
-                "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone"],
+                "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone",
+                             "device_id", "last_used_at"],
                 "properties": [
                     "id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push"]],
                     "status": ["type": "string", "enum": ["pending", "active"]],
                     "created_at": timestamp,
                     "activated_at": nullableTimestamp,
                     "expires_at": .object(nullableTimestamp.objectMembers + [("description", "When a pending enrollment lapses; null once active")]),
-                    "label": ["type": "string", "description": "The account name authenticator apps show"],
+                    "label": ["type": "string", "description": "The account name authenticator apps show; push: the device's name"],
                     "issuer": nullableString,
                     "algorithm": ["type": "string", "enum": ["sha1", "sha256", "sha512"]],
-                    "digits": ["type": "integer", "minimum": 6, "maximum": 8],
+                    "digits": ["type": "integer", "enum": [0, 6, 7, 8], "description": "The length of its codes; 0 for push, which has none"],
                     "period": ["type": ["integer", "null"], "description": "TOTP period in seconds; null for the others"],
                     "phone": ["type": ["string", "null"], "description": "SMS and voice: the number, masked (+1•••••4567); null for the others"],
+                    "device_id": ["type": ["string", "null"], "pattern": "^dev_[a-z2-7]{26}$",
+                                  "description": "Push: the device that answers its challenges; null for the others"],
+                    "last_used_at": .object(nullableTimestamp.objectMembers
+                        + [("description", "Push: when its device last answered a challenge; null before that and for the others")]),
                 ],
             ],
             "EnrollRequest": [
                 "type": "object",
                 "required": ["type"],
                 "additionalProperties": false,
-                "description": "Optional fields may be left out or null for their default; any other field is refused. SMS and voice take `phone` and none of the others.",
+                "description": "Optional fields may be left out or null for their default; any other field is refused. SMS and voice take `phone` and none of the others; push takes `label` and none of the others.",
                 "properties": [
-                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push"]],
                     "phone": ["type": ["string", "null"], "pattern": "^\\+[1-9][0-9]{6,14}$",
                               "description": "SMS and voice: the number in E.164 form; a confirmation code is sent to it"],
                     "issuer": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[^:]*$",
                                "description": "Shown in authenticator apps; the configured issuer by default"],
-                    "label": ["type": ["string", "null"], "minLength": 1, "maxLength": 128, "pattern": "^[^:]*$",
-                              "description": "The account name authenticator apps show; the user id by default"],
+                    "label": ["type": ["string", "null"], "minLength": 1, "maxLength": 128,
+                              "description": "TOTP and HOTP: the account name authenticator apps show, without \":\"; the user id by default. Push: the device's name, \"Push device\" by default"],
                     "algorithm": ["type": ["string", "null"], "pattern": "^-*[sS]-*[hH]-*[aA]-*(1|2-*5-*6|5-*1-*2)-*$", "default": "sha1",
                                   "description": "sha1, sha256 or sha512, in any case, with or without a hyphen (SHA-256), as the CLI accepts them; answers write it in lower case"],
                     "digits": ["type": ["integer", "null"], "minimum": 6, "maximum": 8, "default": 6],
@@ -435,16 +516,38 @@ enum OpenAPIDocument {
                 "required": ["factor", "challenge"],
                 "properties": ["factor": ref("Factor"), "challenge": ref("Challenge")],
             ],
+            "PushEnrollment": [
+                "type": "object",
+                "required": ["factor", "activation"],
+                "properties": [
+                    "factor": ref("Factor"),
+                    "activation": [
+                        "type": "object",
+                        "description": "What the device scans; shown once (only the token's hash is kept)",
+                        "required": ["token", "uri", "qr_svg", "expires_at", "application_server_key"],
+                        "properties": [
+                            "token": ["type": "string", "pattern": "^[A-Za-z0-9_-]{43}$",
+                                      "description": "The one-time activation token: 32 random bytes, base64url without padding"],
+                            "uri": ["type": "string", "pattern": "^twofold://activate\\?",
+                                    "description": "twofold://activate?url=<the server's public URL>&token=<token>, and &vapid=<application_server_key> when Web Push is enabled"],
+                            "qr_svg": ["type": "string", "description": "The URI as an SVG QR code"],
+                            "expires_at": .object(timestamp.objectMembers + [("description", "When the token lapses and the pending factor with it")]),
+                            "application_server_key": ["type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{87}$",
+                                                       "description": "The VAPID public key (the 65-byte P-256 point, base64url) a Web Push subscription is made with (applicationServerKey); null when Web Push is not enabled"],
+                        ],
+                    ],
+                ],
+            ],
             "ChallengeRequest": [
                 "type": "object",
                 "required": ["type"],
                 "additionalProperties": false,
                 "properties": [
-                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
                     "factor_id": ["type": ["string", "null"], "pattern": "^fac_[a-z2-7]{26}$",
-                                  "description": "The factor; the user's first active one of the type by default"],
-                    "mode": ["type": ["string", "null"], "enum": ["code", "approve", nil], "default": "code",
-                             "description": "voice only: approve calls and asks to press 1 (approve) or 9 (deny and report fraud)"],
+                                  "description": "The factor; by default the user's first active one of the type (push: the device used last)"],
+                    "mode": ["type": ["string", "null"], "enum": ["code", "approve", nil],
+                             "description": "code by default. Voice: approve calls and asks to press 1 (approve) or 9 (deny and report fraud). Push is always approve"],
                     "context": [
                         "type": ["object", "null"],
                         "additionalProperties": false,
@@ -463,9 +566,11 @@ enum OpenAPIDocument {
                 "required": ["challenge_id", "type", "status", "expires_at"],
                 "properties": [
                     "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
                     "status": ["type": "string", "enum": ["pending"]],
                     "expires_at": timestamp,
+                    "number": ["type": ["integer", "null"], "minimum": 10, "maximum": 99,
+                               "description": "Push only: the number the sign-in page shows, which the device must send back to approve; null when the application turned number matching off"],
                 ],
             ],
             "Challenge": [
@@ -474,11 +579,11 @@ enum OpenAPIDocument {
                              "expires_at", "finished_at", "failed_attempts", "delivery", "context"],
                 "properties": [
                     "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["sms", "voice"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
                     "mode": ["type": "string", "enum": ["code", "approve"]],
                     "purpose": ["type": "string", "enum": ["login", "enrollment"]],
                     "status": ["type": "string", "enum": ["pending", "approved", "denied", "expired", "failed", "canceled"]],
-                    "reason": .object(nullableString.objectMembers + [("description", "too_many_attempts, fraud, no_answer, invalid_number, unreachable, …")]),
+                    "reason": .object(nullableString.objectMembers + [("description", "too_many_attempts, fraud, no_answer, invalid_number, unreachable, superseded (a newer push replaced it), wrong_number, declined, …")]),
                     "factor_id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
                     "user_id": ["type": "string"],
                     "created_at": timestamp,
@@ -610,13 +715,15 @@ enum OpenAPIDocument {
             ],
             "Application": [
                 "type": "object",
-                "required": ["id", "name", "created_at", "sms_template", "domain"],
+                "required": ["id", "name", "created_at", "sms_template", "domain", "push_number_matching"],
                 "properties": [
                     "id": ["type": "string", "pattern": "^app_[a-z2-7]{26}$"],
                     "name": ["type": "string"],
                     "created_at": timestamp,
                     "sms_template": .object(nullableString.objectMembers + [("description", "null: the deployment's TWOFOLD_SMS_TEMPLATE")]),
                     "domain": .object(nullableString.objectMembers + [("description", "SMS end with the origin-bound line @domain #code")]),
+                    "push_number_matching": ["type": "boolean",
+                                             "description": "Whether push challenges show a number the device must send back to approve"],
                 ],
             ],
             "ApplicationUpdate": [
@@ -627,6 +734,84 @@ enum OpenAPIDocument {
                                      "description": "Must contain {code}; {app} and {minutes} are replaced too"],
                     "domain": ["type": ["string", "null"], "maxLength": 253,
                                "pattern": "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"],
+                ],
+            ],
+            "ActivateDevice": [
+                "type": "object",
+                "required": ["token", "public_key"],
+                "additionalProperties": false,
+                "description": "Optional fields may be left out or null; any other field is refused. Without `transport`, a `push_token` means the webhook relay and nothing means polling.",
+                "properties": [
+                    "token": ["type": "string", "description": "The activation's token, from the enrollment or its URI"],
+                    "public_key": ["type": "string", "contentEncoding": "base64",
+                                   "description": "The device's P-256 public key: SubjectPublicKeyInfo DER in standard Base64. Any other key or curve is 400"],
+                    "push_token": ["type": ["string", "null"], "minLength": 1, "maxLength": 4096,
+                                   "description": "Webhook transport: the token the operator's relay wakes the device with; 1 to 4096 bytes, no control characters"],
+                    "transport": [
+                        "type": ["object", "null"],
+                        "required": ["type"],
+                        "description": "How the device is woken. webpush: a PushSubscription as toJSON() gives it, with type added; webhook: with push_token; polling: the device lists its challenges itself. A transport this server has not enabled is 400. Members other than these, here and in `keys`, are ignored",
+                        "properties": [
+                            "type": ["type": "string", "enum": ["webpush", "webhook", "polling"]],
+                            "endpoint": ["type": ["string", "null"], "description": "webpush: the push service's https URL"],
+                            "expirationTime": ["type": ["number", "null"], "description": "webpush: as the subscription gives it; not used"],
+                            "keys": [
+                                "type": ["object", "null"],
+                                "required": ["p256dh", "auth"],
+                                "properties": [
+                                    "p256dh": ["type": "string", "description": "The 65-byte uncompressed P-256 point, base64url"],
+                                    "auth": ["type": "string", "description": "The 16-byte authentication secret, base64url"],
+                                ],
+                            ],
+                        ],
+                    ],
+                ],
+            ],
+            "DeviceActivated": [
+                "type": "object",
+                "required": ["device_id"],
+                "properties": ["device_id": ["type": "string", "pattern": "^dev_[a-z2-7]{26}$"]],
+            ],
+            "DeviceChallenge": [
+                "type": "object",
+                "description": "A push challenge as its device sees it: who asks and from where, never the number",
+                "required": ["challenge_id", "status", "reason", "app_name", "context", "created_at", "expires_at", "number_required"],
+                "properties": [
+                    "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
+                    "status": ["type": "string", "enum": ["pending", "approved", "denied", "expired", "failed", "canceled"]],
+                    "reason": .object(nullableString.objectMembers + [("description", "declined, fraud, wrong_number, superseded, …")]),
+                    "app_name": ["type": "string", "description": "The context's app_name, else the application's name"],
+                    "context": ["type": "object", "additionalProperties": ["type": "string"]],
+                    "created_at": timestamp,
+                    "expires_at": timestamp,
+                    "number_required": ["type": "boolean", "description": "Whether approving needs the number the sign-in page shows"],
+                ],
+            ],
+            "DeviceChallengeList": [
+                "type": "object",
+                "required": ["challenges"],
+                "properties": ["challenges": ["type": "array", "items": ref("DeviceChallenge")]],
+            ],
+            "DeviceAnswer": [
+                "type": "object",
+                "required": ["decision"],
+                "additionalProperties": false,
+                "description": "Optional fields may be left out or null; any other field is refused",
+                "properties": [
+                    "decision": ["type": "string", "enum": ["approve", "deny"]],
+                    "number": ["type": ["integer", "null"], "minimum": 10, "maximum": 99,
+                               "description": "approve: the number the sign-in page shows, required when number_required; another number denies the challenge (wrong_number)"],
+                    "fraud": ["type": ["boolean", "null"], "default": false,
+                              "description": "deny only: the user did not start this sign-in. Push to the device is then suspended for a while"],
+                ],
+            ],
+            "DeviceAnswerResult": [
+                "type": "object",
+                "required": ["status", "reason"],
+                "properties": [
+                    "status": ["type": "string", "enum": ["approved", "denied"]],
+                    "reason": ["type": ["string", "null"], "enum": ["declined", "fraud", "wrong_number", nil],
+                               "description": "denied: why; null when approved"],
                 ],
             ],
             "Ready": [

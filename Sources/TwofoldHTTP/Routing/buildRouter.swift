@@ -29,6 +29,7 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
 
     routes.addRoutes(OperationsController(health: services.health, challenges: services.challenges, metrics: metrics).endpoints)
     routes.addRoutes(CallbacksController(challenges: services.challenges).endpoints, atPath: "v1/callbacks")
+    routes.addRoutes(DevicesController(push: services.push).endpoints, atPath: "v1/devices")
 
     let lockouts = LockoutWatch(clock: clock, metrics: metrics)
     let v1 = routes.group("v1")
@@ -36,9 +37,10 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
                                                         revalidatedInStore: [VerificationController<AuthenticatedContext>.routePattern]))
         .group(context: AuthenticatedContext.self)
     v1.addRoutes(FactorsController(enrollment: services.enrollment, verification: services.verification, challenges: services.challenges,
-                                   lockouts: lockouts).endpoints,
+                                   push: services.push, lockouts: lockouts).endpoints,
                  atPath: "users/{user_id}")
-    let challenges = ChallengesController<AuthenticatedContext>(challenges: services.challenges, lockouts: lockouts, metrics: metrics)
+    let challenges = ChallengesController<AuthenticatedContext>(challenges: services.challenges, push: services.push, lockouts: lockouts,
+                                                                metrics: metrics)
     v1.addRoutes(challenges.userEndpoints, atPath: "users/{user_id}")
     v1.addRoutes(challenges.challengeEndpoints, atPath: "challenges")
     v1.addRoutes(VerificationController(verification: services.verification, lockouts: lockouts, metrics: metrics).endpoints,

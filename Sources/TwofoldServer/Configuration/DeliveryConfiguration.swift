@@ -29,6 +29,13 @@ public struct DeliveryConfiguration: Sendable {
     public var smsTemplate: String?
     public var smsDailyLimit: Int?
     public var retention: TimeInterval?
+    /// The transports that wake push devices (`TWOFOLD_PUSH_PROVIDERS`); polling always works.
+    public var pushProviders: [PushTransportKind] = []
+    public var webPush: WebPushSettings?
+    public var pushWebhook: WebhookSettings?
+    public var pushFraudSuspension: TimeInterval?
+    public var pushAnswerWindow: TimeInterval?
+    public var pushActivationLifetime: TimeInterval?
 
     /// Development: the console for both channels. Production: nothing until configured.
     init(deployment: TwofoldConfiguration.Deployment) {
@@ -60,6 +67,13 @@ public struct DeliveryConfiguration: Sendable {
         ("TWOFOLD_SMS_TEMPLATE", "text with {code}; {app} and {minutes} optional", "Your {app} code is {code}. It expires in {minutes} minutes."),
         ("TWOFOLD_SMS_DAILY_LIMIT", "challenges per application and channel per day, 1 to 10000000", "1000"),
         ("TWOFOLD_CHALLENGE_RETENTION", "duration, 1d to 3650d", "30d"),
+        ("TWOFOLD_PUSH_PROVIDERS", "comma-separated transports that wake devices: webpush, webhook (devices can always poll)", "none"),
+        ("TWOFOLD_VAPID_KEY_FILE", "P-256 private key in PEM, for webpush", "none"),
+        ("TWOFOLD_VAPID_SUBJECT", "mailto: address or https: URL push services can reach you at", "none"),
+        ("TWOFOLD_PUSH_WEBHOOK_URL", "http(s) URL of your own push relay, for webhook", "none"),
+        ("TWOFOLD_PUSH_ANSWER_WINDOW", "duration, 15s to 10m", "2m"),
+        ("TWOFOLD_PUSH_ACTIVATION_LIFETIME", "duration, 1m to 24h", "10m"),
+        ("TWOFOLD_PUSH_FRAUD_SUSPENSION", "duration, 0s to 7d", "20m"),
     ]
 
     /// Reads and checks the delivery settings.
@@ -117,6 +131,44 @@ public struct DeliveryConfiguration: Sendable {
         }
         smsDailyLimit = try integer("TWOFOLD_SMS_DAILY_LIMIT", 1...10_000_000)
         retention = try duration("TWOFOLD_CHALLENGE_RETENTION", 86_400...(3650 * 86_400))
+        try readPush(value, deployment: deployment, duration: duration)
+    }
+
+    /// The push settings: each transport listed needs its own settings, checked here.
+    private mutating func readPush(_ value: (String) -> String?, deployment: TwofoldConfiguration.Deployment,
+                                   duration: (String, ClosedRange<TimeInterval>) throws(TwofoldError) -> TimeInterval?) throws(TwofoldError) {
+        if let text = value("TWOFOLD_PUSH_PROVIDERS") {
+            for raw in text.split(separator: ",") {
+                let entry = raw.trimmingCharacters(in: .whitespaces).lowercased()
+                guard let kind = PushTransportKind(rawValue: entry), kind != .polling else {
+                    throw TwofoldError(.configuration, "TWOFOLD_PUSH_PROVIDERS: \"\(entry)\" is not a push transport: use webpush or webhook (devices can always poll)")
+                }
+                guard !pushProviders.contains(kind) else {
+                    throw TwofoldError(.configuration, "TWOFOLD_PUSH_PROVIDERS lists \(kind.rawValue) twice")
+                }
+                pushProviders.append(kind)
+            }
+        }
+        if pushProviders.contains(.webPush) {
+            let settings = WebPushSettings(vapidKeyFile: value("TWOFOLD_VAPID_KEY_FILE") ?? "", subject: value("TWOFOLD_VAPID_SUBJECT") ?? "",
+                                           allowLoopbackHTTP: deployment == .development)
+            _ = try settings.loadKey()
+            webPush = settings
+        }
+        if pushProviders.contains(.webhook) {
+            guard let secret = value("TWOFOLD_WEBHOOK_SECRET") else {
+                throw TwofoldError(.configuration, "TWOFOLD_WEBHOOK_SECRET is required by the webhook push transport: at least 32 bytes (e.g. openssl rand -hex 32)")
+            }
+            guard let url = value("TWOFOLD_PUSH_WEBHOOK_URL") else {
+                throw TwofoldError(.configuration, "TWOFOLD_PUSH_WEBHOOK_URL is required: webhook is listed in TWOFOLD_PUSH_PROVIDERS")
+            }
+            let settings = WebhookSettings(channel: .push, url: url, secret: secret)
+            try settings.validate()
+            pushWebhook = settings
+        }
+        pushAnswerWindow = try duration("TWOFOLD_PUSH_ANSWER_WINDOW", 15...600)
+        pushActivationLifetime = try duration("TWOFOLD_PUSH_ACTIVATION_LIFETIME", 60...86_400)
+        pushFraudSuspension = try duration("TWOFOLD_PUSH_FRAUD_SUSPENSION", 0...604_800)
     }
 
     static func parseProviders(_ text: String, setting: String) throws(TwofoldError) -> [ProviderName] {

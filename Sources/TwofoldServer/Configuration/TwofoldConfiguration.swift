@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TwofoldCore
+import TwofoldDelivery
 import TwofoldPostgres
 import TwofoldSQLite
 
@@ -131,6 +132,17 @@ public struct TwofoldConfiguration: Sendable {
     /// The challenges' policy: limits, texts, countries and the callback base URL.
     public var challengePolicy: ChallengePolicy {
         delivery.challengePolicy(listen: listen, tls: tls != nil)
+    }
+
+    /// The push policy over the transports built from the settings.
+    func pushPolicy(providers: [any PushProvider]) -> PushPolicy {
+        var policy = PushPolicy()
+        policy.providers = providers
+        policy.webPushApplicationServerKey = providers.compactMap { ($0 as? WebPushProvider)?.applicationServerKey }.first
+        if let window = delivery.pushAnswerWindow { policy.answerWindow = window }
+        if let lifetime = delivery.pushActivationLifetime { policy.activationLifetime = lifetime }
+        if let suspension = delivery.pushFraudSuspension { policy.fraudSuspension = suspension }
+        return policy
     }
 
     /// Eight: attempts of many users run in batches on two connections at a time (group

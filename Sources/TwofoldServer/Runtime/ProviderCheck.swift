@@ -68,6 +68,8 @@ public enum ProviderCheck {
                                                       statusCallback: nil))
                 })
             }
+        case .push:
+            throw TwofoldError(.invalidRequest, "push providers wake enrolled devices and have no test message: use twofold device to try one")
         }
         return answers
     }

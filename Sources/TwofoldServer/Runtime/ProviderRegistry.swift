@@ -7,19 +7,28 @@ import TwofoldDelivery
 /// callbacks, from ``DeliveryConfiguration``. The one place that knows every provider.
 struct ProviderRegistry: Sendable {
     let providers: DeliveryProviderSet
+    /// The push transports, one per kind configured.
+    let push: [any PushProvider]
     /// The outbound client, when a provider makes outbound calls; closed with the runtime.
     let http: OutboundHTTP?
 
     /// - Throws: `configuration` naming the setting, should a provider refuse its settings.
     static func build(_ configuration: DeliveryConfiguration, logger: Logger) throws(TwofoldError) -> ProviderRegistry {
         let all = configuration.smsProviders + configuration.voiceProviders
-        let http = all.contains(where: { $0 != .console })
+        let http = all.contains(where: { $0 != .console }) || !configuration.pushProviders.isEmpty
             ? OutboundHTTP(policy: OutboundHTTP.Policy(timeout: configuration.timeout), logger: logger)
             : nil
         var sms: [any SMSProvider] = []
         var voice: [any VoiceProvider] = []
         var callbacks: [any CallbackAuthenticator] = []
+        var push: [any PushProvider] = []
         do {
+            if let settings = configuration.webPush, let http {
+                push.append(try WebPushProvider(settings: settings, http: http))
+            }
+            if let settings = configuration.pushWebhook, let http {
+                push.append(try WebhookPushProvider(settings: settings, http: http))
+            }
             for name in configuration.smsProviders {
                 sms.append(try provider(name, for: .sms, configuration, http: http))
             }
@@ -36,7 +45,7 @@ struct ProviderRegistry: Sendable {
             if let http { Task { try? await http.shutdown() } }
             throw error
         }
-        return ProviderRegistry(providers: DeliveryProviderSet(sms: sms, voice: voice, callbacks: callbacks), http: http)
+        return ProviderRegistry(providers: DeliveryProviderSet(sms: sms, voice: voice, callbacks: callbacks), push: push, http: http)
     }
 
     /// Every provider Twofold knows delivers on both channels; `channel` picks its settings.

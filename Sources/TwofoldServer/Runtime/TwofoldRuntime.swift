@@ -96,7 +96,8 @@ public struct TwofoldRuntime: Sendable {
             }
             let services = try await TwofoldServices.start(store: store, keyring: keyring, policy: configuration.policy,
                                                        challengePolicy: configuration.challengePolicy,
-                                                       providers: registry?.providers ?? .none, observer: metrics,
+                                                       providers: registry?.providers ?? .none,
+                                                       pushPolicy: configuration.pushPolicy(providers: registry?.push ?? []), observer: metrics,
                                                        clock: clock, random: random)
             let application = try await services.applications.ensureApplication(named: defaultApplicationName, actor: "system")
             logger.info("store open", metadata: [
@@ -127,7 +128,9 @@ public struct TwofoldRuntime: Sendable {
     public func close() async throws {
         // Deliveries in flight get a few seconds to finish; one stuck on a provider that hangs
         // is cancelled then, and its challenge ends failed.
-        await services.challenges.drain(grace: .seconds(5))
+        async let challenges: Void = services.challenges.drain(grace: .seconds(5))
+        async let pushes: Void = services.push.drain(grace: .seconds(5))
+        _ = await (challenges, pushes)
         try? await outbound?.shutdown()
         try await store.close()
     }
