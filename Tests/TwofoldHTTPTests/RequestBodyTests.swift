@@ -15,6 +15,15 @@ struct RequestBodyTests {
         ("/v1/users/ann/verify", #"{"cod": "123456"}"#, "unknown field `cod` (did you mean `code`?)"),
         ("/v1/users/ann/factors/fac_aaaaaaaaaaaaaaaaaaaaaaaaaa/activate", #"{"code": "123456", "codes": []}"#, "unknown field `codes`"),
         ("/v1/users/ann/factors/fac_aaaaaaaaaaaaaaaaaaaaaaaaaa/resync", #"{"codes": ["1", "2"], "code": "3"}"#, "unknown field `code`"),
+        ("/v1/users/ann/challenges", #"{"type": "sms", "context": {"ip": "203.0.113.9", "agent": "x"}}"#,
+         "unknown field `context.agent`; the fields are context.ip"),
+        ("/v1/users/ann/challenges", #"{"type": "push", "context": {"locaton": "Paris"}}"#,
+         "unknown field `context.locaton` (did you mean `context.location`?)"),
+        ("/v1/devices/activate", #"{"token": "t", "public_key": "AAAA", "transport": {"type": "polling", "bogus": 1}}"#,
+         "unknown field `transport.bogus`"),
+        ("/v1/devices/activate",
+         #"{"token": "t", "public_key": "AAAA", "transport": {"type": "webpush", "endpoint": "https://p.example/1", "keys": {"p256dh": "A", "auth": "B", "x": 1}}}"#,
+         "unknown field `transport.keys.x`"),
     ])
     func unknownField(path: String, body: String, message: String) async throws {
         try await TestServer.with { server in

@@ -1,5 +1,7 @@
 /// Decodes a ``RequestBody`` after checking that the object has no member outside its fields.
-/// Both look at the one parsed document: the body is parsed once.
+/// Both look at the one parsed document: the body is parsed once. A nested object is held as a
+/// `StrictBody` of its own type, so its unknown members are refused too, named with their path
+/// (`context.bogus`).
 struct StrictBody<Body: RequestBody>: Decodable {
     let body: Body
 
@@ -8,9 +10,11 @@ struct StrictBody<Body: RequestBody>: Decodable {
         let members = try decoder.container(keyedBy: MemberName.self)
         // Every verification passes here: look each member up, and build a message only for a refusal.
         if members.allKeys.contains(where: { Body.CodingKeys(stringValue: $0.stringValue) == nil }) {
-            let unknown = members.allKeys.map(\.stringValue).filter { Body.CodingKeys(stringValue: $0) == nil }.sorted()
+            let path = decoder.codingPath.map(\.stringValue).map { $0 + "." }.joined()
+            let unknown = members.allKeys.map(\.stringValue).filter { Body.CodingKeys(stringValue: $0) == nil }.sorted().map { path + $0 }
             let fields = Body.CodingKeys.allCases.map(\.stringValue)
-            throw APIError.invalidRequest(Self.message(unknown: unknown, suggestion: NearestName.to(unknown[0], among: fields), fields: fields))
+            let suggestion = NearestName.to(String(unknown[0].dropFirst(path.count)), among: fields).map { path + $0 }
+            throw APIError.invalidRequest(Self.message(unknown: unknown, suggestion: suggestion, fields: fields.map { path + $0 }))
         }
         body = try Body(from: decoder)
     }

@@ -32,7 +32,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
         var type: String
         var factorID: String?
         var mode: String?
-        var context: ContextBody?
+        var context: StrictBody<ContextBody>?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case type, mode, context
@@ -94,7 +94,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             }
             do {
                 let created = try await push.challenge(context.caller.applicationID, userID, factorID: factorID,
-                                                       context: Self.challengeContext(body.context), actor: context.caller.actor)
+                                                       context: Self.challengeContext(body.context?.body), actor: context.caller.actor)
                 return JSONResponse.make(CreatedResponse(challenge: created.challenge, number: .some(created.number)), status: .accepted)
             } catch let error as TwofoldError where error.code == .rateLimited {
                 throw lockouts.lockedError(error)
@@ -107,7 +107,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             guard let parsed = ChallengeMode(rawValue: raw) else { throw APIError.invalidRequest("field `mode` must be code or approve") }
             mode = parsed
         }
-        let challengeContext = Self.challengeContext(body.context)
+        let challengeContext = Self.challengeContext(body.context?.body)
         do {
             let challenge = try await challenges.create(context.caller.applicationID, userID,
                                                         ChallengeRequest(type: type, factorID: factorID, mode: mode, context: challengeContext),

@@ -23,7 +23,7 @@ struct DevicesController<Context: RequestContext>: Sendable {
         var token: String
         var publicKey: String
         var pushToken: String?
-        var transport: TransportBody?
+        var transport: StrictBody<TransportBody>?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case token, transport
@@ -38,7 +38,7 @@ struct DevicesController<Context: RequestContext>: Sendable {
         var type: String
         var endpoint: String?
         var expirationTime: Double?
-        var keys: KeysBody?
+        var keys: StrictBody<KeysBody>?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case type, endpoint, expirationTime, keys
@@ -105,7 +105,7 @@ struct DevicesController<Context: RequestContext>: Sendable {
             throw APIError.invalidRequest("field `public_key` must be Base64 (the P-256 key's SPKI DER)")
         }
         let deviceID = try await push.activate(token: body.token, publicKey: Array(publicKey),
-                                               transport: try Self.transport(body.transport, pushToken: body.pushToken))
+                                               transport: try Self.transport(body.transport?.body, pushToken: body.pushToken))
         return JSONResponse.make(ActivatedResponse(deviceID: deviceID.rawValue), status: .created)
     }
 
@@ -192,7 +192,7 @@ struct DevicesController<Context: RequestContext>: Sendable {
             return .webhook(pushToken: pushToken)
         case .webPush:
             guard let endpoint = body.endpoint else { throw APIError.invalidRequest("field `transport.endpoint` is required for webpush") }
-            guard let keys = body.keys else { throw APIError.invalidRequest("field `transport.keys` is required for webpush") }
+            guard let keys = body.keys?.body else { throw APIError.invalidRequest("field `transport.keys` is required for webpush") }
             guard let p256dh = Self.base64URL(keys.p256dh), p256dh.count == 65 else {
                 throw APIError.invalidRequest("field `transport.keys.p256dh` must be the 65-byte P-256 point in base64url")
             }
