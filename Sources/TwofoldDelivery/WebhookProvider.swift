@@ -61,31 +61,8 @@ public struct WebhookProvider: SMSProvider, VoiceProvider {
         } catch {
             throw DeliveryFailure(.providerError, "the webhook body could not be encoded")
         }
-        let request = OutboundRequest(
-            url: settings.url,
-            headers: [
-                ("Content-Type", "application/json"),
-                ("Accept", "application/json"),
-                (WebhookSignature.headerName, signature.header(for: bytes, at: clock.now())),
-                ("Idempotency-Key", challengeID.rawValue),
-            ],
-            body: bytes
-        )
-        let response = try await http.send(request, provider: name)
-        let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body))
-        switch response.status {
-        case 200..<300:
-            return DeliveryReceipt(reference: answer?.id, status: "sent")
-        case 429:
-            throw DeliveryFailure(.rateLimited, "the webhook gateway answered HTTP 429")
-        case 400..<500:
-            if let error = answer?.error, let kind = DeliveryFailure.Kind(rawValue: error) {
-                throw DeliveryFailure(kind, "the webhook gateway refused it: \(kind.rawValue) (HTTP \(response.status))")
-            }
-            throw DeliveryFailure(.providerError, "the webhook gateway refused the request (HTTP \(response.status))")
-        default:
-            throw DeliveryFailure(.providerError, "the webhook gateway answered HTTP \(response.status)")
-        }
+        return try await SignedWebhookPost(url: settings.url, signature: signature, http: http, clock: clock, provider: name,
+                                           peer: "webhook gateway").send(bytes, idempotencyKey: challengeID)
     }
 
     private static let encoder: JSONEncoder = {
@@ -125,22 +102,6 @@ public struct WebhookProvider: SMSProvider, VoiceProvider {
             try container.encodeIfPresent(prompt, forKey: .prompt)
             try container.encode(callbackURL, forKey: .callbackURL)
             try container.encodeIfPresent(digitsCallbackURL, forKey: .digitsCallbackURL)
-        }
-    }
-
-    /// What Twofold reads of the gateway's answer: `{"id"}` on success, `{"error"}` on refusal.
-    private struct Answer: Decodable {
-        var id: String?
-        var error: String?
-
-        enum CodingKeys: String, CodingKey {
-            case id, error
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            id = try? container.decodeIfPresent(String.self, forKey: .id)
-            error = try? container.decodeIfPresent(String.self, forKey: .error)
         }
     }
 }

@@ -60,31 +60,8 @@ public struct WebhookPushProvider: PushProvider {
         } catch {
             throw DeliveryFailure(.providerError, "the push webhook body could not be encoded")
         }
-        let request = OutboundRequest(
-            url: settings.url,
-            headers: [
-                ("Content-Type", "application/json"),
-                ("Accept", "application/json"),
-                (WebhookSignature.headerName, signature.header(for: bytes, at: clock.now())),
-                ("Idempotency-Key", notification.challengeID.rawValue),
-            ],
-            body: bytes
-        )
-        let response = try await http.send(request, provider: name)
-        let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body))
-        switch response.status {
-        case 200..<300:
-            return DeliveryReceipt(reference: answer?.id, status: "sent")
-        case 429:
-            throw DeliveryFailure(.rateLimited, "the push relay answered HTTP 429")
-        case 400..<500:
-            if let error = answer?.error, let kind = DeliveryFailure.Kind(rawValue: error) {
-                throw DeliveryFailure(kind, "the push relay refused it: \(kind.rawValue) (HTTP \(response.status))")
-            }
-            throw DeliveryFailure(.providerError, "the push relay refused the request (HTTP \(response.status))")
-        default:
-            throw DeliveryFailure(.providerError, "the push relay answered HTTP \(response.status)")
-        }
+        return try await SignedWebhookPost(url: settings.url, signature: signature, http: http, clock: clock, provider: name,
+                                           peer: "push relay").send(bytes, idempotencyKey: notification.challengeID)
     }
 
     /// The posted JSON; `context` holds the fields the login page gave (absent ones left out, as
@@ -105,22 +82,6 @@ public struct WebhookPushProvider: PushProvider {
             case pushToken = "push_token"
             case appName = "app_name"
             case expiresAt = "expires_at"
-        }
-    }
-
-    /// What Twofold reads of the relay's answer: `{"id"}` on success, `{"error"}` on refusal.
-    private struct Answer: Decodable {
-        var id: String?
-        var error: String?
-
-        enum CodingKeys: String, CodingKey {
-            case id, error
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            id = try? container.decodeIfPresent(String.self, forKey: .id)
-            error = try? container.decodeIfPresent(String.self, forKey: .error)
         }
     }
 }

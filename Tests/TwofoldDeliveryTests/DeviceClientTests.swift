@@ -337,28 +337,7 @@ final class DeviceAPIFake: Sendable {
         let router = Router()
         router.get("**") { request, _ in try await fake.handle(request) }
         router.post("**") { request, _ in try await fake.handle(request) }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "fake-device-api")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: logger
-        )
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw FakeServerError.didNotStart
-            }
-            defer { group.cancelAll() }
-            return try await body(fake, "http://127.0.0.1:\(port)")
-        }
+        return try await Loopback.serve(router, label: "fake-device-api") { base in try await body(fake, base) }
     }
 
     private func handle(_ request: Request) async throws -> Response {

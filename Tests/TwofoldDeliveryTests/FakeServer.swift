@@ -49,34 +49,7 @@ final class FakeServer: Sendable {
         let router = Router()
         router.post("/") { request, _ in try await server.handle(request) }
         router.post("**") { request, _ in try await server.handle(request) }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "fake-provider")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: logger
-        )
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw FakeServerError.didNotStart
-            }
-            do {
-                let result = try await body(server, "http://127.0.0.1:\(port)")
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-        }
+        return try await Loopback.serve(router, label: "fake-provider") { base in try await body(server, base) }
     }
 
     private func handle(_ request: Request) async throws -> Response {
@@ -125,5 +98,35 @@ final class SleepRecorder: Sendable {
     var recorded: [Duration] { waits.withLock { $0 } }
     var sleep: @Sendable (Duration) async throws -> Void {
         { duration in self.waits.withLock { $0.append(duration) } }
+    }
+}
+
+/// Serves `router` on a loopback port the system picks for as long as `body` runs, and gives
+/// `body` the base URL (`http://127.0.0.1:<port>`).
+enum Loopback {
+    static func serve<T: Sendable>(_ router: Router<BasicRequestContext>, label: String,
+                                   _ body: (String) async throws -> T) async throws -> T {
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: label)
+        logger.logLevel = .critical
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { channel in
+                portSink.yield(channel.localAddress?.port ?? 0)
+                portSink.finish()
+            },
+            logger: logger
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else {
+                group.cancelAll()
+                throw FakeServerError.didNotStart
+            }
+            defer { group.cancelAll() }
+            return try await body("http://127.0.0.1:\(port)")
+        }
     }
 }
