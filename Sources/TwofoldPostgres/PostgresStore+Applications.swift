@@ -57,9 +57,10 @@ extension PostgresStore {
     public func insertAPIKey(_ key: APIKeyRecord, audit: AuditAppend) async throws {
         try await transaction("create API key \(key.id)") { [self] connection in
             try await connection.run("""
-                INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at)
+                INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at, mac)
                 VALUES (\(key.id), \(key.applicationID.rawValue), \(key.scopesText), \(PostgresColumn.bytes(key.secretHash)),
-                        \(StoredTime.milliseconds(key.createdAt)), \(key.revokedAt.map(StoredTime.milliseconds)))
+                        \(StoredTime.milliseconds(key.createdAt)), \(key.revokedAt.map(StoredTime.milliseconds)),
+                        \(key.mac.map(PostgresColumn.bytes)))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -82,10 +83,10 @@ extension PostgresStore {
         }
     }
 
-    public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
+    public func revokeAPIKey(id: String, at date: Date, mac: [UInt8]?, audit: AuditAppend) async throws -> Bool {
         try await transaction("revoke API key \(id)") { [self] connection in
             let revoked = try await connection.rows("""
-                UPDATE api_keys SET revoked_at = \(StoredTime.milliseconds(date))
+                UPDATE api_keys SET revoked_at = \(StoredTime.milliseconds(date)), mac = coalesce(\(mac.map(PostgresColumn.bytes))::BYTEA, mac)
                 WHERE id = \(id) AND revoked_at IS NULL RETURNING 1
                 """, logger: logger).count == 1
             if revoked {
@@ -95,10 +96,25 @@ extension PostgresStore {
         }
     }
 
-    private static let apiKeyColumns = "id, app_id, scopes, secret_hash, created_at, revoked_at"
+    public func apiKeysAwaitingMAC() async throws -> [String] {
+        migratedAPIKeys.withLock { ids in
+            defer { ids = [] }
+            return ids
+        }
+    }
+
+    public func setMissingAPIKeyMAC(id: String, mac: [UInt8]) async throws -> Bool {
+        try await withConnection("seal API key \(id)") { [self] connection in
+            try await connection.rows("""
+                UPDATE api_keys SET mac = \(PostgresColumn.bytes(mac)) WHERE id = \(id) AND mac IS NULL RETURNING 1
+                """, logger: logger).count == 1
+        }
+    }
+
+    private static let apiKeyColumns = "id, app_id, scopes, secret_hash, created_at, revoked_at, mac"
 
     private static func apiKey(_ row: PostgresRow) throws -> APIKeyRecord {
-        let (id, app, scopes, hash, createdAt, revokedAt) = try row.decode((String, String, String, ByteBuffer, Int64, Int64?).self)
+        let (id, app, scopes, hash, createdAt, revokedAt, mac) = try row.decode((String, String, String, ByteBuffer, Int64, Int64?, ByteBuffer?).self)
         let parsedScopes: Set<APIKeyScope>
         do {
             parsedScopes = try APIKeyRecord.parseScopes(scopes)
@@ -106,6 +122,7 @@ extension PostgresStore {
             throw TwofoldError(.unavailable, "API key \(id) has unreadable scopes: \(error.message)")
         }
         return APIKeyRecord(id: id, applicationID: try identifier(app), scopes: parsedScopes, secretHash: PostgresColumn.bytes(hash),
-                            createdAt: PostgresColumn.date(createdAt), revokedAt: PostgresColumn.date(revokedAt))
+                            createdAt: PostgresColumn.date(createdAt), revokedAt: PostgresColumn.date(revokedAt),
+                            mac: mac.map(PostgresColumn.bytes))
     }
 }

@@ -48,7 +48,8 @@ extension PostgresStore {
 
     /// Per shard, in its own transaction holding the shard's head: deletes the events from the
     /// chain's start up to the first one at or after `date`, and re-anchors the head on the first
-    /// event left (or, when none is, past the head).
+    /// event left (or, when none is, past the head). The deletion and the new anchor are
+    /// `twofold_purge_audit_shard`'s (``PostgresMigration/auditFunctions``).
     public func purgeAudit(before date: Date, chain: AuditChain) async throws -> Int {
         let cutoff = StoredTime.milliseconds(date)
         let shards = try await withConnection("list audit shards") { [self] connection in
@@ -65,21 +66,15 @@ extension PostgresStore {
                     """, logger: logger).first.map { try $0.decode((Int64, ByteBuffer).self) }
                 let end = keep?.0 ?? head.headSequence + 1
                 guard end > head.firstSequence else { return 0 }
-                let count = try await connection.rows("""
-                    WITH deleted AS (
-                        DELETE FROM audit_events WHERE shard = \(shard) AND seq >= \(head.firstSequence) AND seq < \(end) RETURNING 1
-                    )
-                    SELECT count(*) FROM deleted
-                    """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
                 let anchored = try chain.reanchored(head, firstSequence: end,
                                                 firstPreviousMAC: keep.map { PostgresColumn.bytes($0.1) } ?? head.headMAC)
-                try await connection.run("""
-                    UPDATE audit_shards
-                    SET first_seq = \(anchored.firstSequence), first_prev_mac = \(PostgresColumn.bytes(anchored.firstPreviousMAC)),
-                        tag = \(PostgresColumn.bytes(anchored.tag))
-                    WHERE shard = \(shard)
-                    """, logger: logger)
-                return count
+                // Deletes the events before `end` and writes the new anchor (migration 6: the
+                // runtime role may not delete events itself).
+                return try await connection.rows("""
+                    SELECT twofold_purge_audit_shard(
+                        \(shard)::INT, \(anchored.firstSequence), \(PostgresColumn.bytes(anchored.firstPreviousMAC)),
+                        \(PostgresColumn.bytes(anchored.tag)))
+                    """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
             }
         }
         return deleted

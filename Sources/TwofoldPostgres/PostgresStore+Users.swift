@@ -107,8 +107,10 @@ extension PostgresStore {
             // The user's events are all in the erasure event's shard: hold its head first, as a
             // purge does, so the two never wait for each other in opposite orders.
             let head = try await lockAuditHead(for: audit, on: connection)
+            // `UPDATE audit_events SET user_id = NULL` for the user's events, in a function the
+            // runtime role may call without UPDATE on the table (migration 6).
             try await connection.run("""
-                UPDATE audit_events SET user_id = NULL WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                SELECT twofold_erase_audit_user(\(applicationID.rawValue), \(userID.rawValue))
                 """, logger: logger)
             try await writeAudit(audit, after: head, on: connection)
             return true

@@ -39,6 +39,8 @@ public final class PostgresStore: TwofoldStore {
     /// Where the timers of ``connectionWait`` and of ``drainLinger`` run.
     let timerLoop: any EventLoop = PostgresClient.defaultEventLoopGroup.any()
     private let lifecycle = Mutex(Lifecycle())
+    /// The keys without a MAC when this instance applied ``PostgresMigration/apiKeyMACs``.
+    let migratedAPIKeys = Mutex<[String]>([])
     /// Attempts waiting for a batch (see ``queueAttempt(_:closures:)``).
     let attemptQueue = Mutex(AttemptQueue())
     /// How many batches of attempts may run at once (drains, see ``queueAttempt(_:closures:)``):

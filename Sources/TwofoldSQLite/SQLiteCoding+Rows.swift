@@ -69,7 +69,8 @@ extension SQLiteCoding {
                             scopes: parsed,
                             secretHash: try bytes(row, "secret_hash"),
                             createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
-                            revokedAt: try optionalDate(row, "revoked_at"))
+                            revokedAt: try optionalDate(row, "revoked_at"),
+                            mac: try row.decode(Data?.self, forColumn: "mac").map(Array.init))
     }
 
     /// A row of ``wrappedKeyColumns``.

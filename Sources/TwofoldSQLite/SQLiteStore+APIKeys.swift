@@ -8,9 +8,10 @@ extension SQLiteStore {
         try await write("insert an API key") { db in
             do {
                 try db.run(sql: """
-                    INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO api_keys (id, app_id, scopes, secret_hash, created_at, revoked_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [key.id, key.applicationID.rawValue, key.scopesText, SQLiteCoding.blob(key.secretHash),
-                                     StoredTime.milliseconds(key.createdAt), key.revokedAt.map(StoredTime.milliseconds)])
+                                     StoredTime.milliseconds(key.createdAt), key.revokedAt.map(StoredTime.milliseconds),
+                                     key.mac.map(SQLiteCoding.blob)])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                 throw TwofoldError(.conflict, "an API key with id \(key.id) exists")
             }
@@ -36,13 +37,27 @@ extension SQLiteStore {
     }
 
     /// Compare-and-set on `revoked_at IS NULL`; appends `audit` only when this call revoked the key.
-    public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
+    public func revokeAPIKey(id: String, at date: Date, mac: [UInt8]?, audit: AuditAppend) async throws -> Bool {
         try await write("revoke an API key") { db in
-            try db.run(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                           arguments: [StoredTime.milliseconds(date), id])
+            try db.run(sql: "UPDATE api_keys SET revoked_at = ?, mac = coalesce(?, mac) WHERE id = ? AND revoked_at IS NULL",
+                           arguments: [StoredTime.milliseconds(date), mac.map(SQLiteCoding.blob), id])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(audit, db)
             return true
+        }
+    }
+
+    public func apiKeysAwaitingMAC() async throws -> [String] {
+        migratedAPIKeys.withLock { ids in
+            defer { ids = [] }
+            return ids
+        }
+    }
+
+    public func setMissingAPIKeyMAC(id: String, mac: [UInt8]) async throws -> Bool {
+        try await write("seal an API key") { db in
+            try db.run(sql: "UPDATE api_keys SET mac = ? WHERE id = ? AND mac IS NULL", arguments: [SQLiteCoding.blob(mac), id])
+            return db.changesCount == 1
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import TwofoldCore
 
 /// The ``TwofoldStore`` on one SQLite file: the single-node deployment.
@@ -29,6 +30,8 @@ public final class SQLiteStore: TwofoldStore {
     let batcher: SQLiteWriteBatcher
     /// Checkpoints the WAL off the writer (``WALCheckpointer``).
     let checkpointer: WALCheckpointer
+    /// The keys without a MAC when this instance applied ``SQLiteMigrations/apiKeyMACs``.
+    let migratedAPIKeys = Mutex<[String]>([])
 
     /// How much of the file each connection reads through memory mapping instead of `pread`.
     ///
@@ -114,6 +117,13 @@ public final class SQLiteStore: TwofoldStore {
         for _ in 0..<SQLiteMigrations.attempts {
             do {
                 let after = try await runMigrator()
+                if !before.contains(SQLiteMigrations.apiKeyMACs), after.contains(SQLiteMigrations.apiKeyMACs),
+                   !appliedElsewhere.contains(SQLiteMigrations.apiKeyMACs) {
+                    let ids = try await read("list the keys of the previous version") { db in
+                        try String.fetchAll(db, sql: "SELECT id FROM api_keys WHERE mac IS NULL ORDER BY rowid")
+                    }
+                    migratedAPIKeys.withLock { $0 = ids }
+                }
                 return migrator.migrations.enumerated().compactMap { index, identifier in
                     after.contains(identifier) && !before.contains(identifier) && !appliedElsewhere.contains(identifier) ? index + 1 : nil
                 }

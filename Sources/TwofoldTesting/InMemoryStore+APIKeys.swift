@@ -32,14 +32,36 @@ extension InMemoryStore {
     }
 
     /// Compare-and-set on "not revoked yet"; appends `audit` only when this call revoked the key.
-    public func revokeAPIKey(id: String, at date: Date, audit: AuditAppend) async throws -> Bool {
+    public func revokeAPIKey(id: String, at date: Date, mac: [UInt8]?, audit: AuditAppend) async throws -> Bool {
         try withState { state in
             let id = ExactText(id)
             guard let key = state.apiKeys[id], key.revokedAt == nil else { return false }
             let event = try state.chained(audit)
             state.apiKeys[id]?.revokedAt = AsStored.date(date)
+            if let mac { state.apiKeys[id]?.mac = mac }
             state.record(event)
             return true
+        }
+    }
+
+    /// Always empty: the in-memory store has no migrations, so no key of an earlier version.
+    public func apiKeysAwaitingMAC() async throws -> [String] { [] }
+
+    public func setMissingAPIKeyMAC(id: String, mac: [UInt8]) async throws -> Bool {
+        try withState { state in
+            let id = ExactText(id)
+            guard state.apiKeys[id] != nil, state.apiKeys[id]?.mac == nil else { return false }
+            state.apiKeys[id]?.mac = mac
+            return true
+        }
+    }
+
+    /// Replaces a key's row as someone writing the database directly would (tests of the MAC).
+    public func tamperAPIKey(_ record: APIKeyRecord) {
+        try? withState { state in
+            let id = ExactText(record.id)
+            if state.apiKeys[id] == nil { state.apiKeyOrder.append(id) }
+            state.apiKeys[id] = record
         }
     }
 }

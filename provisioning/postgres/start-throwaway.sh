@@ -25,8 +25,9 @@
 #
 # What it sets up: a cluster listening on 127.0.0.1 only, a Unix socket in DIR/socket (mode 0700,
 # where the superuser `postgres` connects without a password), TCP logins by SCRAM-SHA-256 only,
-# and a role `twofold` owning a database `twofold`. The role may also CREATEDB, so that tests can
-# make a fresh database each; production uses create-database.sh, which grants no such thing.
+# and a role `twofold` owning a database `twofold`. The role may also CREATEDB and CREATEROLE, so
+# that tests can make a fresh database each, and the roles of create-roles.sh; production uses
+# create-database.sh or create-roles.sh, which grant no such thing.
 #
 # Idempotent: run again with the same TWOFOLD_PG_DIR, it starts the cluster if it is stopped and
 # prints the same URL. As root (initdb refuses root) the server runs as the `postgres` user, and
@@ -173,9 +174,9 @@ fi
 # every user of the machine can read in the process list; its characters need no quoting.
 { printf "\\\\set password '%s'\\n" "$password"; cat <<'SQL'
 SET log_statement = 'none';
-SELECT format('CREATE ROLE twofold LOGIN CREATEDB PASSWORD %L', :'password')
+SELECT format('CREATE ROLE twofold LOGIN CREATEDB CREATEROLE PASSWORD %L', :'password')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'twofold') \gexec
-SELECT format('ALTER ROLE twofold LOGIN CREATEDB PASSWORD %L', :'password') \gexec
+SELECT format('ALTER ROLE twofold LOGIN CREATEDB CREATEROLE PASSWORD %L', :'password') \gexec
 SELECT 'CREATE DATABASE twofold OWNER twofold'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'twofold') \gexec
 SQL

@@ -21,14 +21,20 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var secretHash: [UInt8]
     public var createdAt: Date
     public var revokedAt: Date?
+    /// A keyed MAC over the id, application, scopes, secret hash and revocation
+    /// (``APIKeyIntegrity``): a row written or changed by anyone without the deployment's keys
+    /// does not hold it, and is refused. `nil` only for a row the store has not been given one.
+    public var mac: [UInt8]?
 
-    public init(id: String, applicationID: ApplicationID, scopes: Set<APIKeyScope>, secretHash: [UInt8], createdAt: Date, revokedAt: Date? = nil) {
+    public init(id: String, applicationID: ApplicationID, scopes: Set<APIKeyScope>, secretHash: [UInt8], createdAt: Date,
+                revokedAt: Date? = nil, mac: [UInt8]? = nil) {
         self.id = id
         self.applicationID = applicationID
         self.scopes = scopes
         self.secretHash = secretHash
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.mac = mac
     }
 
     /// Scopes as stored: sorted names joined by commas, e.g. `enroll,verify`.

@@ -14,14 +14,15 @@ public struct APIKeyService: Sendable {
     let audit: AuditRecorder
     let clock: any WallClock
     let random: any RandomSource
+    let integrity: APIKeyIntegrity
 
     /// Creates an API key for an application.
     public func createAPIKey(_ applicationID: ApplicationID, scopes: Set<APIKeyScope>, actor: String) async throws -> CreatedAPIKey {
         guard !scopes.isEmpty else { throw TwofoldError(.invalidRequest, "give at least one scope: verify, enroll or admin") }
         let id = "key_" + IdentifierAlphabet.encode(random.bytes(10))
         let secret = IdentifierAlphabet.encode(random.bytes(16)) + IdentifierAlphabet.encode(random.bytes(16))
-        let record = APIKeyRecord(id: id, applicationID: applicationID, scopes: scopes,
-                                  secretHash: Self.hashAPIKeySecret(secret), createdAt: clock.now())
+        let record = integrity.sealed(APIKeyRecord(id: id, applicationID: applicationID, scopes: scopes,
+                                                   secretHash: Self.hashAPIKeySecret(secret), createdAt: clock.now()))
         try await store.insertAPIKey(record, audit: audit(.apiKeyCreated, applicationID, nil, actor: actor,
                                                           details: ["key_id": id, "scopes": record.scopesText]))
         return CreatedAPIKey(record: record, token: "tf_\(id)_\(secret)")
@@ -33,10 +34,31 @@ public struct APIKeyService: Sendable {
         return try await authenticate(token)
     }
 
-    /// The key `token` names, read from the store, if the token is genuine and the key not revoked.
+    /// The key `token` names, read from the store, if the token is genuine, the key not revoked
+    /// and its row as Twofold wrote it.
+    /// - Throws: `unauthorized` for a row whose MAC does not hold (the database was edited).
     public func authenticate(_ token: APIKeyToken) async throws -> APIKeyRecord? {
-        guard let record = try await store.apiKey(id: token.keyID), record.revokedAt == nil else { return nil }
-        return token.matches(record) ? record : nil
+        guard let record = try await store.apiKey(id: token.keyID), record.revokedAt == nil, token.matches(record) else { return nil }
+        guard integrity.holds(record) else {
+            throw TwofoldError(.unauthorized, "API key \(record.id) is refused: its row in the database was not written by Twofold (its MAC does not hold)")
+        }
+        return record
+    }
+
+    /// Whether a key's row is as Twofold wrote it (`twofold apikey list` shows it).
+    public func isIntact(_ record: APIKeyRecord) -> Bool {
+        integrity.holds(record)
+    }
+
+    /// Gives the keys of the previous version their MAC, once, right after the migration that
+    /// introduced MACs (``APIKeyStore/apiKeysAwaitingMAC()``); returns how many.
+    func sealMigratedKeys() async throws -> Int {
+        var sealed = 0
+        for id in try await store.apiKeysAwaitingMAC() {
+            guard let record = try await store.apiKey(id: id), record.mac == nil else { continue }
+            if try await store.setMissingAPIKeyMAC(id: id, mac: integrity.mac(record)) { sealed += 1 }
+        }
+        return sealed
     }
 
     public func apiKeys(_ applicationID: ApplicationID?) async throws -> [APIKeyRecord] {
@@ -47,12 +69,15 @@ public struct APIKeyService: Sendable {
     /// - Throws: `not_found` for an unknown or already revoked key.
     public func revokeAPIKey(id: String, actor: String) async throws {
         guard let record = try await store.apiKey(id: id) else { throw TwofoldError.notFound("API key \(id)") }
-        let revoked = try await store.revokeAPIKey(id: id, at: clock.now(), audit: audit(.apiKeyRevoked, record.applicationID, nil, actor: actor,
-                                                                                      details: ["key_id": id]))
+        var revokedRecord = record
+        revokedRecord.revokedAt = StoredTime.date(milliseconds: StoredTime.milliseconds(clock.now()))
+        let revoked = try await store.revokeAPIKey(id: id, at: revokedRecord.revokedAt!, mac: integrity.mac(revokedRecord),
+                                                   audit: audit(.apiKeyRevoked, record.applicationID, nil, actor: actor, details: ["key_id": id]))
         guard revoked else { throw TwofoldError.notFound("active API key \(id)") }
     }
 
-    static func hashAPIKeySecret(_ secret: String) -> [UInt8] {
+    /// SHA-256 of a token's secret part, as stored.
+    public static func hashAPIKeySecret(_ secret: String) -> [UInt8] {
         Array(SHA256.hash(data: Array(secret.utf8)))
     }
 }

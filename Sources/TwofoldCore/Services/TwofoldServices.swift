@@ -39,11 +39,14 @@ public struct TwofoldServices: Sendable {
         let dispatcher = ChallengeDispatcher(providers: providers, policy: challengePolicy, store: store, audit: recorder,
                                              clock: clock, observer: observer, watch: watch)
         let budgetKey = try await sealer.systemKey("send-budget")
+        let apiKeys = APIKeyService(store: store, audit: recorder, clock: clock, random: random,
+                                    integrity: APIKeyIntegrity(key: try await sealer.systemKey("api-key-mac")))
+        _ = try await apiKeys.sealMigratedKeys()
         let completion = ChallengeCompletion(store: store, sealer: sealer, policy: challengePolicy, watch: watch, dispatcher: dispatcher,
                                              observer: observer, clock: clock, budgetKey: budgetKey)
         return TwofoldServices(
             applications: ApplicationService(store: store, audit: recorder, clock: clock, random: random),
-            apiKeys: APIKeyService(store: store, audit: recorder, clock: clock, random: random),
+            apiKeys: apiKeys,
             enrollment: EnrollmentService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random,
                                           completion: completion),
             verification: VerificationService(store: store, sealer: sealer, policy: policy, audit: recorder, clock: clock, random: random,

@@ -13,5 +13,5 @@ struct PostgresMigration: Sendable {
     let statements: [String]
 
     /// Every migration, oldest first.
-    static let all: [PostgresMigration] = [.initialSchema, .recordAttempts, .factorFillFactor, .challenges, .pushDevices]
+    static let all: [PostgresMigration] = [.initialSchema, .recordAttempts, .factorFillFactor, .challenges, .pushDevices, .auditFunctions, .apiKeyMACs]
 }

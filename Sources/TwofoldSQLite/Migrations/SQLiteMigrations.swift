@@ -30,8 +30,15 @@ enum SQLiteMigrations {
         register("v5-push-devices", in: &migrator) { db in
             try db.execute(sql: pushDevices)
         }
+        register(apiKeyMACs, in: &migrator) { db in
+            try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN mac BLOB")
+        }
         return migrator
     }()
+
+    /// API keys gain a MAC over their row (``APIKeyRecord/mac``); the keys already there get
+    /// theirs from the services, once, after this migration (``SQLiteStore/apiKeysAwaitingMAC()``).
+    static let apiKeyMACs = "v6-api-key-macs"
 
     /// How many times ``SQLiteStore/migrate()`` re-reads the applied list after losing a race.
     static var attempts: Int { 2 + migrator.migrations.count }
