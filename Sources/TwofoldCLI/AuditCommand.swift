@@ -104,24 +104,28 @@ struct AuditTailCommand: AsyncParsableCommand {
             if first.isEmpty { print("no events") }
         }
         try show(first.reversed())
-        var lastID = first.first?.id ?? 0
+        // By shard and sequence, not by id: an event may commit after one with a higher id.
+        var cursor = AuditFollowCursor()
+        cursor.mark(first)
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(1))
             var page = query
             page.limit = 1_000
-            var fresh: [AuditEvent] = []
+            var unseen: [AuditEvent] = []
             while true {
-                let events = try await services.audit.auditEvents(page).filter { $0.id > lastID }
-                fresh += events
-                guard events.count == page.limit, let oldest = events.last else { break }
+                let events = try await services.audit.auditEvents(page)
+                let fresh = events.filter(cursor.isFresh)
+                unseen += fresh
+                // Newest first: once a full page holds nothing new, older pages hold nothing new either.
+                guard events.count == page.limit, !fresh.isEmpty, let oldest = events.last else { break }
                 page.beforeID = oldest.id
             }
+            let fresh = cursor.take(unseen)
             // An application created since: its name, rather than its id.
             if fresh.contains(where: { $0.applicationID.map { names[$0] == nil } ?? false }) {
                 names = Dictionary(uniqueKeysWithValues: try await services.applications.applications().map { ($0.id.rawValue, $0.name) })
             }
-            try show(fresh.sorted { $0.id < $1.id })
-            lastID = fresh.map(\.id).max() ?? lastID
+            try show(fresh)
         }
     }
 
