@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TwofoldCore
+@testable import TwofoldCore
 import TwofoldOTP
 import TwofoldTesting
 
@@ -88,6 +88,48 @@ struct AuditTests {
         #expect(report.problems.contains { $0.kind == .head })
     }
 
+    @Test("a user id removed from events (hiding them from the user's queries and export) is reported; an erasure is not")
+    func userIDRemoved() async throws {
+        let h = try await history()
+        let target = try await sampleEvent(h)
+        #expect(try await h.services.administration.erase(h.app, try UserID("user4"), actor: "cli:root"))
+        #expect(try await h.services.audit.verifyAudit().isIntact, "an erasure removes the user's id lawfully")
+        try h.store.tamperWithAudit { events, _ in
+            for index in events.indices where events[index].id == target.id { events[index].userID = nil }
+        }
+        let report = try await h.services.audit.verifyAudit()
+        #expect(report.problems.map(\.kind) == [.edited], "\(report.problems)")
+        #expect(report.problems.first?.eventID == target.id)
+        #expect(report.problems.first?.message.contains("user id was removed") == true)
+    }
+
+    @Test("events appended while verify runs are not tampering; an event past the head that no append wrote is")
+    func liveSystem() async throws {
+        let h = try await history()
+        let appending = AppendsAfterReadingHeads(store: h.store) {
+            _ = try await h.services.verification.verify(h.app, try UserID("user1"), code: "000000", actor: "api:key_1")
+            _ = try await h.services.verification.verify(h.app, try UserID("user3"), code: "000000", actor: "api:key_1")
+        }
+        let live = AuditService(store: appending, audit: h.services.audit.audit, clock: h.clock)
+        let report = try await live.verifyAudit()
+        #expect(report.isIntact, "\(report.problems)")
+        #expect(appending.appended)
+
+        // Someone without the key adds an event after the head and leaves the head as it was.
+        let last = try #require(try await h.services.audit.auditEvents(AuditQuery(limit: 1)).first)
+        try h.store.tamperWithAudit { events, _ in
+            var forged = last
+            forged.id = 0
+            forged.sequence += 1
+            forged.previousMAC = last.mac
+            forged.actor = "cli:mallory"
+            events.append(forged)
+        }
+        let tampered = try await h.services.audit.verifyAudit()
+        #expect(tampered.problems.contains { $0.kind == .inserted && $0.shard == last.shard && $0.sequence == last.sequence + 1 },
+                "\(tampered.problems)")
+    }
+
     @Test("truncating the newest events and rolling the head back is detected")
     func truncated() async throws {
         let h = try await history()
@@ -120,5 +162,34 @@ struct AuditTests {
         let report = try await h.services.audit.verifyAudit()
         #expect(report.isIntact, "\(report.problems)")
         #expect(try await h.services.audit.auditEvents(AuditQuery(limit: 1_000)).map(\.action).sorted() == ["audit.purged", "verification"])
+    }
+}
+
+/// An audit store that, the first time the shard heads are read, lets `append` write more
+/// events: what a verification of a live system sees.
+final class AppendsAfterReadingHeads: AuditStore, @unchecked Sendable {
+    let store: InMemoryStore
+    let append: @Sendable () async throws -> Void
+    private(set) var appended = false
+
+    init(store: InMemoryStore, append: @escaping @Sendable () async throws -> Void) {
+        self.store = store
+        self.append = append
+    }
+
+    func appendAudit(_ audit: AuditAppend) async throws { try await store.appendAudit(audit) }
+    func auditEvents(_ query: AuditQuery) async throws -> [AuditEvent] { try await store.auditEvents(query) }
+    func auditEvents(shard: Int, fromSequence: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await store.auditEvents(shard: shard, fromSequence: fromSequence, limit: limit)
+    }
+    func purgeAudit(before date: Date, chain: AuditChain) async throws -> Int { try await store.purgeAudit(before: date, chain: chain) }
+
+    func auditShardHeads() async throws -> [AuditShardHead] {
+        let heads = try await store.auditShardHeads()
+        if !appended {
+            appended = true
+            try await append()
+        }
+        return heads
     }
 }

@@ -69,13 +69,23 @@ public struct AuditService: Sendable {
         var expectedSequence = head.firstSequence
         var previousMAC = head.firstPreviousMAC
         var checked = 0
-        var events = ShardEvents(store: store, shard: head.shard)
+        // Only as far as the head read: events appended since belong to the next verification,
+        // so a live system is never reported as tampered with (see the end of this function).
+        var events = ShardEvents(store: store, shard: head.shard, through: head.headSequence)
+        // Erasure removes a user's id from their events and writes `user.erased` with the same
+        // pseudonym, in the same shard; an id removed any other way hides events from the user's
+        // queries and export.
+        var withoutUserID: [AuditEvent] = []
+        var erased = Set<String>()
         func problem(_ kind: AuditProblem.Kind, _ event: AuditEvent?, _ sequence: Int64, _ text: String) {
             problems.append(AuditProblem(kind: kind, shard: head.shard, sequence: sequence, eventID: event?.id,
                                          message: "shard \(head.shard), sequence \(sequence)\(event.map { " (event \($0.id))" } ?? ""): \(text)"))
         }
         while let event = try await events.next() {
             checked += 1
+            if let reference = event.userReference, event.userID == nil {
+                if event.action == AuditAction.userErased.rawValue { erased.insert(reference) } else { withoutUserID.append(event) }
+            }
             if event.sequence < expectedSequence {
                 problem(.inserted, event, event.sequence, "an event before the chain's start")
                 continue
@@ -109,6 +119,17 @@ public struct AuditService: Sendable {
             previousMAC = event.mac
             expectedSequence = event.sequence + 1
         }
+        for event in withoutUserID where !erased.contains(event.userReference ?? "") {
+            problem(.edited, event, event.sequence, "the user id was removed, and the user was not erased")
+        }
+        if let beyond = try await events.firstBeyond() {
+            // Appended since the head was read, or written past it by someone without the key:
+            // the head as it is now tells which.
+            let current = try await store.auditShardHeads().first { $0.shard == head.shard }
+            if (current?.headSequence ?? -1) < beyond.sequence {
+                problem(.inserted, beyond, beyond.sequence, "an event past the shard's head")
+            }
+        }
         if expectedSequence - 1 < head.headSequence {
             problem(.deleted, nil, expectedSequence, "\(head.headSequence - expectedSequence + 1) event(s) missing at the end of the shard")
         } else if previousMAC != head.headMAC, problems.allSatisfy({ $0.shard != head.shard }) {
@@ -141,21 +162,36 @@ public struct AuditService: Sendable {
     }
 }
 
-/// A shard's events in sequence order, read a page at a time, with one event of look-ahead.
+/// A shard's events in sequence order up to a sequence, read a page at a time, with one event
+/// of look-ahead.
 private struct ShardEvents {
     let store: any AuditStore
     let shard: Int
+    /// The last sequence returned; later events are left to ``firstBeyond()``.
+    let last: Int64
     private var page: [AuditEvent] = []
     private var index = 0
     private var nextSequence: Int64 = 0
     private var exhausted = false
 
-    init(store: any AuditStore, shard: Int) {
+    init(store: any AuditStore, shard: Int, through last: Int64) {
         self.store = store
         self.shard = shard
+        self.last = last
     }
 
     mutating func peek() async throws -> AuditEvent? {
+        guard let event = try await peekAny(), event.sequence <= last else { return nil }
+        return event
+    }
+
+    /// The first event past ``last``, once the others are read.
+    mutating func firstBeyond() async throws -> AuditEvent? {
+        guard let event = try await peekAny(), event.sequence > last else { return nil }
+        return event
+    }
+
+    private mutating func peekAny() async throws -> AuditEvent? {
         if index == page.count {
             guard !exhausted else { return nil }
             page = try await store.auditEvents(shard: shard, fromSequence: nextSequence, limit: 1_000)
