@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import TwofoldCore
 import TwofoldWebPush
 
@@ -19,6 +20,7 @@ public struct WebPushProvider: PushProvider {
 
     private let settings: WebPushSettings
     private let authorization: VAPIDAuthorization
+    private let tokens = VAPIDTokenCache()
     private let http: OutboundHTTP
     private let clock: any WallClock
 
@@ -86,7 +88,7 @@ public struct WebPushProvider: PushProvider {
         do {
             message = Array(try Self.encoder.encode(Message(challengeID: notification.challengeID.rawValue)))
             body = try WebPushEncryption.encrypt(message, p256dh: subscription.p256dh, authSecret: subscription.auth)
-            vapid = try authorization.header(for: subscription.endpoint, at: now)
+            vapid = try tokens.header(for: subscription.endpoint, at: now, authorization: authorization)
         } catch {
             throw DeliveryFailure(.providerError, "the push message could not be built")
         }
@@ -199,5 +201,33 @@ public struct WebPushProvider: PushProvider {
             case type
             case challengeID = "challenge_id"
         }
+    }
+}
+
+/// VAPID headers by push service (audience): a token is signed once and reused while more than
+/// an hour of its 12 h remains (RFC 8292 §2 allows reuse), rather than one ECDSA signature per
+/// push. Bounded: past ``capacity`` audiences the cache starts over.
+final class VAPIDTokenCache: Sendable {
+    static let capacity = 1_024
+    static let renewBefore: TimeInterval = 3_600
+
+    private struct Entry {
+        var header: String
+        var expires: Date
+    }
+
+    private let entries = Mutex([String: Entry]())
+
+    func header(for endpoint: String, at now: Date, authorization: VAPIDAuthorization) throws(WebPushError) -> String {
+        let audience = try VAPIDAuthorization.audience(for: endpoint)
+        if let entry = entries.withLock({ $0[audience] }), entry.expires.timeIntervalSince(now) > Self.renewBefore {
+            return entry.header
+        }
+        let header = try authorization.header(for: endpoint, at: now)
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll() }
+            entries[audience] = Entry(header: header, expires: now.addingTimeInterval(VAPIDAuthorization.defaultLifetime))
+        }
+        return header
     }
 }
