@@ -21,6 +21,13 @@ extension PostgresStore {
         }
     }
 
+    public func application(id: ApplicationID) async throws -> Application? {
+        try await withConnection("read application \(id)") { [self] connection in
+            try await connection.rows("SELECT \(unescaped: Self.applicationColumns) FROM applications WHERE id = \(id.rawValue)", logger: logger)
+                .first.map(Self.application)
+        }
+    }
+
     public func applications() async throws -> [Application] {
         try await withConnection("list applications") { [self] connection in
             try await connection.rows("SELECT \(unescaped: Self.applicationColumns) FROM applications ORDER BY name COLLATE \"C\"", logger: logger)

@@ -28,6 +28,13 @@ extension SQLiteStore {
         }
     }
 
+    public func application(id: ApplicationID) async throws -> Application? {
+        try await read("read an application") { db in
+            try db.fetchRow(sql: "SELECT * FROM applications WHERE id = ?", arguments: [id.rawValue])
+                .map(SQLiteCoding.application)
+        }
+    }
+
     /// Writes the template, the domain and number matching; `false`, and nothing written, for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
         try await write("update an application") { db in

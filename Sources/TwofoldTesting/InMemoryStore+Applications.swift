@@ -23,6 +23,12 @@ extension InMemoryStore {
         }
     }
 
+    public func application(id: ApplicationID) async throws -> Application? {
+        try withState { state in
+            state.applications.first { ExactText.same($0.id.rawValue, id.rawValue) }
+        }
+    }
+
     /// By name, byte for byte.
     public func applications() async throws -> [Application] {
         try withState { state in

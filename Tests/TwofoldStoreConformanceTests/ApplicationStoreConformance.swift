@@ -14,6 +14,9 @@ struct ApplicationStoreConformance: StoreFixtures {
             #expect(try await store.application(named: "other") == nil)
             try await store.insertApplication(Application(id: otherApp, name: "billing", createdAt: start), audit: audit(.applicationCreated, otherApp))
             #expect(try await store.applications().map(\.name).sorted() == ["billing", "default"])
+            #expect(try await store.application(id: app) == application)
+            #expect(try await store.application(id: otherApp)?.name == "billing")
+            #expect(try await store.application(id: ApplicationID(uncheckedRawValue: "app_" + String(repeating: "z", count: 26))) == nil)
         }
     }
 

@@ -300,7 +300,7 @@ public struct ChallengeService: Sendable {
 
     /// The application a message speaks for: its name, template and domain.
     private func application(_ id: ApplicationID) async throws -> Application {
-        guard let application = try await store.applications().first(where: { $0.id == id }) else {
+        guard let application = try await store.application(id: id) else {
             throw TwofoldError(.notFound, "application not found")
         }
         return application

@@ -5,6 +5,8 @@ public protocol ApplicationStore: Sendable {
     /// - Throws: `conflict` when the name is taken.
     func insertApplication(_ application: Application, audit: AuditAppend) async throws
     func application(named name: String) async throws -> Application?
+    /// The application with this id (every push device request and challenge names one).
+    func application(id: ApplicationID) async throws -> Application?
     /// Every application, by name in byte order (not the database's collation).
     func applications() async throws -> [Application]
     /// Replaces the SMS template, the domain and push number matching of the application with

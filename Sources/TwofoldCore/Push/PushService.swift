@@ -419,7 +419,7 @@ public struct PushService: Sendable {
     }
 
     private func application(_ id: ApplicationID) async throws -> Application {
-        guard let application = try await store.applications().first(where: { $0.id == id }) else {
+        guard let application = try await store.application(id: id) else {
             throw TwofoldError(.notFound, "application not found")
         }
         return application

@@ -59,7 +59,7 @@ public struct ApplicationService: Sendable {
     /// The application with this id.
     /// - Throws: `not_found`.
     public func application(id: ApplicationID) async throws -> Application {
-        guard let application = try await store.applications().first(where: { $0.id == id }) else {
+        guard let application = try await store.application(id: id) else {
             throw TwofoldError.notFound("application \(id)")
         }
         return application
