@@ -203,7 +203,9 @@ let package = Package(
             name: "TwofoldServerTests",
             dependencies: [
                 "TwofoldServer", "TwofoldHTTP", "TwofoldCore", "TwofoldOTP", "TwofoldSQLite", "TwofoldTesting", "TwofoldDelivery",
+                "TwofoldPostgresTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
