@@ -217,6 +217,17 @@ struct PushServiceTests {
         #expect(error?.code == .invalidState)
     }
 
+    @Test("a push refused by the send budget leaves the open one open")
+    func refusedPushKeepsOpenOne() async throws {
+        let harness = try await PushHarness.make()
+        let device = try await harness.enrollDevice()
+        let first = try await harness.push()
+        let refused = await #expect(throws: TwofoldError.self) { try await harness.push() }
+        #expect(refused?.code == .rateLimited)
+        #expect(try await device.pending().map(\.id) == [first.challenge.id])
+        #expect(try await device.answer(first.challenge.id, .approve, number: first.number).status == .approved)
+    }
+
     @Test("a push not answered within two minutes expires")
     func expiry() async throws {
         let harness = try await PushHarness.make()

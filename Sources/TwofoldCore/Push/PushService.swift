@@ -192,8 +192,6 @@ public struct PushService: Sendable {
             throw TwofoldError(.sealing, "the user's data key is missing")
         }
         let application = try await application(applicationID)
-        try await supersedeOpenPushes(of: device, at: now, actor: actor)
-
         let id = ChallengeID.random(using: random)
         let number = application.pushNumberMatching ? Self.matchingNumber(using: random) : nil
         let record = ChallengeRecord(
@@ -215,6 +213,8 @@ public struct PushService: Sendable {
             throw TwofoldError(.rateLimited, "too many push challenges (\(refusal.limit)); retry after \(Timestamp.text(refusal.retryAfter))",
                                lockedUntil: refusal.retryAfter)
         }
+        // Only once the new push exists: a refused one leaves the open one as it was.
+        try await supersedeOpenPushes(of: device, except: id, at: now, actor: actor)
         if let kind = device.transportKind, kind != .polling, let sealed = device.sealedTransport,
            let provider = policy.provider(for: kind) {
             let transport = try Sealer.openTransport(sealed, dataKey: dataKey, applicationID, userID, device.id)
@@ -254,9 +254,9 @@ public struct PushService: Sendable {
 
     /// Ends the device's open pushes: one open push per device, so that an old prompt cannot be
     /// approved for a newer sign-in.
-    private func supersedeOpenPushes(of device: PushDeviceRecord, at now: Date, actor: String) async throws {
+    private func supersedeOpenPushes(of device: PushDeviceRecord, except newest: ChallengeID, at now: Date, actor: String) async throws {
         for open in try await store.challenges(applicationID: device.applicationID, userID: device.userID)
-        where open.type == .push && open.factorID == device.factorID && open.status == .pending {
+        where open.type == .push && open.factorID == device.factorID && open.status == .pending && open.id != newest {
             let expired = now >= open.expiresAt
             let status: ChallengeStatus = expired ? .expired : .canceled
             let finished = try await store.finishChallenge(
