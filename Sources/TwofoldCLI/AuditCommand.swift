@@ -32,8 +32,8 @@ struct AuditTailCommand: AsyncParsableCommand {
     @Option(help: "How many events to show, 1 to 10000 (with --follow, before the new ones).")
     var limit: Int = 20
 
-    @Option(help: ArgumentHelp("Only events older than this one: the `next` of a previous page.", valueName: "event id"))
-    var before: Int64?
+    @Option(help: ArgumentHelp("Only events older than this one: the `next` of a previous page.", valueName: "evt_…"))
+    var before: String?
 
     @Flag(help: "Keep printing new events until interrupted.")
     var follow = false
@@ -46,7 +46,9 @@ struct AuditTailCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1 to 10000") }
         if let before {
-            guard before > 0 else { throw ValidationError("--before must be the `next` value of a previous page (an event id)") }
+            guard before.hasPrefix("evt_"), before.utf8.count == 62 else {
+                throw ValidationError("--before must be the `next` value of a previous page (evt_…)")
+            }
             guard !follow else { throw ValidationError("--before pages back through older events; --follow shows new ones: give one of them") }
         }
     }
@@ -61,11 +63,18 @@ struct AuditTailCommand: AsyncParsableCommand {
             if let name = app ?? (userID == nil ? nil : "default") {
                 applicationID = try await services.applications.application(named: name).id
             }
-            let query = AuditQuery(applicationID: applicationID, userID: userID, beforeID: before, limit: limit)
+            var beforeID: Int64?
+            if let before {
+                guard let id = services.audit.ids.id(before) else {
+                    throw CommandFailure("--before \(Output.escaped(before)) is not the id of an event of this deployment: give the `next` of a previous page")
+                }
+                beforeID = id
+            }
+            let query = AuditQuery(applicationID: applicationID, userID: userID, beforeID: beforeID, limit: limit)
             let page = try await services.audit.auditEvents(query)
             guard follow else {
                 if output.json {
-                    try Output.json(AuditPageJSON(page, limit: limit))
+                    try Output.json(AuditPageJSON(page, limit: limit, ids: services.audit.ids))
                 } else {
                     Output.table(Self.header, page.map { Self.row($0, names: names) }, empty: "no events")
                 }
@@ -88,7 +97,7 @@ struct AuditTailCommand: AsyncParsableCommand {
         func show(_ events: some Sequence<AuditEvent>) throws {
             for event in events {
                 if output.json {
-                    try Output.json(AuditEventJSON(event))
+                    try Output.json(AuditEventJSON(event, ids: services.audit.ids))
                     continue
                 }
                 if !headerPrinted {

@@ -155,10 +155,10 @@ struct AdminCommandTests {
         #expect(try h.run(["keys", "generate", newKey]).status == 0)
         h.useKey(file: "\(newKey),\(oldKey)")
         let rotated = try h.json(["keys", "rotate"]) as? [String: Any]
-        #expect(rotated?["rewrapped"] as? Int == 7)  // three data keys, two audit keys, the send-budget and API key MAC keys
+        #expect(rotated?["rewrapped"] as? Int == 8)  // three data keys, two audit keys, the send-budget, API key MAC and audit id keys
         let status = try h.json(["keys", "status"]) as? [String: Any]
         let rows = status?["keys"] as? [[String: Any]] ?? []
-        #expect(rows.first?["wraps"] as? Int == 7)
+        #expect(rows.first?["wraps"] as? Int == 8)
         #expect(rows.dropFirst().allSatisfy { $0["wraps"] as? Int == 0 })
         // No value sealed under the old key remains: the new key alone opens everything.
         h.useKey(file: newKey)

@@ -12,9 +12,12 @@ struct AuditTailTests {
         #expect(try h.run(["migrate"]).status == 0)
         for name in ["shop", "blog"] { #expect(try h.run(["apps", "create", name]).status == 0) }
         let page = try h.json(["audit", "tail"]) as? [String: Any]
-        let ids = (page?["events"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? []
+        let events = (page?["events"] as? [[String: Any]]) ?? []
+        let ids = events.compactMap { $0["id"] as? String }
         #expect(ids.count >= 3)
-        #expect(ids == ids.sorted(by: >))
+        #expect(ids.allSatisfy { $0.hasPrefix("evt_") } && Set(ids).count == ids.count)
+        let times = events.compactMap { $0["time"] as? String }
+        #expect(times == times.sorted(by: >), "newest first")
         #expect(page?["next"] is NSNull)
         let table = try h.run(["audit", "tail"]).standardOutput.split(separator: "\n")
         #expect(table.first?.hasPrefix("TIME") == true)
@@ -23,7 +26,7 @@ struct AuditTailTests {
         let first = try h.json(["audit", "tail", "--limit", "2"]) as? [String: Any]
         let next = try #require(first?["next"] as? String)
         let second = try h.json(["audit", "tail", "--limit", "2", "--before", next]) as? [String: Any]
-        let paged = [first, second].flatMap { ($0?["events"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } ?? [] }
+        let paged = [first, second].flatMap { ($0?["events"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [] }
         #expect(paged == Array(ids.prefix(4)))
         // --app alone keeps one application's events.
         let shop = try h.json(["audit", "tail", "--app", "shop"]) as? [String: Any]
@@ -43,6 +46,7 @@ struct AuditTailTests {
 
     @Test("--before is an event id, and pages back: it cannot follow", arguments: [
         ["--before", "0"], ["--before", "-4"], ["--before", "x"], ["--before", "5", "--follow"],
+        ["--before", "evt_" + String(repeating: "a", count: 58), "--follow"],
     ])
     func badBefore(arguments: [String]) throws {
         let h = try AdminHarness(.sqlite)
@@ -92,8 +96,9 @@ struct AuditTailTests {
         }
         let events = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(events.count >= 2)
-        let ids = events.compactMap { $0["id"] as? Int }
-        #expect(ids == ids.sorted())
+        let times = events.compactMap { $0["time"] as? String }
+        #expect(times == times.sorted(), "oldest first")
+        #expect(events.allSatisfy { ($0["id"] as? String)?.hasPrefix("evt_") == true })
         #expect(events.last?["action"] as? String == "application.created")
         #expect((events.last?["details"] as? [String: Any])?["name"] as? String == "shop")
         for event in events {

@@ -110,7 +110,7 @@ struct AuditTests {
             _ = try await h.services.verification.verify(h.app, try UserID("user1"), code: "000000", actor: "api:key_1")
             _ = try await h.services.verification.verify(h.app, try UserID("user3"), code: "000000", actor: "api:key_1")
         }
-        let live = AuditService(store: appending, audit: h.services.audit.audit, clock: h.clock)
+        let live = AuditService(store: appending, audit: h.services.audit.audit, clock: h.clock, ids: h.services.audit.ids)
         let report = try await live.verifyAudit()
         #expect(report.isIntact, "\(report.problems)")
         #expect(appending.appended)

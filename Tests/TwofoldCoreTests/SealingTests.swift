@@ -53,8 +53,8 @@ struct SealingTests {
         let newKey = MasterKey.generate()
         let rotated = try await h.reopened(keys: [newKey, oldKey])
         let report = try await rotated.keyRotation.rotateKeys(actor: "cli:root")
-        #expect(report.rewrapped == 5 + 4)  // five users' data keys, the two audit keys, the send-budget and API key MAC keys
-        #expect(try await rotated.keyRotation.keyUsage() == [newKey.id: 9])
+        #expect(report.rewrapped == 5 + 5)  // five users' data keys, two audit keys, the send-budget, API key MAC and audit id keys
+        #expect(try await rotated.keyRotation.keyUsage() == [newKey.id: 10])
         #expect(try await rotated.keyRotation.rotateKeys(actor: "cli:root").rewrapped == 0)
         // Secrets themselves were not re-encrypted.
         #expect(try await h.store.factors(applicationID: h.app, userID: devices[0].0).first?.sealedSecret == sealedBefore)

@@ -116,8 +116,12 @@ struct EndpointTests {
                 let all = try await client.send(.get, "/v1/audit", key: server.keys.admin)
                 #expect(all.status == .ok)
                 let events = try #require(all.json["events"]?.array)
-                let ids = events.compactMap { $0["id"]?.int }
-                #expect(ids == ids.sorted(by: >))
+                let ids = events.compactMap { $0["id"]?.string }
+                #expect(ids.count == events.count && Set(ids).count == ids.count)
+                // Opaque: no counter to read other applications' activity from.
+                #expect(ids.allSatisfy { $0.hasPrefix("evt_") && $0.count == 62 })
+                let times = events.compactMap { $0["time"]?.string }
+                #expect(times == times.sorted(by: >), "newest first")
                 #expect(all.json["next"] == .null)
                 let verifyKeyID = try #require(try await server.services.apiKeys.apiKeys(server.defaultApplication.id).first { $0.scopes == [.verify] }?.id)
                 #expect(events.first?["actor"] == .string("api:\(verifyKeyID)"))
@@ -135,19 +139,20 @@ struct EndpointTests {
                 #expect(recent.json["events"]?.array?.compactMap { $0["user_id"]?.string } == ["iris", "iris"])
 
                 // Pages of two.
-                var seen: [Int] = []
+                var seen: [String] = []
                 var path = "/v1/audit?limit=2"
                 for _ in 0..<10 {
                     let page = try await client.send(.get, path, key: server.keys.admin)
                     let pageEvents = try #require(page.json["events"]?.array)
                     #expect(pageEvents.count <= 2)
-                    seen += pageEvents.compactMap { $0["id"]?.int }
+                    seen += pageEvents.compactMap { $0["id"]?.string }
                     guard let next = page.json["next"]?.string else { break }
                     path = "/v1/audit?limit=2&before=\(next)"
                 }
                 #expect(seen == ids)
 
-                for bad in ["limit=0", "limit=501", "limit=x", "since=yesterday", "before=-3", "user_id="] {
+                let forged = "evt_" + String(repeating: "a", count: 58)
+                for bad in ["limit=0", "limit=501", "limit=x", "since=yesterday", "before=-3", "before=12", "before=\(forged)", "user_id="] {
                     let answer = try await client.send(.get, "/v1/audit?\(bad)", key: server.keys.admin)
                     #expect(answer.status == .badRequest, "\(bad)")
                     #expect(answer.errorCode == "invalid_request")

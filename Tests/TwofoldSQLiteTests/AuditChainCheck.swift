@@ -6,5 +6,6 @@ import TwofoldTesting
 /// head's tag, every event's MAC and link, no gap, and the last event the one its head records.
 func verifyAuditChains(_ store: any AuditStore, chain: AuditChain = Fixtures.chain) async throws -> AuditVerification {
     let clock = FixedClock(Fixtures.start)
-    return try await AuditService(store: store, audit: AuditRecorder(clock: clock, chain: chain), clock: clock).verifyAudit()
+    return try await AuditService(store: store, audit: AuditRecorder(clock: clock, chain: chain), clock: clock,
+                              ids: AuditEventIDs(keyBytes: Array(repeating: 7, count: 32))).verifyAudit()
 }

@@ -5,6 +5,8 @@ import Foundation
 /// sequence, MACs) stay out, as `twofold audit verify` is what checks them.
 public struct AuditEventJSON: Encodable, Sendable {
     public let event: AuditEvent
+    /// The id shown (``AuditEventIDs``), never the store's sequential one.
+    public let id: String
     /// The event's details as an object, read once from the stored text.
     public let details: Details
 
@@ -17,8 +19,9 @@ public struct AuditEventJSON: Encodable, Sendable {
         case unreadable(String)
     }
 
-    public init(_ event: AuditEvent) {
+    public init(_ event: AuditEvent, ids: AuditEventIDs) {
         self.event = event
+        id = ids.token(event.id)
         details = Self.details(event.details)
     }
 
@@ -40,7 +43,7 @@ public struct AuditEventJSON: Encodable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(event.id, forKey: .id)
+        try container.encode(id, forKey: .id)
         try container.encode(event.time, forKey: .time)
         try container.encodeNullable(event.applicationID, forKey: .applicationID)
         try container.encodeNullable(event.userID, forKey: .userID)

@@ -9,9 +9,9 @@ public struct AuditPageJSON: Encodable, Sendable {
     /// - Parameters:
     ///   - events: The page, newest first, as ``AuditService/auditEvents(_:)`` returns it.
     ///   - limit: The page size asked for: a full page may have a next one.
-    public init(_ events: [AuditEvent], limit: Int) {
-        self.events = events.map(AuditEventJSON.init)
-        next = events.count == limit ? events.last.map { String($0.id) } : nil
+    public init(_ events: [AuditEvent], limit: Int, ids: AuditEventIDs) {
+        self.events = events.map { AuditEventJSON($0, ids: ids) }
+        next = events.count == limit ? events.last.map { ids.token($0.id) } : nil
     }
 
     enum CodingKeys: String, CodingKey { case events, next }

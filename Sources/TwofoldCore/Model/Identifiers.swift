@@ -61,6 +61,30 @@ enum IdentifierAlphabet {
         if bits > 0 { output.append(symbols[Int((buffer << UInt32(5 - bits)) & 0x1F)]) }
         return String(decoding: output, as: UTF8.self)
     }
+
+    /// The bytes ``encode(_:)`` made `text` of; `nil` for another symbol, or for trailing bits
+    /// that are not zero (so that every byte string has exactly one text).
+    static func decode(_ text: String) -> [UInt8]? {
+        var output: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for symbol in text.utf8 {
+            let value: UInt32
+            switch symbol {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(symbol - UInt8(ascii: "a"))
+            case UInt8(ascii: "2")...UInt8(ascii: "7"): value = UInt32(symbol - UInt8(ascii: "2")) + 26
+            default: return nil
+            }
+            buffer = (buffer << 5) | value
+            bits += 5
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+            buffer &= (1 << UInt32(bits)) - 1
+        }
+        return buffer == 0 && bits < 5 ? output : nil
+    }
 }
 
 /// An application (tenant): `app_…`.

@@ -35,6 +35,8 @@ public struct AuditService: Sendable {
     let store: any AuditStore
     let audit: AuditRecorder
     let clock: any WallClock
+    /// How events' ids are shown (`evt_…`) and read back from `before`.
+    public let ids: AuditEventIDs
     var chain: AuditChain { audit.chain }
 
     /// Audit events, newest first.

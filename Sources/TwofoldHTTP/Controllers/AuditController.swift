@@ -41,11 +41,11 @@ struct AuditController<Context: CallerRequestContext>: Sendable {
             audit.limit = limit
         }
         if let text = query.get("before") {
-            guard let before = Int64(text), before > 0 else {
+            guard let before = auditService.ids.id(text) else {
                 throw APIError.invalidRequest("query parameter `before` must be the `next` value of a previous page")
             }
             audit.beforeID = before
         }
-        return JSONResponse.make(AuditPageJSON(try await auditService.auditEvents(audit), limit: audit.limit))
+        return JSONResponse.make(AuditPageJSON(try await auditService.auditEvents(audit), limit: audit.limit, ids: auditService.ids))
     }
 }
