@@ -14,7 +14,8 @@ public struct OTPAuthURI: Sendable, Equatable {
         case hotp(counter: UInt64)
     }
 
-    /// The longest URI accepted; a QR code for enrollment never needs more.
+    /// The longest URI accepted, as given and as ``string`` writes it (percent-encoding can
+    /// make it up to three times longer); a QR code for enrollment never needs more.
     public static let maximumLength = 4096
 
     public let method: Method
@@ -26,8 +27,9 @@ public struct OTPAuthURI: Sendable, Equatable {
     public let algorithm: OTPAlgorithm
     public let digits: Int
 
-    /// - Throws: `invalid_uri` for an empty account or an issuer or account containing a colon
-    ///   (the label separator); `invalid_digits` or `invalid_period` for values outside
+    /// - Throws: `invalid_uri` for an empty account, an issuer or account containing a colon
+    ///   (the label separator), or a ``string`` longer than ``maximumLength`` bytes, which
+    ///   ``init(parsing:)`` would refuse; `invalid_digits` or `invalid_period` for values outside
     ///   their ranges.
     public init(
         method: Method,
@@ -57,6 +59,12 @@ public struct OTPAuthURI: Sendable, Equatable {
         self.secret = secret
         self.algorithm = algorithm
         self.digits = digits
+        // Refused here rather than only by the parser, so that every URI made or parsed parses
+        // again.
+        let length = string.utf8.count
+        guard length <= Self.maximumLength else {
+            throw Self.invalid("written out, the URI is \(length) bytes; at most \(Self.maximumLength) are accepted")
+        }
     }
 
     /// The URI text. Parameters at their defaults (SHA1, 6 digits, 30 seconds) are left out,
@@ -89,10 +97,10 @@ public struct OTPAuthURI: Sendable, Equatable {
     /// spaces after it, parameters in any order, unknown parameters (ignored), lower-case
     /// algorithm names and secrets with padding.
     /// - Throws: `invalid_uri` (or `invalid_base32`, `invalid_digits`, `invalid_period`) for
-    ///   input over 4 KiB, another scheme, an unknown type, a missing or empty secret, an unknown
-    ///   algorithm, digits or period out of range, a parameter given twice, a label issuer that
-    ///   disagrees with the `issuer` parameter, a missing HOTP counter, or malformed
-    ///   percent-encoding.
+    ///   input over 4 KiB (as given, or as ``string`` writes it), another scheme, an unknown
+    ///   type, a missing or empty secret, an unknown algorithm, digits or period out of range, a
+    ///   parameter given twice, a label issuer that disagrees with the `issuer` parameter, a
+    ///   missing HOTP counter, or malformed percent-encoding.
     public init(parsing text: String) throws(OTPError) {
         guard text.utf8.count <= Self.maximumLength else {
             throw Self.invalid("the URI is \(text.utf8.count) bytes; at most \(Self.maximumLength) are accepted")

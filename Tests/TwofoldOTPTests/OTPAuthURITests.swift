@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TwofoldOTP
 import TwofoldTesting
@@ -155,6 +156,26 @@ struct OTPAuthURITests {
             let parsed = try OTPAuthURI(parsing: uri.string)
             #expect(parsed == uri, "\(uri.string)")
         }
+    }
+
+    /// Found by the otpauth-uri fuzzer (Tests/Fuzz): a URI under 4 KiB whose label is not ASCII
+    /// was accepted, and written out, percent-encoded, it was too long to parse again.
+    @Test("a URI that would be over 4 KiB written out is refused, parsed or built")
+    func refusesWhatWouldNotParseAgain() throws {
+        let fuzzed = "b3RwYXV0aDovL3RvdHAvQf///////////y7///////9h/////+///////y7/+f///+f///8maf///////////y7//y7//7n/////Lv//Lv//uf9h/////+///////y7/+f//////Lv////dE////7///////Lv/5////5////0ludP////f/Yf///0T////v/y7/+f9h/////+///////y7/+f//////HC7////3RP///+///////y7/+f86zJpzdXR0b3RwL0H///////////8u////////Yf/////v//////8u//n//yZp////////////////Cf//uf9h/////+///////y7/+f//////Lv////dE////7///////Lv/5////5////0ludP////f/Yf///0T////v/y7/+f///+f///9Jbv//5////0ludP/////v//////8u//n////n////Jmn///////////8u//8u//+5/////y7//y7//7n/Yf/////v//////8u//n//////y7////3RP///+///////y7/+f///+f///9JbnT////3/2H///9E////7/8u//n/Yf/////v//////8u//n//////xwu////90T////v//////8u//n/dXRoOi8vdG90cC9B////////////Lv///////2H/////7///////Lv/5//8maf///////////////wn//7n/Yf/////v//////8u//n//////y7////3RP///+///////y7/+f///+f///9JbnT////3/2H///9E////7/8u//n////n////SW7/////Yf///0T////v/y7/+f///+f///9Jbv//P3NlY3JldD1ic3dqeTNkcGVwazM="
+        let bytes = try #require(Data(base64Encoded: fuzzed))
+        let label = String(repeating: "é", count: 1_000)
+        for text in [String(decoding: bytes, as: UTF8.self), "otpauth://totp/\(label)?secret=JBSWY3DPEHPK3PXP"] {
+            #expect(text.utf8.count <= OTPAuthURI.maximumLength)
+            let error = try #require(throws: OTPError.self) { try OTPAuthURI(parsing: text) }
+            #expect(error.code == .invalidURI)
+            #expect(error.message.contains("written out"), "\(error.message)")
+        }
+        #expect(throws: OTPError.self) { try OTPAuthURI(method: .totp(period: 30), account: label, secret: secret) }
+        // Just under the limit written out still parses, and writes the same URI again.
+        let longest = try OTPAuthURI(method: .totp(period: 30), account: String(repeating: "é", count: 675), secret: secret)
+        #expect(longest.string.utf8.count <= OTPAuthURI.maximumLength)
+        #expect(try OTPAuthURI(parsing: longest.string) == longest)
     }
 
     @Test("an issuer or account containing the separator is refused when building")

@@ -112,6 +112,34 @@ final class ConfigurationTests {
         #expect(configuration.listen.description == "[::1]:8443")
     }
 
+    /// Found by the configuration fuzzer (Tests/Fuzz): a listen host no URL can hold was
+    /// accepted, and the challenge policy then trapped making the callback URL from it.
+    @Test("a listen host that cannot be written in a URL is refused when read, and nothing traps", arguments: [
+        "0.0.0\u{FFFD}0:9000", "exa^mple:8080", "twofold/api:8080", "twofold?:8080",
+    ])
+    func listenHostOutsideURLs(listen: String) throws {
+        let error = try #require(throws: TwofoldError.self) {
+            try TwofoldConfiguration.load(file: nil, environment: ["TWOFOLD_LISTEN": listen])
+        }
+        #expect(error.code == .configuration)
+        #expect(error.message.contains("TWOFOLD_LISTEN"), "\(error.message)")
+    }
+
+    @Test("the fuzzer's input: an empty file and a listen address with a byte that is not UTF-8")
+    func fuzzedListenAddress() throws {
+        let path = try file("")
+        let environment = [
+            "TWOFOLD_LISTEN": "0.0.0\u{FFFD}0:9000", "TWOF_HOTP_RESOW": String(repeating: "\0", count: 36) + "200",
+            "TWOFOLD_PENDING_LIFETIM1": "15m", "TWOFOLD_AUDIT_MIN_RETENTIONETENTION": "7d",
+        ]
+        #expect(throws: TwofoldError.self) { try TwofoldConfiguration.load(file: path, environment: environment) }
+        // Addresses a URL holds still load, and make the callback base.
+        for (listen, url) in [("[::]:9000", "http://127.0.0.1:9000"), ("[fe80::1%eth0]:8080", "http://[fe80::1%25eth0]:8080")] {
+            let configuration = try TwofoldConfiguration.load(file: path, environment: ["TWOFOLD_LISTEN": listen])
+            #expect(configuration.challengePolicy.publicURL.absoluteString == url)
+        }
+    }
+
     /// Each bad value, and a word its message must contain (the variable, or the file's line).
     static let badValues: [(variable: String, value: String, mentions: String)] = [
         ("TWOFOLD_LISTEN", "8080", "TWOFOLD_LISTEN"),

@@ -189,6 +189,7 @@ public struct DeliveryConfiguration: Sendable {
     /// The challenges' policy for a node listening on `listen`.
     func challengePolicy(listen: TwofoldConfiguration.ListenAddress, tls: Bool) -> ChallengePolicy {
         let host = listen.host == "0.0.0.0" || listen.host == "::" ? "127.0.0.1" : listen.host
+        // TwofoldConfiguration.parseListen accepts only hosts that make a URL.
         let fallback = URL(string: "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(listen.port)")!
         var policy = ChallengePolicy(publicURL: publicURL ?? fallback)
         policy.smsCountries = smsCountries

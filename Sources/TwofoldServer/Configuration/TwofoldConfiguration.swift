@@ -420,6 +420,11 @@ extension TwofoldConfiguration {
         guard !host.isEmpty, !host.contains(where: \.isWhitespace), let port = Int(portText), (1...65_535).contains(port) else {
             throw invalid
         }
+        // The address is also written into a URL, the callback base when TWOFOLD_PUBLIC_URL is
+        // not set (DeliveryConfiguration.challengePolicy): the host must be one a URL holds,
+        // with nothing (`/`, `?`, `#`) that would end the authority before the port.
+        let url = URL(string: "http://\(host.contains(":") ? "[\(host)]" : String(host)):\(port)")
+        guard url?.port == port else { throw invalid }
         return ListenAddress(host: String(host), port: port)
     }
 
