@@ -7,9 +7,9 @@
 #
 # Each target starts from its committed corpus, Tests/Fuzz/Corpus/TARGET, and writes what it
 # learns to a fresh folder under /tmp, so the committed corpus never changes by itself. A crash
-# (a trap, an ASan report, a timeout past 10 s or memory past 2 GiB) prints the input's path
-# and Base64 and makes the script exit non-zero: add the input to the corpus and to a regression
-# test in the module's test target.
+# (a trap, a property a target checks, an ASan report, a leak, a run past 10 s or memory past
+# 2 GiB) prints the input's path and Base64 and makes the script exit non-zero: add the input to
+# the corpus and to a regression test in the module's test target.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,7 +60,8 @@ run_target() {
   local target=$1 seconds=$2 dir="$work/$1"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local status=0 start=$SECONDS
-  (cd "$dir" && "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # Swift's own backtracer is turned off: libFuzzer prints the stack of a crash itself.
+  (cd "$dir" && SWIFT_BACKTRACE=enable=no "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$target")" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$here/Corpus/$target" < /dev/null > "$dir/log" 2>&1) || status=$?
   echo "$status" > "$dir/status"
@@ -81,8 +82,10 @@ report_failure() {
   local target=$1 dir="$work/$1"
   [ "$(cat "$dir/status")" -eq 0 ] && [ -z "$(ls -A "$dir/artifacts")" ] && return 0
   echo
-  echo "---- fuzz $target failed; the end of its log ($dir/log):"
-  tail -n 40 "$dir/log"
+  echo "---- fuzz $target failed; from its log ($dir/log):"
+  grep -E -m 5 "Fatal error|ERROR: |SUMMARY: " "$dir/log" || true
+  echo "…"
+  tail -n 30 "$dir/log"
   for input in "$dir"/artifacts/*; do
     [ -e "$input" ] || continue
     echo "---- crashing input: $input"
@@ -109,7 +112,7 @@ case "$1" in
     ;;
 esac
 seconds=$2
-[[ "$seconds" =~ ^[0-9]+$ ]] || usage
+[[ "$seconds" =~ ^[1-9][0-9]*$ ]] || usage  # libFuzzer reads 0 as "no limit"
 
 if [ "$1" = all ]; then build; else build "$1"; fi
 work=$(mktemp -d /tmp/twofold-fuzz.XXXXXX)

@@ -152,7 +152,7 @@ struct PushServiceTests {
         let answered = try await device.answer(push.challenge.id, .approve, number: number)
         #expect(answered.status == .approved)
         #expect(try await poll.value.status == .approved)
-        #expect(ContinuousClock.now - started < .seconds(10), "woken by the answer, long before the 20 s wait ends")
+        #expect(ContinuousClock.now - started < .seconds(19), "the poll answered before its 20 s wait ended")
         #expect(try await device.pending().isEmpty)
         #expect(try await harness.services.enrollment.factors(harness.app, harness.user).first?.lastUsedAt == harness.clock.now())
     }

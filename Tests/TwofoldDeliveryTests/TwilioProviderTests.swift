@@ -245,7 +245,8 @@ struct TwilioProviderTests {
     func unreachable() async throws {
         let sleeps = SleepRecorder()
         // Port 1 on loopback: nothing listens there, so every connection is refused.
-        let failure = try await Fixtures.withHTTP(Fixtures.http(OutboundHTTP.Policy(timeout: .milliseconds(500)), sleeps: sleeps)) { http in
+        // A timeout long enough that a loaded machine still sees the refusal, not a slow connect.
+        let failure = try await Fixtures.withHTTP(Fixtures.http(OutboundHTTP.Policy(timeout: .seconds(5)), sleeps: sleeps)) { http in
             let provider = try TwilioProvider(settings: Fixtures.twilioSettings(baseURL: "http://127.0.0.1:1"), http: http)
             return await Fixtures.failure { () async throws(DeliveryFailure) in try await provider.send(Self.message) }
         }
