@@ -28,17 +28,21 @@ swift_build() {
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library "$@"
 }
 
-# Builds the named products (or all); prints the time taken, and fails on an error or on a
-# warning in Twofold's own sources.
+# Builds the named products, one by one: a plain `swift build` here can also take in the root
+# package's `twofold` executable (seen in a checkout whose folder is called main, not in others),
+# which does not link with libFuzzer. Prints the time taken, and fails on an error or on a warning
+# in Twofold's own sources.
 build() {
-  local log="$scratch/fuzz-build.log" start=$SECONDS products=()
-  for product in "$@"; do products+=(--product "$product"); done
+  local log="$scratch/fuzz-build.log" start=$SECONDS
   mkdir -p "$scratch"
-  if ! swift_build "${products[@]}" > "$log" 2>&1; then
-    tail -n 60 "$log" >&2
-    echo "fuzz build failed; the whole log is $log" >&2
-    return 1
-  fi
+  : > "$log"
+  for product in "$@"; do
+    if ! swift_build --product "$product" >> "$log" 2>&1; then
+      tail -n 60 "$log" >&2
+      echo "fuzz build of $product failed; the whole log is $log" >&2
+      return 1
+    fi
+  done
   if grep -E "^$root/(Sources|Tests)/.*warning:" "$log" >&2; then
     echo "the fuzz build has warnings; Twofold builds with none" >&2
     return 1
@@ -60,8 +64,9 @@ run_target() {
   local target=$1 seconds=$2 dir="$work/$1"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local status=0 start=$SECONDS
-  # Swift's own backtracer is turned off: libFuzzer prints the stack of a crash itself.
-  (cd "$dir" && SWIFT_BACKTRACE=enable=no "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # Swift's own backtracer is turned off: libFuzzer prints the stack of a crash itself. Files a
+  # target writes (the configuration target's) go to its folder.
+  (cd "$dir" && TMPDIR="$dir" SWIFT_BACKTRACE=enable=no "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$target")" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$here/Corpus/$target" < /dev/null > "$dir/log" 2>&1) || status=$?
   echo "$status" > "$dir/status"
@@ -114,7 +119,7 @@ esac
 seconds=$2
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || usage  # libFuzzer reads 0 as "no limit"
 
-if [ "$1" = all ]; then build; else build "$1"; fi
+build "${selected[@]}"
 work=$(mktemp -d /tmp/twofold-fuzz.XXXXXX)
 jobs=${FUZZ_JOBS:-$(nproc)}
 [ "$jobs" -le "${#selected[@]}" ] || jobs=${#selected[@]}
