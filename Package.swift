@@ -16,11 +16,15 @@ let package = Package(
         .library(name: "TwofoldPostgres", targets: ["TwofoldPostgres"]),
         .library(name: "TwofoldHTTP", targets: ["TwofoldHTTP"]),
         .library(name: "TwofoldWebPush", targets: ["TwofoldWebPush"]),
+        .library(name: "TwofoldWebAuthn", targets: ["TwofoldWebAuthn"]),
+        .library(name: "TwofoldTokenFiles", targets: ["TwofoldTokenFiles"]),
         .library(name: "TwofoldDelivery", targets: ["TwofoldDelivery"]),
         .library(name: "TwofoldServer", targets: ["TwofoldServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -51,11 +55,34 @@ let package = Package(
             name: "TwofoldWebPush",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // WebAuthn (security keys, U2F keys through it): the CBOR subset, COSE keys, authenticator
+        // data, client data, attestation and assertion checks. Pure functions, no I/O.
+        .target(
+            name: "TwofoldWebAuthn",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // The files hardware OATH tokens ship with: PSKC (RFC 6030, plain, pre-shared-key and
+        // password encrypted) and a simple CSV. Pure functions, no I/O.
+        .target(
+            name: "TwofoldTokenFiles",
+            dependencies: [
+                "TwofoldOTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The domain: factors, verification, throttling, sealing, audit; store protocols.
         .target(
             name: "TwofoldCore",
             dependencies: [
                 "TwofoldOTP",
+                "TwofoldWebAuthn",
+                "TwofoldTokenFiles",
                 "CTwofoldLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -115,7 +142,11 @@ let package = Package(
         // store.
         .target(
             name: "TwofoldTesting",
-            dependencies: ["TwofoldCore", "TwofoldOTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "TwofoldCore", "TwofoldOTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // A throwaway PostgreSQL database per test, for the test targets that need a server.
         .target(
@@ -152,6 +183,16 @@ let package = Package(
                 "TwofoldWebPush", "TwofoldTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "TwofoldWebAuthnTests",
+            dependencies: ["TwofoldWebAuthn", "TwofoldTesting", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TwofoldTokenFilesTests",
+            dependencies: ["TwofoldTokenFiles", "TwofoldOTP", "TwofoldTesting"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "TwofoldQRTests",

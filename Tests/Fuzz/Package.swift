@@ -40,6 +40,8 @@ let package = Package(
         ]),
         fuzzer("device-signature", [twofold("TwofoldCore"), .product(name: "Crypto", package: "swift-crypto")]),
         fuzzer("webpush", [twofold("TwofoldWebPush"), .product(name: "Crypto", package: "swift-crypto")]),
+        fuzzer("pskc", [twofold("TwofoldTokenFiles"), twofold("TwofoldOTP")]),
+        fuzzer("webauthn", [twofold("TwofoldWebAuthn")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 scratch="$here/.build"
-targets=(otpauth-uri base32 qr request-json configuration callbacks device-signature webpush)
+targets=(otpauth-uri base32 qr request-json configuration callbacks device-signature webpush webauthn pskc)
 
 usage() {
   echo "usage: $0 TARGET SECONDS | all SECONDS | list" >&2
