@@ -6,9 +6,10 @@ extension PostgresStore {
     public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
         try await transaction("create application \"\(application.name)\"") { [self] connection in
             try await connection.run("""
-                INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching)
+                INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching, rp_id, origins)
                 VALUES (\(application.id.rawValue), \(application.name), \(StoredTime.milliseconds(application.createdAt)),
-                        \(application.smsTemplate), \(application.domain), \(application.pushNumberMatching))
+                        \(application.smsTemplate), \(application.domain), \(application.pushNumberMatching),
+                        \(application.relyingPartyID), \(application.origins))
                 """, logger: logger)
             try await appendAudit(audit, on: connection)
         }
@@ -35,13 +36,15 @@ extension PostgresStore {
         }
     }
 
-    /// Writes the template, the domain and number matching; `false`, and nothing written, for an unknown id.
+    /// Writes the template, the domain, number matching, the relying party id and the origins;
+    /// `false`, and nothing written, for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
         try await transaction("update application \(application.id)") { [self] connection in
             let updated = try await connection.rows("""
                 UPDATE applications
                 SET sms_template = \(application.smsTemplate), domain = \(application.domain),
-                    push_number_matching = \(application.pushNumberMatching)
+                    push_number_matching = \(application.pushNumberMatching), rp_id = \(application.relyingPartyID),
+                    origins = \(application.origins)
                 WHERE id = \(application.id.rawValue) RETURNING 1
                 """, logger: logger).count == 1
             if updated {
@@ -51,12 +54,13 @@ extension PostgresStore {
         }
     }
 
-    private static let applicationColumns = "id, name, created_at, sms_template, domain, push_number_matching"
+    private static let applicationColumns = "id, name, created_at, sms_template, domain, push_number_matching, rp_id, origins"
 
     private static func application(_ row: PostgresRow) throws -> Application {
-        let (id, name, createdAt, template, domain, numberMatching) = try row.decode((String, String, Int64, String?, String?, Bool).self)
+        let (id, name, createdAt, template, domain, numberMatching, relyingPartyID, origins) = try row.decode(
+            (String, String, Int64, String?, String?, Bool, String?, [String]).self)
         return Application(id: try identifier(id), name: name, createdAt: PostgresColumn.date(createdAt), smsTemplate: template, domain: domain,
-                           pushNumberMatching: numberMatching)
+                           pushNumberMatching: numberMatching, relyingPartyID: relyingPartyID, origins: origins)
     }
 
     // MARK: API keys

@@ -31,8 +31,8 @@ extension PostgresStore {
         }
     }
 
-    /// The factor's pending challenges end `canceled` (`factor_deleted`) at the event's time, and
-    /// its push device is deleted, in the same statement.
+    /// Under the user's lock, the factor's pending challenges end `canceled` (`factor_deleted`) at
+    /// the event's time, and its push device or security key is deleted, in the same statement.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try await transaction("delete factor \(factorID)") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
@@ -40,6 +40,9 @@ extension PostgresStore {
                 WITH deleted AS (
                     DELETE FROM factors WHERE id = \(factorID.rawValue) AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                     RETURNING 1
+                ), tokens AS (
+                    UPDATE hardware_tokens AS t SET \(unescaped: Self.handBack)
+                    WHERE EXISTS (SELECT FROM deleted) AND t.app_id = \(applicationID.rawValue) AND t.factor_id = \(factorID.rawValue)
                 ), canceled AS (
                     UPDATE challenges
                     SET status = 'canceled', reason = \(ChallengeReason.factorDeleted.rawValue),
@@ -48,6 +51,10 @@ extension PostgresStore {
                       AND status = 'pending' AND factor_id = \(factorID.rawValue)
                 ), devices AS (
                     DELETE FROM push_devices
+                    WHERE EXISTS (SELECT FROM deleted) AND factor_id = \(factorID.rawValue)
+                      AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ), keys AS (
+                    DELETE FROM security_keys
                     WHERE EXISTS (SELECT FROM deleted) AND factor_id = \(factorID.rawValue)
                       AND app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 )
@@ -60,17 +67,28 @@ extension PostgresStore {
         }
     }
 
-    /// One statement, which deletes the factors' push devices too.
+    /// One statement deletes the factors and their push devices, a second their security keys, in
+    /// one transaction.
+    ///
+    /// Why a second statement: a key is added to a factor that already exists
+    /// (``attachSecurityKey(_:sealedSecret:audit:)``), unlike a push device, which comes with its
+    /// factor. A purge that waited for such a registration's lock on the factor's row deletes
+    /// the factor all the same, but its own statement would not see the key, which committed
+    /// after the statement began; the next statement does.
     public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
-        try await withConnection("delete expired enrollments") { [self] connection in
-            try await connection.rows("""
+        try await transaction("delete expired enrollments") { [self] connection in
+            let deleted = try await connection.rows("""
                 WITH deleted AS (
                     DELETE FROM factors WHERE status = 'pending' AND expires_at < \(StoredTime.milliseconds(date)) RETURNING id
                 ), devices AS (
                     DELETE FROM push_devices WHERE factor_id IN (SELECT id FROM deleted)
                 )
-                SELECT count(*) FROM deleted
-                """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
+                SELECT id FROM deleted
+                """, logger: logger).map { try $0.decode(String.self) }
+            if !deleted.isEmpty {
+                try await connection.run("DELETE FROM security_keys WHERE factor_id = ANY(\(deleted))", logger: logger)
+            }
+            return deleted.count
         }
     }
 

@@ -39,22 +39,28 @@ extension PostgresStore {
     }
 
     /// Holds the user's lock, then checks that the user exists and deletes their factors (with
-    /// their push devices), recovery codes and challenges (the counts are the first two).
+    /// their push devices and security keys), recovery codes and challenges (the counts are the
+    /// first two).
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await transaction("reset the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
             guard try await storesAnything(applicationID, userID, on: connection) else { return nil }
             let counts = try await connection.rows("""
-                WITH factors AS (
+                WITH deleted_factors AS (
                     DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), tokens AS (
+                    UPDATE hardware_tokens AS t SET \(unescaped: Self.handBack)
+                    WHERE t.app_id = \(applicationID.rawValue) AND t.user_id = \(userID.rawValue)
                 ), codes AS (
                     DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), challenges AS (
                     DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 ), devices AS (
                     DELETE FROM push_devices WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
+                ), keys AS (
+                    DELETE FROM security_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue)
                 )
-                SELECT (SELECT count(*) FROM factors), (SELECT count(*) FROM codes)
+                SELECT (SELECT count(*) FROM deleted_factors), (SELECT count(*) FROM codes)
                 """, logger: logger).first.map { try $0.decode((Int, Int).self) } ?? (0, 0)
             try await appendAudit(audit, on: connection)
             return (factors: counts.0, recoveryCodes: counts.1)
@@ -74,16 +80,19 @@ extension PostgresStore {
         }
     }
 
-    /// Deletes the user's throttle state, factors, push devices, recovery codes, data key and challenges;
-    /// appends `audit` only when a row was deleted or an event named the user.
+    /// Deletes the user's throttle state, factors, push devices, security keys, recovery codes, data
+    /// key and challenges; appends `audit` only when a row was deleted or an event named the user.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await transaction("erase the user") { [self] connection in
             try await lockUser(applicationID, userID, on: connection)
             let deleted = try await connection.rows("""
                 WITH state AS (
                     DELETE FROM user_state WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
-                ), factors AS (
+                ), deleted_factors AS (
                     DELETE FROM factors WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), tokens AS (
+                    UPDATE hardware_tokens AS t SET \(unescaped: Self.handBack)
+                    WHERE t.app_id = \(applicationID.rawValue) AND t.user_id = \(userID.rawValue) RETURNING 1
                 ), codes AS (
                     DELETE FROM recovery_codes WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), wrapped AS (
@@ -92,9 +101,12 @@ extension PostgresStore {
                     DELETE FROM challenges WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 ), devices AS (
                     DELETE FROM push_devices WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
+                ), keys AS (
+                    DELETE FROM security_keys WHERE app_id = \(applicationID.rawValue) AND user_id = \(userID.rawValue) RETURNING 1
                 )
-                SELECT (SELECT count(*) FROM state) + (SELECT count(*) FROM factors) + (SELECT count(*) FROM codes)
+                SELECT (SELECT count(*) FROM state) + (SELECT count(*) FROM deleted_factors) + (SELECT count(*) FROM codes)
                     + (SELECT count(*) FROM wrapped) + (SELECT count(*) FROM challenges) + (SELECT count(*) FROM devices)
+                    + (SELECT count(*) FROM keys) + (SELECT count(*) FROM tokens)
                 """, logger: logger).first.map { try $0.decode(Int.self) } ?? 0
             if deleted == 0 {
                 // Nothing stored: erase only if an event still names the user, and otherwise

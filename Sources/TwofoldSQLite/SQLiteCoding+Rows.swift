@@ -53,7 +53,14 @@ extension SQLiteCoding {
                     createdAt: StoredTime.date(milliseconds: try row.decode(Int64.self, forColumn: "created_at")),
                     smsTemplate: try row.decode(String?.self, forColumn: "sms_template"),
                     domain: try row.decode(String?.self, forColumn: "domain"),
-                    pushNumberMatching: try row.decode(Bool.self, forColumn: "push_number_matching"))
+                    pushNumberMatching: try row.decode(Bool.self, forColumn: "push_number_matching"),
+                    relyingPartyID: try row.decode(String?.self, forColumn: "rp_id"),
+                    origins: try row.decode(String?.self, forColumn: "origins").map { try textList($0, "application origin list") } ?? [])
+    }
+
+    /// An application's origins as their column: NULL for none, else ``textList(_:)``'s JSON array.
+    static func origins(_ origins: [String]) throws -> String? {
+        origins.isEmpty ? nil : try textList(origins)
     }
 
     static func apiKey(_ row: Row) throws -> APIKeyRecord {

@@ -5,12 +5,15 @@ import TwofoldCore
 extension SQLiteStore {
     /// - Throws: `conflict` when an application has that name (or that id).
     public func insertApplication(_ application: Application, audit: AuditAppend) async throws {
+        let origins = try SQLiteCoding.origins(application.origins)
         try await write("insert an application") { db in
             do {
                 try db.run(sql: """
-                    INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching, rp_id, origins)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [application.id.rawValue, application.name, StoredTime.milliseconds(application.createdAt),
-                                     application.smsTemplate, application.domain, application.pushNumberMatching])
+                                     application.smsTemplate, application.domain, application.pushNumberMatching,
+                                     application.relyingPartyID, origins])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
                 && (error.message ?? "").contains("applications.name") {
                 throw TwofoldError(.conflict, "an application named \"\(application.name)\" exists")
@@ -35,11 +38,15 @@ extension SQLiteStore {
         }
     }
 
-    /// Writes the template, the domain and number matching; `false`, and nothing written, for an unknown id.
+    /// Writes the template, the domain, number matching, the relying party id and the origins;
+    /// `false`, and nothing written, for an unknown id.
     public func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool {
-        try await write("update an application") { db in
-            try db.run(sql: "UPDATE applications SET sms_template = ?, domain = ?, push_number_matching = ? WHERE id = ?",
-                       arguments: [application.smsTemplate, application.domain, application.pushNumberMatching, application.id.rawValue])
+        let origins = try SQLiteCoding.origins(application.origins)
+        return try await write("update an application") { db in
+            try db.run(sql: """
+                UPDATE applications SET sms_template = ?, domain = ?, push_number_matching = ?, rp_id = ?, origins = ? WHERE id = ?
+                """, arguments: [application.smsTemplate, application.domain, application.pushNumberMatching, application.relyingPartyID,
+                                 origins, application.id.rawValue])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(audit, db)
             return true

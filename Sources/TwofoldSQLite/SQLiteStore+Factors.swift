@@ -44,28 +44,34 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes the factor's push device, cancels its pending challenges (finished at the event's
-    /// time) and appends `audit`, only when the factor existed: nothing changed otherwise.
+    /// Deletes the factor's push device or security key, cancels its pending challenges (finished
+    /// at the event's time) and appends `audit`, only when the factor existed: nothing changed
+    /// otherwise.
     public func deleteFactor(applicationID: ApplicationID, userID: UserID, factorID: FactorID, audit: AuditAppend) async throws -> Bool {
         try await write("delete a factor") { db in
+            try Self.returnHardwareTokens(applicationID.rawValue, userID.rawValue, factorID: factorID.rawValue, db)
             try db.run(sql: "DELETE FROM factors WHERE id = ? AND app_id = ? AND user_id = ?",
                            arguments: [factorID.rawValue, applicationID.rawValue, userID.rawValue])
             guard db.changesCount > 0 else { return false }
-            try db.directRun("DELETE FROM push_devices WHERE factor_id = ? AND app_id = ? AND user_id = ?",
-                             [.text(factorID.rawValue), .text(applicationID.rawValue), .text(userID.rawValue)])
+            for table in ["push_devices", "security_keys"] {
+                try db.directRun("DELETE FROM \(table) WHERE factor_id = ? AND app_id = ? AND user_id = ?",
+                                 [.text(factorID.rawValue), .text(applicationID.rawValue), .text(userID.rawValue)])
+            }
             try Self.cancelChallenges(of: factorID, applicationID, userID, at: audit.draft.time, db)
             try Self.appendAudit(audit, db)
             return true
         }
     }
 
-    /// Deletes the factors' push devices too, in the same transaction.
+    /// Deletes the factors' push devices and security keys too, in the same transaction.
     public func deleteExpiredPendingFactors(before date: Date) async throws -> Int {
         try await write("delete expired enrollments") { db in
             let cutoff = StoredTime.milliseconds(date)
-            try db.directRun("""
-                DELETE FROM push_devices WHERE factor_id IN (SELECT id FROM factors WHERE status = 'pending' AND expires_at < ?)
-                """, [.integer(cutoff)])
+            for table in ["push_devices", "security_keys"] {
+                try db.directRun("""
+                    DELETE FROM \(table) WHERE factor_id IN (SELECT id FROM factors WHERE status = 'pending' AND expires_at < ?)
+                    """, [.integer(cutoff)])
+            }
             try db.run(sql: "DELETE FROM factors WHERE status = 'pending' AND expires_at < ?", arguments: [cutoff])
             return db.changesCount
         }

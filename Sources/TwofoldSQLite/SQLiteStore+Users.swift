@@ -33,18 +33,20 @@ extension SQLiteStore {
             """, arguments: [applicationID.rawValue, userID.rawValue]) ?? false
     }
 
-    /// Checks that the user exists and deletes their factors (with their push devices), recovery
-    /// codes and challenges, in one write transaction.
+    /// Checks that the user exists and deletes their factors (with their push devices and
+    /// security keys), recovery codes and challenges, in one write transaction.
     public func resetUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> (factors: Int, recoveryCodes: Int)? {
         try await write("reset a user") { db in
             guard try Self.storesAnything(applicationID, userID, db) else { return nil }
             let arguments: StatementArguments = [applicationID.rawValue, userID.rawValue]
+            try Self.returnHardwareTokens(applicationID.rawValue, userID.rawValue, db)
             try db.run(sql: "DELETE FROM factors WHERE app_id = ? AND user_id = ?", arguments: arguments)
             let factors = db.changesCount
             try db.run(sql: "DELETE FROM recovery_codes WHERE app_id = ? AND user_id = ?", arguments: arguments)
             let recoveryCodes = db.changesCount
             try db.run(sql: "DELETE FROM challenges WHERE app_id = ? AND user_id = ?", arguments: arguments)
             try db.run(sql: "DELETE FROM push_devices WHERE app_id = ? AND user_id = ?", arguments: arguments)
+            try db.run(sql: "DELETE FROM security_keys WHERE app_id = ? AND user_id = ?", arguments: arguments)
             try Self.appendAudit(audit, db)
             return (factors, recoveryCodes)
         }
@@ -61,14 +63,16 @@ extension SQLiteStore {
         }
     }
 
-    /// Deletes the user's factors, push devices, challenges, recovery codes, throttle state and data
-    /// key, removes their id from audit events (the pseudonym stays), then appends `audit`, in one transaction;
-    /// appends nothing when none of that changed a row.
+    /// Deletes the user's factors, push devices, security keys, challenges, recovery codes, throttle
+    /// state and data key, removes their id from audit events (the pseudonym stays), then appends
+    /// `audit`, in one transaction; appends nothing when none of that changed a row.
     public func eraseUser(applicationID: ApplicationID, userID: UserID, audit: AuditAppend) async throws -> Bool {
         try await write("erase a user") { db in
             let arguments: StatementArguments = [applicationID.rawValue, userID.rawValue]
             var changed = 0
-            for table in ["factors", "push_devices", "challenges", "recovery_codes", "user_state", "data_keys"] {
+            try Self.returnHardwareTokens(applicationID.rawValue, userID.rawValue, db)
+            changed += db.changesCount
+            for table in ["factors", "push_devices", "security_keys", "challenges", "recovery_codes", "user_state", "data_keys"] {
                 try db.run(sql: "DELETE FROM \(table) WHERE app_id = ? AND user_id = ?", arguments: arguments)
                 changed += db.changesCount
             }

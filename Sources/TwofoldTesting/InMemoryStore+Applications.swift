@@ -47,6 +47,8 @@ extension InMemoryStore {
             state.applications[index].smsTemplate = application.smsTemplate
             state.applications[index].domain = application.domain
             state.applications[index].pushNumberMatching = application.pushNumberMatching
+            state.applications[index].relyingPartyID = application.relyingPartyID
+            state.applications[index].origins = application.origins
             state.record(event)
             return true
         }

@@ -17,7 +17,8 @@ extension InMemoryStore {
         static func record(_ application: Application) -> Application {
             Application(id: application.id, name: application.name, createdAt: date(application.createdAt),
                         smsTemplate: application.smsTemplate, domain: application.domain,
-                        pushNumberMatching: application.pushNumberMatching)
+                        pushNumberMatching: application.pushNumberMatching, relyingPartyID: application.relyingPartyID,
+                        origins: application.origins)
         }
 
         static func record(_ key: APIKeyRecord) -> APIKeyRecord {

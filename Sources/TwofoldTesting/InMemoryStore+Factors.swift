@@ -108,12 +108,14 @@ extension InMemoryStore.State {
                 let id = InMemoryStore.ExactText(factor.id.rawValue)
                 factorOwners[id] = nil
                 deleted.insert(id)
+                returnHardwareToken(of: factor)
             } else {
                 kept.append(factor)
             }
         }
         factors[user] = kept.isEmpty ? nil : kept
         deletePushDevices(ofFactors: deleted)
+        deleteSecurityKeys(ofFactors: deleted)
         return held.count - kept.count
     }
 }

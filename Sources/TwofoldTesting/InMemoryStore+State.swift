@@ -37,6 +37,11 @@ extension InMemoryStore {
 
         /// Push devices by id; each goes with its factor (see ``deleteFactors(of:where:)``).
         var pushDevices: [ExactText: PushDeviceRecord] = [:]
+        /// Hardware tokens by application and serial; an assigned one goes back to the pool with
+        /// its factor (see ``deleteFactors(of:where:)``).
+        var hardwareTokens: [TokenKey: HardwareTokenRecord] = [:]
+        /// Security keys by factor id; each goes with its factor (see ``deleteFactors(of:where:)``).
+        var securityKeys: [ExactText: SecurityKeyRecord] = [:]
         /// Remembered request signatures: each digest's expiry, in stored milliseconds.
         var deviceSignatures: [[UInt8]: Int64] = [:]
 
@@ -45,6 +50,12 @@ extension InMemoryStore {
         var nextEventID: Int64 = 1
         /// Each shard's head, once the shard has had an event.
         var heads: [Int: AuditShardHead] = [:]
+
+        /// A token's key: its application and its serial, compared exactly.
+        struct TokenKey: Hashable {
+            let application: ExactText
+            let serial: ExactText
+        }
 
         /// A user's consecutive failures and the end of their lock, in stored milliseconds.
         struct Throttle: Equatable {

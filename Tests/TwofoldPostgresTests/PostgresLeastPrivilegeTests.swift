@@ -137,6 +137,22 @@ struct PostgresLeastPrivilegeTests: PostgresFixtures {
                 "UPDATE user_state SET failures = 2",
                 "DELETE FROM user_state",
                 "SELECT version FROM schema_migrations",
+                // Security keys (migration 8): registered, used or flagged, deleted with their factor, listed.
+                // One statement, one connection: the rights are checked for each part whatever rows it meets.
+                """
+                WITH registered AS (
+                    INSERT INTO security_keys (factor_id, app_id, user_id, credential_id, aaguid, transports, attestation_format,
+                                               sign_count, created_at)
+                    VALUES ('f', 'a', 'b', '\\x01', '\\x00', '{usb}', 'none', 0, 0) RETURNING 1
+                ), used AS (
+                    UPDATE security_keys SET sign_count = 1, flagged_at = 5 RETURNING 1
+                ), deleted AS (
+                    DELETE FROM security_keys RETURNING 1
+                ), relying_party AS (
+                    UPDATE applications SET rp_id = 'example.com', origins = '{https://example.com}' RETURNING 1
+                )
+                SELECT count(*) FROM security_keys
+                """,
             ] {
                 #expect(try await database.sqlState(of: allowed, as: database.app) == nil, "\(allowed)")
             }

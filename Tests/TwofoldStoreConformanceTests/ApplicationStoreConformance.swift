@@ -40,6 +40,53 @@ struct ApplicationStoreConformance: StoreFixtures {
         }
     }
 
+    @Test("the relying party id and origins are stored as given, in order, read back every way, replaced and cleared",
+          arguments: StoreUnderTest.all)
+    func relyingPartyRoundTrips(_ backend: StoreUnderTest) async throws {
+        try await backend.withFreshStore { store in
+            // None until set.
+            let plain = Application(id: otherApp, name: "billing", createdAt: start)
+            try await store.insertApplication(plain, audit: audit(.applicationCreated, otherApp))
+            let stored = try #require(try await store.application(id: otherApp))
+            #expect(stored.relyingPartyID == nil && stored.origins.isEmpty)
+
+            // Not sorted: kept in the order given.
+            let keyed = Application(id: app, name: "shop", createdAt: start, relyingPartyID: "example.com",
+                                    origins: ["https://login.example.com", "https://example.com:8443", "https://a.example.com"])
+            try await store.insertApplication(keyed, audit: audit(.applicationCreated, app))
+            #expect(try await store.application(id: app) == keyed)
+            #expect(try await store.application(named: "shop") == keyed)
+            #expect(try await store.applications() == [plain, keyed])
+
+            var changed = keyed
+            changed.relyingPartyID = "shop.example.org"
+            changed.origins = ["https://shop.example.org"]
+            #expect(try await store.updateApplicationSettings(changed, audit: audit(.applicationUpdated, app)))
+            #expect(try await store.application(id: app) == changed)
+            #expect(try await store.application(named: "shop") == changed)
+
+            // Any text, exactly (the store does not validate; the service does).
+            changed.origins = ["", "a,b", "quote \" and\nnewline", "[\"json\"]", "é"]
+            #expect(try await store.updateApplicationSettings(changed, audit: audit(.applicationUpdated, app)))
+            #expect(try await store.application(id: app) == changed)
+
+            var cleared = changed
+            cleared.relyingPartyID = nil
+            cleared.origins = []
+            #expect(try await store.updateApplicationSettings(cleared, audit: audit(.applicationUpdated, app)))
+            #expect(try await store.application(id: app) == cleared)
+            #expect(try await store.application(named: "shop") == cleared)
+            #expect(try await store.applications() == [plain, cleared])
+
+            // Set on an application that had none.
+            var later = plain
+            later.relyingPartyID = "localhost"
+            later.origins = ["http://localhost:8080"]
+            #expect(try await store.updateApplicationSettings(later, audit: audit(.applicationUpdated, otherApp)))
+            #expect(try await store.applications() == [later, cleared])
+        }
+    }
+
     @Test("lists applications by name in byte order, whatever the database's collation", arguments: StoreUnderTest.all)
     func listsInByteOrder(_ backend: StoreUnderTest) async throws {
         try await backend.withFreshStore { store in

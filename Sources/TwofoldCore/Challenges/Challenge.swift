@@ -13,6 +13,8 @@ public enum ChallengeType: String, Sendable, Codable, CaseIterable {
     case voice
     /// A prompt on an enrolled device, answered with a signed approval or denial.
     case push
+    /// A WebAuthn ceremony: the browser asks a security key to sign the challenge.
+    case webauthn
 
     /// The factor type a challenge of this type is sent to.
     public var factorType: FactorType {
@@ -20,11 +22,12 @@ public enum ChallengeType: String, Sendable, Codable, CaseIterable {
         case .sms: .sms
         case .voice: .voice
         case .push: .push
+        case .webauthn: .webauthn
         }
     }
 
     /// Whether it goes to a phone number through an SMS or voice provider.
-    public var isPhone: Bool { self != .push }
+    public var isPhone: Bool { self == .sms || self == .voice }
 }
 
 /// How the user answers: by typing the code they were sent, or by approving (a key pressed on

@@ -15,15 +15,50 @@ public struct Application: Sendable, Equatable, Codable {
     /// send back with its approval, so that a user who approves a prompt they did not start
     /// (push fatigue) has to read the attacker's screen to do it. On unless turned off.
     public var pushNumberMatching: Bool
+    /// The WebAuthn relying party id security keys are registered to (`example.com`); `nil`
+    /// until set, and then the application cannot enroll security keys.
+    public var relyingPartyID: String?
+    /// The origins a WebAuthn ceremony may come from (`https://login.example.com`), each on the
+    /// relying party id or a subdomain of it.
+    public var origins: [String]
 
     public init(id: ApplicationID, name: String, createdAt: Date, smsTemplate: String? = nil, domain: String? = nil,
-                pushNumberMatching: Bool = true) {
+                pushNumberMatching: Bool = true, relyingPartyID: String? = nil, origins: [String] = []) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.smsTemplate = smsTemplate
         self.domain = domain
         self.pushNumberMatching = pushNumberMatching
+        self.relyingPartyID = relyingPartyID
+        self.origins = origins
+    }
+
+    /// Checks that every origin is `https://host[:port]` (or `http://localhost[:port]`, for
+    /// development) with a host equal to `relyingPartyID` or under it, as WebAuthn requires,
+    /// and that there are at most 16 of them.
+    public static func validateRelyingParty(id relyingPartyID: String?, origins: [String], field: String) throws(TwofoldError) {
+        guard let relyingPartyID else {
+            guard origins.isEmpty else {
+                throw TwofoldError(.invalidRequest, "\(field): origins need a relying party id (--rp-id, rp_id) to belong to")
+            }
+            return
+        }
+        if relyingPartyID != "localhost" { try validateDomain(relyingPartyID, field: "rp_id") }
+        guard !origins.isEmpty, origins.count <= 16 else {
+            throw TwofoldError(.invalidRequest, "\(field): give between 1 and 16 origins (--origin, origins) for relying party \(relyingPartyID)")
+        }
+        for origin in origins {
+            guard let components = URLComponents(string: origin), let scheme = components.scheme, let host = components.host,
+                  components.user == nil, components.password == nil, components.path.isEmpty, components.query == nil,
+                  components.fragment == nil, origin == origin.lowercased(),
+                  scheme == "https" || (scheme == "http" && host == "localhost") else {
+                throw TwofoldError(.invalidRequest, "\(field): origin \"\(origin)\" must be https://host[:port] in lower case, with no path (http only for localhost)")
+            }
+            guard host == relyingPartyID || host.hasSuffix("." + relyingPartyID) else {
+                throw TwofoldError(.invalidRequest, "\(field): origin \(origin) is not on \(relyingPartyID) or a subdomain of it")
+            }
+        }
     }
 
     /// A template needs `{code}`, at most 320 bytes, and no control characters.

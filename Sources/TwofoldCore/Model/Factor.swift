@@ -2,13 +2,15 @@ import Foundation
 import TwofoldOTP
 
 /// The kinds of second factor: codes from an authenticator app (TOTP, HOTP), codes or calls
-/// Twofold delivers to a phone number (SMS, voice), and prompts on an enrolled device (push).
+/// Twofold delivers to a phone number (SMS, voice), prompts on an enrolled device (push), and
+/// security keys answering a WebAuthn ceremony in the user's browser.
 public enum FactorType: String, Sendable, Codable, CaseIterable {
     case totp
     case hotp
     case sms
     case voice
     case push
+    case webauthn
 
     /// Whether the factor holds a phone number (sealed where the others hold their secret).
     public var isPhone: Bool { self == .sms || self == .voice }
@@ -17,12 +19,13 @@ public enum FactorType: String, Sendable, Codable, CaseIterable {
     /// challenge). A push factor is answered by its device only.
     public var hasSecretForCodes: Bool { self == .totp || self == .hotp }
 
-    /// The channel its challenges use, for phone factors.
+    /// The channel its challenges use, for every factor but the authenticator apps'.
     public var challengeType: ChallengeType? {
         switch self {
         case .sms: .sms
         case .voice: .voice
         case .push: .push
+        case .webauthn: .webauthn
         case .totp, .hotp: nil
         }
     }
@@ -106,11 +109,14 @@ public struct Factor: Sendable, Equatable, Codable {
     public let digits: Int
     public let period: Int?
     /// Phone factors: the number, masked (`+1•••••4567`) everywhere but the user's own export.
-    public let phone: String?
+    public var phone: String?
     /// Push factors: the device that answers it.
     public var deviceID: DeviceID?
-    /// Push factors: when its device last answered a challenge.
+    /// Push factors: when its device last answered a challenge; security keys: when the key
+    /// last signed in.
     public var lastUsedAt: Date?
+    /// Security keys: what identifies the registered key (never its public key).
+    public var securityKey: SecurityKeyDescription?
 
     init(id: FactorID, type: FactorType, status: FactorStatus, createdAt: Date, activatedAt: Date?, expiresAt: Date?, label: String,
          issuer: String?, algorithm: OTPAlgorithm, digits: Int, period: Int?, phone: String?, deviceID: DeviceID? = nil,
@@ -133,9 +139,17 @@ public struct Factor: Sendable, Equatable, Codable {
 
     /// The same factor showing `phone` (the user's export).
     func showingPhone(_ phone: String) -> Factor {
-        Factor(id: id, type: type, status: status, createdAt: createdAt, activatedAt: activatedAt, expiresAt: expiresAt,
-               label: label, issuer: issuer, algorithm: algorithm, digits: digits, period: period, phone: phone,
-               deviceID: deviceID, lastUsedAt: lastUsedAt)
+        var shown = self
+        shown.phone = phone
+        return shown
+    }
+
+    /// The same factor with its security key's description and last use.
+    func showingSecurityKey(_ key: SecurityKeyRecord?) -> Factor {
+        var shown = self
+        shown.securityKey = key.map(SecurityKeyDescription.init)
+        shown.lastUsedAt = key?.lastUsedAt
+        return shown
     }
 
     /// The same factor with its push device's id and last use.
@@ -148,6 +162,24 @@ public struct Factor: Sendable, Equatable, Codable {
 }
 
 extension OTPAlgorithm: Codable {}
+
+/// A registered security key as listings show it.
+public struct SecurityKeyDescription: Sendable, Equatable, Codable {
+    /// The authenticator model (AAGUID) as a UUID; all zeros when the key does not say.
+    public let aaguid: String
+    public let transports: [String]
+    public let attestationFormat: String
+    /// When a use came with a counter that did not move forward: the key may be cloned and is
+    /// refused until enrolled again.
+    public let flaggedAt: Date?
+
+    init(_ key: SecurityKeyRecord) {
+        aaguid = SecurityKeyService.uuid(key.aaguid)
+        transports = key.transports
+        attestationFormat = key.attestationFormat
+        flaggedAt = key.flaggedAt
+    }
+}
 
 /// A factor just enrolled: the only moment its secret leaves the service.
 public struct Enrollment: Sendable {

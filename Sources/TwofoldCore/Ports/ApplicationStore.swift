@@ -9,8 +9,9 @@ public protocol ApplicationStore: Sendable {
     func application(id: ApplicationID) async throws -> Application?
     /// Every application, by name in byte order (not the database's collation).
     func applications() async throws -> [Application]
-    /// Replaces the SMS template, the domain and push number matching of the application with
-    /// `application`'s id.
+    /// Replaces the SMS template, the domain, push number matching, the WebAuthn relying party id
+    /// and its origins of the application with `application`'s id (each exactly: a `nil` or an
+    /// empty list clears it).
     /// - Returns: `false` when there is no such application; then nothing was written, not even `audit`.
     func updateApplicationSettings(_ application: Application, audit: AuditAppend) async throws -> Bool
 }

@@ -9,4 +9,5 @@
 /// - Store errors surface as ``TwofoldError`` with code `unavailable` (or `conflict` where
 ///   stated); nothing fails open.
 public typealias TwofoldStore = StoreLifecycle & ApplicationStore & APIKeyStore & KeyStore & FactorStore & UserStore
-    & AttemptStore & AuditStore & ChallengeStore & PushDeviceStore
+    & AttemptStore & AuditStore & ChallengeStore & PushDeviceStore & SecurityKeyStore
+    & HardwareTokenStore

@@ -13,5 +13,7 @@ struct PostgresMigration: Sendable {
     let statements: [String]
 
     /// Every migration, oldest first.
-    static let all: [PostgresMigration] = [.initialSchema, .recordAttempts, .factorFillFactor, .challenges, .pushDevices, .auditFunctions, .apiKeyMACs]
+    static let all: [PostgresMigration] = [
+        .initialSchema, .recordAttempts, .factorFillFactor, .challenges, .pushDevices, .auditFunctions, .apiKeyMACs, .securityKeys, .hardwareTokens,
+    ]
 }

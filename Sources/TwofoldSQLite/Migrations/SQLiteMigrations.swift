@@ -33,6 +33,12 @@ enum SQLiteMigrations {
         register(apiKeyMACs, in: &migrator) { db in
             try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN mac BLOB")
         }
+        register("v7-security-keys", in: &migrator) { db in
+            try db.execute(sql: securityKeys)
+        }
+        register("v8-hardware-tokens", in: &migrator) { db in
+            try db.execute(sql: hardwareTokens)
+        }
         return migrator
     }()
 
@@ -277,6 +283,107 @@ enum SQLiteMigrations {
         CREATE INDEX challenges_by_creation ON challenges (created_at);
 
         ALTER TABLE applications ADD COLUMN push_number_matching INTEGER NOT NULL DEFAULT 1 CHECK (push_number_matching IN (0, 1));
+        """
+
+    /// Security keys (WebAuthn), each application's relying party, and challenges of any type.
+    ///
+    /// `security_keys` holds the registered credential of each `webauthn` factor, clustered on
+    /// the factor's id: a use (``SQLiteStore/recordSecurityKeyUse(_:expectedSignCount:signCount:at:)``)
+    /// and a flag name the key by it, and a key goes with its factor (deleted with it, in the same
+    /// transaction). A credential id is unique within an application, as WebAuthn has the browser
+    /// name a key by it alone. `transports` is a JSON array of strings; `sign_count` is the
+    /// authenticator's 32-bit counter. `security_keys_by_user` serves a user's listing, erasure
+    /// and reset.
+    ///
+    /// `applications` gains `rp_id` and `origins` (a JSON array of strings; NULL for none, as
+    /// every application has until it is given a relying party).
+    ///
+    /// `challenges` is rebuilt once more, with every row and index it had, but this time its
+    /// `type` has no CHECK, like `factors.type`: SQLite cannot alter a CHECK, so each new type
+    /// (`push` in v5, `webauthn` now) would otherwise cost a rebuild of the whole table, and the
+    /// store reads a type this build does not know as an invalid value anyway. Every other
+    /// CHECK stays.
+    /// `hardware_tokens`: each application's pool of OATH tokens, clustered on (application,
+    /// serial). `counter` is stored as steps are (``StoredStep``), so that handing a token back
+    /// can carry its factor's last step over in one statement. `factor_id` is unique: a factor is
+    /// at most one token.
+    private static let hardwareTokens = """
+        CREATE TABLE hardware_tokens (
+            app_id TEXT NOT NULL,
+            serial TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('totp', 'hotp')),
+            algorithm TEXT NOT NULL,
+            digits INTEGER NOT NULL,
+            period INTEGER NOT NULL,
+            counter INTEGER NOT NULL,
+            sealed_secret BLOB NOT NULL,
+            manufacturer TEXT,
+            imported_at INTEGER NOT NULL,
+            user_id TEXT,
+            factor_id TEXT UNIQUE,
+            assigned_at INTEGER,
+            PRIMARY KEY (app_id, serial)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX hardware_tokens_by_user ON hardware_tokens (app_id, user_id) WHERE user_id IS NOT NULL;
+        """
+
+    private static let securityKeys = """
+        CREATE TABLE security_keys (
+            factor_id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            credential_id BLOB NOT NULL,
+            aaguid BLOB NOT NULL,
+            transports TEXT NOT NULL,
+            attestation_format TEXT NOT NULL,
+            sign_count INTEGER NOT NULL CHECK (sign_count BETWEEN 0 AND 4294967295),
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            flagged_at INTEGER,
+            UNIQUE (app_id, credential_id)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX security_keys_by_user ON security_keys (app_id, user_id);
+
+        ALTER TABLE applications ADD COLUMN rp_id TEXT;
+        ALTER TABLE applications ADD COLUMN origins TEXT;
+
+        CREATE TABLE challenges_v7 (
+            id TEXT NOT NULL PRIMARY KEY,
+            app_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            factor_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('code', 'approve')),
+            purpose TEXT NOT NULL CHECK (purpose IN ('login', 'enrollment')),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'failed', 'canceled')),
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            code_hash BLOB,
+            failed_attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            delivery_provider TEXT,
+            delivery_status TEXT,
+            delivery_reference TEXT,
+            delivery_attempt INTEGER,
+            CHECK ((delivery_provider IS NULL) = (delivery_status IS NULL)
+                   AND (delivery_provider IS NULL) = (delivery_attempt IS NULL)
+                   AND (delivery_provider IS NOT NULL OR delivery_reference IS NULL))
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO challenges_v7 (id, app_id, user_id, factor_id, type, mode, purpose, status, reason, created_at,
+                                   expires_at, finished_at, code_hash, failed_attempts, max_attempts, context,
+                                   delivery_provider, delivery_status, delivery_reference, delivery_attempt)
+            SELECT id, app_id, user_id, factor_id, type, mode, purpose, status, reason, created_at,
+                   expires_at, finished_at, code_hash, failed_attempts, max_attempts, context,
+                   delivery_provider, delivery_status, delivery_reference, delivery_attempt
+            FROM challenges;
+        DROP TABLE challenges;
+        ALTER TABLE challenges_v7 RENAME TO challenges;
+        CREATE INDEX challenges_pending ON challenges (app_id, user_id, purpose, created_at) WHERE status = 'pending';
+        CREATE INDEX challenges_by_user ON challenges (app_id, user_id, created_at);
+        CREATE INDEX challenges_by_creation ON challenges (created_at);
         """
 
     private static let schemaV1 = """
