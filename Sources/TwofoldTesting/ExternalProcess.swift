@@ -78,13 +78,13 @@ public enum ExternalProcess {
             envp.forEach { free($0) }
         }
         var pid = pid_t()
-        let spawned = ProcessLauncher.whileNoneLaunches { (argv + [nil]).withUnsafeBufferPointer { arguments in
+        let spawned = (argv + [nil]).withUnsafeBufferPointer { arguments in
             (envp + [nil]).withUnsafeBufferPointer { variables in
                 posix_spawn(&pid, executable, &actions, nil,
                             UnsafeMutablePointer(mutating: arguments.baseAddress!),
                             UnsafeMutablePointer(mutating: variables.baseAddress!))
             }
-        } }
+        }
         guard spawned == 0 else {
             throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: executable, "errno": spawned])
         }

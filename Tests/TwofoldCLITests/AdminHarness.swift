@@ -19,7 +19,7 @@ final class AdminHarness: @unchecked Sendable {
     let directory: URL
     private(set) var environment: [String: String]
     private(set) var port: Int
-    private var server: Process?
+    private var server: SpawnedProcess?
     /// The PostgreSQL database made for this deployment and the server it is on, dropped at the end.
     private var database: (server: String, name: String)?
 
@@ -113,25 +113,19 @@ final class AdminHarness: @unchecked Sendable {
 
     private func startServerOnce() throws {
         stopServer()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TwofoldBinary.path)
-        process.arguments = ["serve"]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: {
-            let log = directory.appendingPathComponent("server.log")
-            try Data().write(to: log)
-            return log
-        }())
-        try ProcessLauncher.launch(process)
+        let log = directory.appendingPathComponent("server.log")
+        try Data().write(to: log)
+        let process = try SpawnedProcess(TwofoldBinary.path, arguments: ["serve"],
+                                         environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                         output: "/dev/null", error: log.path)
         server = process
         for _ in 0..<200 {
             if let (status, _) = try? http("GET", "/readyz"), status == 200 { return }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
-        throw HarnessError("twofold serve did not become ready: \(log)")
+        let written = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw HarnessError("twofold serve did not become ready: \(written)")
     }
 
     func stopServer() {

@@ -138,15 +138,9 @@ struct AuditTailTests {
     func following(_ h: AdminHarness, _ arguments: [String], until last: String, act: () throws -> Void) throws -> [String] {
         let output = h.directory.appendingPathComponent("follow-\(UUID().uuidString).out")
         try Data().write(to: output)
-        let handle = try FileHandle(forWritingTo: output)
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TwofoldBinary.path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(h.environment) { $1 }
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        try ProcessLauncher.launch(process)
+        let process = try SpawnedProcess(TwofoldBinary.path, arguments: arguments,
+                                         environment: ProcessInfo.processInfo.environment.merging(h.environment) { $1 },
+                                         output: output.path, error: "/dev/null")
         defer {
             if process.isRunning { process.interrupt() }
             process.waitUntilExit()

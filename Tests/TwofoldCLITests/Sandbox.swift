@@ -52,15 +52,8 @@ final class Sandbox: @unchecked Sendable {
         try Data(input.utf8).write(to: inURL)
         try Data().write(to: outURL)
         try Data().write(to: errURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TwofoldBinary.path)
-        process.arguments = arguments
-        process.environment = Self.environment(environment)
-        process.currentDirectoryURL = directory
-        process.standardInput = try FileHandle(forReadingFrom: inURL)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try ProcessLauncher.launch(process)
+        let process = try SpawnedProcess(TwofoldBinary.path, arguments: arguments, environment: Self.environment(environment),
+                                         directory: directory.path, input: inURL.path, output: outURL.path, error: errURL.path)
         return RunningTwofold(process: process, standardOutput: outURL, standardError: errURL)
     }
 
@@ -93,11 +86,11 @@ struct Outcome: Sendable {
 
 /// A `twofold` process started by a ``Sandbox``.
 final class RunningTwofold: @unchecked Sendable {
-    let process: Process
+    let process: SpawnedProcess
     private let standardOutput: URL
     private let standardError: URL
 
-    init(process: Process, standardOutput: URL, standardError: URL) {
+    init(process: SpawnedProcess, standardOutput: URL, standardError: URL) {
         self.process = process
         self.standardOutput = standardOutput
         self.standardError = standardError
