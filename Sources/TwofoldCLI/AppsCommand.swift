@@ -17,12 +17,16 @@ struct AppsCreateCommand: AsyncParsableCommand {
     @Argument(help: "Name: 1–64 characters a-z, 0-9, '-', '_', '.'.")
     var name: String
 
+    @OptionGroup var relyingParty: RelyingPartyOptions
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         do {
             try Application.validateName(name)
+            if relyingParty.rpID != nil || !relyingParty.origin.isEmpty {
+                try Application.validateRelyingParty(id: relyingParty.rpID, origins: relyingParty.origin, field: "--rp-id/--origin")
+            }
         } catch {
             throw ValidationError(error.message)
         }
@@ -30,7 +34,11 @@ struct AppsCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let application = try await config.openRuntime().use { runtime in
-            try await runtime.services.applications.createApplication(named: name, actor: CLIActor.current)
+            let created = try await runtime.services.applications.createApplication(named: name, actor: CLIActor.current)
+            guard let id = relyingParty.rpID else { return created }
+            return try await runtime.services.applications.updateSettings(
+                named: name, smsTemplate: .keep, domain: .keep, relyingParty: .set(id: id, origins: relyingParty.origin),
+                actor: CLIActor.current)
         }
         try output.report(ApplicationJSON(application), text: "created application \(application.name) (\(application.id))")
     }
@@ -47,8 +55,9 @@ struct AppsListCommand: AsyncParsableCommand {
         if output.json {
             try Output.json(["applications": applications.map(ApplicationJSON.init)])
         } else {
-            Output.table(["NAME", "ID", "CREATED", "DOMAIN", "SMS TEMPLATE"], applications.map {
-                [$0.name, $0.id.rawValue, Output.date($0.createdAt), $0.domain ?? "-", $0.smsTemplate.map(Output.escaped) ?? "default"]
+            Output.table(["NAME", "ID", "CREATED", "DOMAIN", "SMS TEMPLATE", "RP ID"], applications.map {
+                [$0.name, $0.id.rawValue, Output.date($0.createdAt), $0.domain ?? "-", $0.smsTemplate.map(Output.escaped) ?? "default",
+                 $0.relyingPartyID ?? "-"]
             }, empty: "no applications")
         }
     }
@@ -57,11 +66,13 @@ struct AppsListCommand: AsyncParsableCommand {
 struct AppsUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Change an application's SMS template, domain and push number matching.",
+        abstract: "Change an application's SMS template, domain, push number matching and security key settings.",
         discussion: """
             The template replaces TWOFOLD_SMS_TEMPLATE for this application: it must contain {code}; {app} \
             and {minutes} are replaced too. With a domain, every SMS ends with the origin-bound line \
-            "@DOMAIN #CODE", which phones and browsers read to offer the code on that site only.
+            "@DOMAIN #CODE", which phones and browsers read to offer the code on that site only. \
+            Security keys need a relying party id and the origins sign-in pages are served from: \
+            --rp-id example.com --origin https://login.example.com (--origin replaces the list).
             """
     )
 
@@ -88,14 +99,27 @@ struct AppsUpdateCommand: AsyncParsableCommand {
         case on, off
     }
 
+    @OptionGroup var relyingParty: RelyingPartyOptions
+
+    @Flag(help: "Remove the relying party id and origins: security keys can no longer enroll or sign in.")
+    var clearRp = false
+
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
+    var relyingPartyChange: ApplicationService.RelyingPartyChange {
+        if clearRp { return .clear }
+        if relyingParty.rpID == nil && relyingParty.origin.isEmpty { return .keep }
+        return .set(id: relyingParty.rpID, origins: relyingParty.origin.isEmpty ? nil : relyingParty.origin)
+    }
+
     func validate() throws {
-        guard smsTemplate != nil || clearSmsTemplate || domain != nil || clearDomain || pushNumberMatching != nil else {
-            throw ValidationError("nothing to change: give --sms-template, --clear-sms-template, --domain, --clear-domain or --push-number-matching")
+        guard smsTemplate != nil || clearSmsTemplate || domain != nil || clearDomain || pushNumberMatching != nil
+                || relyingPartyChange != .keep else {
+            throw ValidationError("nothing to change: give --sms-template, --clear-sms-template, --domain, --clear-domain, --push-number-matching, --rp-id, --origin or --clear-rp")
         }
-        guard !(smsTemplate != nil && clearSmsTemplate), !(domain != nil && clearDomain) else {
+        guard !(smsTemplate != nil && clearSmsTemplate), !(domain != nil && clearDomain),
+              !(clearRp && (relyingParty.rpID != nil || !relyingParty.origin.isEmpty)) else {
             throw ValidationError("give a value or its --clear- flag, not both")
         }
         do {
@@ -113,11 +137,22 @@ struct AppsUpdateCommand: AsyncParsableCommand {
             do {
                 return try await runtime.services.applications.updateSettings(
                     named: name, smsTemplate: template, domain: site, pushNumberMatching: pushNumberMatching.map { $0 == .on },
-                    actor: CLIActor.current)
+                    relyingParty: relyingPartyChange, actor: CLIActor.current)
             } catch let error as TwofoldError where error.code == .notFound {
                 throw CommandFailure("no application named \"\(Output.escaped(name))\"")
             }
         }
         try output.report(ApplicationJSON(application), text: "updated application \(application.name)")
     }
+}
+
+/// The WebAuthn relying party of an application, for `apps create` and `apps update`.
+struct RelyingPartyOptions: ParsableArguments {
+    @Option(name: .customLong("rp-id"), help: ArgumentHelp("The WebAuthn relying party id security keys register to, such as example.com.",
+                                                           valueName: "domain"))
+    var rpID: String?
+
+    @Option(help: ArgumentHelp("An origin sign-in pages are served from, on the rp id or under it (repeat for several).",
+                               valueName: "https://host[:port]"))
+    var origin: [String] = []
 }

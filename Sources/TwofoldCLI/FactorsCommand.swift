@@ -47,7 +47,7 @@ struct FactorsListCommand: AsyncParsableCommand {
         Output.table(["ID", "TYPE", "STATUS", "LABEL", "ALGORITHM", "DIGITS", "CREATED", "ACTIVATED", "LAST USED"], factors.map {
             [$0.id.rawValue, $0.type.rawValue, $0.status.rawValue, $0.phone ?? $0.label,
              $0.type.hasSecretForCodes ? $0.algorithm.rawValue : "-", $0.type.hasSecretForCodes || $0.type.isPhone ? String($0.digits) : "-",
-             Output.date($0.createdAt), Output.date($0.activatedAt), $0.type == .push ? Output.date($0.lastUsedAt) : "-"]
+             Output.date($0.createdAt), Output.date($0.activatedAt), $0.type == .push || $0.type == .webauthn ? Output.date($0.lastUsedAt) : "-"]
         }, empty: "no factors")
     }
 }

@@ -25,6 +25,7 @@ struct Twofold: AsyncParsableCommand {
             APIKeyCommand.self,
             UsersCommand.self,
             FactorsCommand.self,
+            TokensCommand.self,
             EnrollCommand.self,
             UnlockCommand.self,
             RecoveryCodesCommand.self,

@@ -26,6 +26,8 @@ public struct WebhookSettings: Sendable, Equatable, CustomStringConvertible {
         case .sms: "TWOFOLD_SMS_WEBHOOK_URL"
         case .voice: "TWOFOLD_VOICE_WEBHOOK_URL"
         case .push: "TWOFOLD_PUSH_WEBHOOK_URL"
+        // Never built for security keys: the browser carries their ceremony, no webhook does.
+        case .webauthn: "(no webhook for security keys)"
         }
     }
 

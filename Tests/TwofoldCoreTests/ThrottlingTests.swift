@@ -59,8 +59,8 @@ struct ThrottlingTests {
         case .hotp:
             _ = try await h.enrollHOTP(user)
             accepted = Double(h.services.policy.hotpLookAhead + 1)
-        case .sms, .voice, .push:
-            Issue.record("phone factors have their own bound (challenge attempts)")
+        case .sms, .voice, .push, .webauthn:
+            Issue.record("factors answered through challenges have their own bound (challenge attempts)")
             return
         }
         let end = h.clock.now().addingTimeInterval(30 * 86_400)

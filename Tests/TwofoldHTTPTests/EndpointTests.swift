@@ -22,7 +22,7 @@ struct EndpointTests {
                 for factor in factors {
                     #expect(Set(factor.object?.keys.map { $0 } ?? []) == [
                         "id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone",
-                        "device_id", "last_used_at",
+                        "device_id", "last_used_at", "security_key",
                     ])
                 }
                 let secret = try #require(pending.json["secret"]?.string)

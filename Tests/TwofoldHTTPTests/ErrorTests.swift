@@ -14,7 +14,7 @@ struct ErrorTests {
         ("\"totp\"", "JSON object"),
         ("{}", "field `type` is required"),
         (#"{"type": 7}"#, "field `type` must be a string"),
-        (#"{"type": "fax"}"#, "field `type` must be totp, hotp, sms or voice"),
+        (#"{"type": "fax"}"#, "field `type` must be totp, hotp, sms, voice, push or webauthn"),
         (#"{"type": "sms"}"#, "field `phone` is required"),
         (#"{"type": "sms", "phone": "5551234567"}"#, "phone must be an E.164 number"),
         (#"{"type": "totp", "phone": "+15551234567"}"#, "field `phone` applies to sms and voice factors only"),

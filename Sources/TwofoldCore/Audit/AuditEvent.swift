@@ -28,6 +28,12 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let challengeDelivery = AuditAction(rawValue: "challenge.delivery")
     public static let challengeAnswered = AuditAction(rawValue: "challenge.answered")
     public static let challengeFinished = AuditAction(rawValue: "challenge.finished")
+    /// A security key's credential, checked, registered to its pending factor.
+    public static let securityKeyRegistered = AuditAction(rawValue: "security_key.registered")
+    public static let hardwareTokensImported = AuditAction(rawValue: "hardware_tokens.imported")
+    public static let hardwareTokenAssigned = AuditAction(rawValue: "hardware_token.assigned")
+    public static let hardwareTokenUnassigned = AuditAction(rawValue: "hardware_token.unassigned")
+    public static let hardwareTokenDeleted = AuditAction(rawValue: "hardware_token.deleted")
 }
 
 /// An event to record. Never holds a code or a secret.

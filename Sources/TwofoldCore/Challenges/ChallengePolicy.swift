@@ -66,7 +66,7 @@ public struct ChallengePolicy: Sendable {
         switch type {
         case .sms: smsCountries
         case .voice: voiceCountries
-        case .push: nil
+        case .push, .webauthn: nil
         }
     }
 

@@ -342,8 +342,8 @@ public struct ChallengeService: Sendable {
                                                 template: application.smsTemplate, domain: application.domain))
         case (.voice, let code?):
             content = .say(speech: policy.spokenCode(appName: request.context.appName ?? applicationName, code: code))
-        case (.push, _):
-            throw TwofoldError(.invalidRequest, "push challenges are created by PushService.challenge")
+        case (.push, _), (.webauthn, _):
+            throw TwofoldError(.invalidRequest, "\(request.type.rawValue) challenges are not sent through a phone provider")
         case (_, nil):
             content = .pressKey(prompt: policy.approvalPrompt(appName: applicationName, context: request.context))
         }

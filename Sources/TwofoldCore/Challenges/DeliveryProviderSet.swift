@@ -20,7 +20,7 @@ public struct DeliveryProviderSet: Sendable {
         switch channel {
         case .sms: sms.map(\.name)
         case .voice: voice.map(\.name)
-        case .push: []
+        case .push, .webauthn: []
         }
     }
 }

@@ -13,6 +13,8 @@ public struct ApplicationJSON: Encodable, Sendable {
         case createdAt = "created_at"
         case smsTemplate = "sms_template"
         case pushNumberMatching = "push_number_matching"
+        case rpID = "rp_id"
+        case origins
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -23,5 +25,7 @@ public struct ApplicationJSON: Encodable, Sendable {
         try container.encodeNullable(application.smsTemplate, forKey: .smsTemplate)
         try container.encodeNullable(application.domain, forKey: .domain)
         try container.encode(application.pushNumberMatching, forKey: .pushNumberMatching)
+        try container.encodeNullable(application.relyingPartyID, forKey: .rpID)
+        try container.encode(application.origins, forKey: .origins)
     }
 }

@@ -14,6 +14,25 @@ public struct FactorJSON: Encodable, Sendable {
         case expiresAt = "expires_at"
         case deviceID = "device_id"
         case lastUsedAt = "last_used_at"
+        case securityKey = "security_key"
+    }
+
+    struct SecurityKeyJSON: Encodable {
+        let key: SecurityKeyDescription
+
+        enum CodingKeys: String, CodingKey {
+            case aaguid, transports
+            case attestationFormat = "attestation_format"
+            case flaggedAt = "flagged_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(key.aaguid, forKey: .aaguid)
+            try container.encode(key.transports, forKey: .transports)
+            try container.encode(key.attestationFormat, forKey: .attestationFormat)
+            try container.encodeNullable(key.flaggedAt, forKey: .flaggedAt)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -32,5 +51,6 @@ public struct FactorJSON: Encodable, Sendable {
         try container.encodeNullable(factor.phone, forKey: .phone)
         try container.encodeNullable(factor.deviceID?.rawValue, forKey: .deviceID)
         try container.encodeNullable(factor.lastUsedAt, forKey: .lastUsedAt)
+        try container.encodeNullable(factor.securityKey.map(SecurityKeyJSON.init), forKey: .securityKey)
     }
 }

@@ -14,6 +14,7 @@ public struct UserExportJSON: Encodable, Sendable {
         case userID = "user_id"
         case exportedAt = "exported_at"
         case recoveryCodes = "recovery_codes"
+        case hardwareTokens = "hardware_tokens"
         case auditEvents = "audit_events"
     }
 
@@ -29,6 +30,7 @@ public struct UserExportJSON: Encodable, Sendable {
         try container.encode(export.userID, forKey: .userID)
         try container.encode(export.exportedAt, forKey: .exportedAt)
         try container.encode(export.factors.map(FactorJSON.init), forKey: .factors)
+        try container.encode(export.hardwareTokens, forKey: .hardwareTokens)
         try container.encode(RecoveryCodeSummaryJSON(export.recoveryCodes), forKey: .recoveryCodes)
         try container.encode(ThrottleJSON(export.throttle), forKey: .throttle)
         try container.encode(export.challenges.map(ChallengeJSON.init), forKey: .challenges)

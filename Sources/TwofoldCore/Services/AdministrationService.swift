@@ -33,6 +33,8 @@ public struct UserExport: Sendable, Codable, Equatable {
     public var userID: String
     public var exportedAt: Date
     public var factors: [Factor]
+    /// The serials of the hardware tokens assigned to the user (never their seeds).
+    public var hardwareTokens: [String]
     public var recoveryCodes: RecoveryCodeSummary
     public var throttle: Throttle
     /// The user's challenges, newest first, without their codes' hashes.
@@ -42,7 +44,7 @@ public struct UserExport: Sendable, Codable, Equatable {
 
 /// What an operator does to one user: reset, unlock, export, erase, and listing.
 public struct AdministrationService: Sendable {
-    let store: any UserStore & FactorStore & KeyStore & AuditStore & ChallengeStore
+    let store: any UserStore & FactorStore & KeyStore & AuditStore & ChallengeStore & HardwareTokenStore & SecurityKeyStore
     let sealer: Sealer
     let audit: AuditRecorder
     let clock: any WallClock
@@ -90,6 +92,8 @@ public struct AdministrationService: Sendable {
     /// Everything held about the user, or `nil` when nothing is.
     public func export(_ application: Application, _ userID: UserID, actor: String) async throws -> UserExport? {
         let factors = try await store.factors(applicationID: application.id, userID: userID)
+        let tokens = try await store.hardwareTokens(applicationID: application.id, unassignedOnly: false).filter { $0.userID == userID }
+        let keys = try await store.securityKeys(applicationID: application.id, userID: userID)
         let codes = try await store.recoveryCodes(applicationID: application.id, userID: userID)
         let throttle = try await store.throttleState(applicationID: application.id, userID: userID)
         let dataKey = try await store.wrappedDataKey(applicationID: application.id, userID: userID)
@@ -107,6 +111,7 @@ public struct AdministrationService: Sendable {
         // The user's own export is the one place their phone numbers appear in full.
         let opened = try dataKey.map { try sealer.openDataKey($0, application.id, userID) }
         let shown = try factors.map { record -> Factor in
+            if record.type == .webauthn { return record.summary.showingSecurityKey(keys.first { $0.factorID == record.id }) }
             guard record.type.isPhone, let opened else { return record.summary }
             let phone = try Sealer.openPhone(record.sealedSecret, dataKey: opened, application.id, userID, record.id)
             return record.summary.showingPhone(phone.e164)
@@ -117,6 +122,7 @@ public struct AdministrationService: Sendable {
             userID: userID.rawValue,
             exportedAt: now,
             factors: shown,
+            hardwareTokens: tokens.map(\.serial),
             recoveryCodes: .init(codes),
             throttle: .init(consecutiveFailures: throttle?.failures ?? 0, lockedUntil: throttle?.lockedUntil),
             challenges: challenges.map { Challenge($0, at: now) },

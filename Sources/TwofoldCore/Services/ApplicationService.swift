@@ -47,13 +47,21 @@ public struct ApplicationService: Sendable {
         case clear
     }
 
+    /// A change to the WebAuthn relying party: keep it, clear it, or set its id and origins
+    /// (`nil` keeps that part; the result is checked whole).
+    public enum RelyingPartyChange: Sendable, Equatable {
+        case keep
+        case clear
+        case set(id: String?, origins: [String]?)
+    }
+
     /// Changes the application's SMS template, domain and push number matching (`nil` keeps it).
     /// - Throws: `invalid_request` naming the field; `not_found`.
     @discardableResult
     public func updateSettings(named name: String, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool? = nil,
-                               actor: String) async throws -> Application {
+                               relyingParty: RelyingPartyChange = .keep, actor: String) async throws -> Application {
         try await updateSettings(of: try await application(named: name), smsTemplate: smsTemplate, domain: domain,
-                                 pushNumberMatching: pushNumberMatching, actor: actor)
+                                 pushNumberMatching: pushNumberMatching, relyingParty: relyingParty, actor: actor)
     }
 
     /// The application with this id.
@@ -68,13 +76,13 @@ public struct ApplicationService: Sendable {
     /// ``updateSettings(named:smsTemplate:domain:actor:)`` for the application with this id.
     @discardableResult
     public func updateSettings(id: ApplicationID, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool? = nil,
-                               actor: String) async throws -> Application {
+                               relyingParty: RelyingPartyChange = .keep, actor: String) async throws -> Application {
         try await updateSettings(of: try await application(id: id), smsTemplate: smsTemplate, domain: domain,
-                                 pushNumberMatching: pushNumberMatching, actor: actor)
+                                 pushNumberMatching: pushNumberMatching, relyingParty: relyingParty, actor: actor)
     }
 
     private func updateSettings(of found: Application, smsTemplate: SettingChange, domain: SettingChange, pushNumberMatching: Bool?,
-                                actor: String) async throws -> Application {
+                                relyingParty: RelyingPartyChange, actor: String) async throws -> Application {
         var application = found
         let name = found.name
         switch smsTemplate {
@@ -92,7 +100,21 @@ public struct ApplicationService: Sendable {
             application.domain = domain
         }
         if let pushNumberMatching { application.pushNumberMatching = pushNumberMatching }
+        switch relyingParty {
+        case .keep: break
+        case .clear:
+            application.relyingPartyID = nil
+            application.origins = []
+        case .set(let id, let origins):
+            if let id { application.relyingPartyID = id }
+            if let origins { application.origins = origins }
+            try Application.validateRelyingParty(id: application.relyingPartyID, origins: application.origins, field: "rp_id/origins")
+        }
         var details: [String: String] = [:]
+        if relyingParty != .keep {
+            details["rp_id"] = application.relyingPartyID ?? "none"
+            details["origins"] = application.origins.joined(separator: " ")
+        }
         if let pushNumberMatching { details["push_number_matching"] = pushNumberMatching ? "on" : "off" }
         if smsTemplate != .keep { details["sms_template"] = application.smsTemplate == nil ? "default" : "set" }
         if domain != .keep { details["domain"] = application.domain ?? "none" }

@@ -23,24 +23,28 @@ public struct AuditRecorder: Sendable {
     }
 
     /// The event of an attempt's outcome (verification, activation, resynchronisation).
+    /// `details` are added to the event's own (a security key's ceremony says which key, or
+    /// why WebAuthn refused it).
     func attempt(_ action: AuditAction, _ outcome: AttemptOutcome, _ applicationID: ApplicationID, _ userID: UserID,
-                 factorID: FactorID?, actor: String, at time: Date) -> AuditAppend {
+                 factorID: FactorID?, actor: String, at time: Date, details extra: [String: String] = [:]) -> AuditAppend {
+        let with = { (details: [String: String]) in details.merging(extra) { own, _ in own } }
         switch outcome {
         case .accepted(.step(let step)):
-            return self(action, applicationID, userID, actor: actor, outcome: "allow", factorID: step.factorID, at: time)
+            return self(action, applicationID, userID, actor: actor, outcome: "allow", factorID: step.factorID, details: with([:]), at: time)
         case .accepted(.recoveryCode):
-            return self(action, applicationID, userID, actor: actor, outcome: "allow", details: ["method": "recovery_code"], at: time)
+            return self(action, applicationID, userID, actor: actor, outcome: "allow", details: with(["method": "recovery_code"]), at: time)
         case .accepted(.challenge(let challenge)):
             return self(action, applicationID, userID, actor: actor, outcome: "allow", factorID: challenge.factorID,
-                        details: ["method": challenge.factorType.rawValue, "challenge_id": challenge.challengeID.rawValue], at: time)
+                        details: with(["method": challenge.factorType.rawValue, "challenge_id": challenge.challengeID.rawValue]), at: time)
         case .denied(let reason, nil):
-            return self(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID, at: time)
+            return self(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID,
+                        details: with([:]), at: time)
         case .denied(let reason, let lockedUntil?):
             return self(action, applicationID, userID, actor: actor, outcome: "deny", reason: reason.rawValue, factorID: factorID,
-                        details: ["locked_until": Timestamp.text(lockedUntil)], at: time)
+                        details: with(["locked_until": Timestamp.text(lockedUntil)]), at: time)
         case .locked:
             return self(action, applicationID, userID, actor: actor, outcome: "deny", reason: DenialReason.locked.rawValue,
-                        factorID: factorID, at: time)
+                        factorID: factorID, details: with([:]), at: time)
         }
     }
 

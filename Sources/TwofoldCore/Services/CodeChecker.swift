@@ -87,7 +87,7 @@ struct CodeChecker {
             switch factor.type {
             case .totp: return .totp(try TOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits, period: factor.period))
             case .hotp: return .hotp(try HOTP(secret: secret, algorithm: factor.algorithm, digits: factor.digits))
-            case .sms, .voice, .push: preconditionFailure("factors without a code generator are refused above")
+            case .sms, .voice, .push, .webauthn: preconditionFailure("factors without a code generator are refused above")
             }
         } catch {
             throw TwofoldError(.unavailable, "factor \(factor.id) has stored parameters no generator accepts: \(error.message)")

@@ -23,7 +23,7 @@ public struct EnrollmentRequest: Sendable {
 
 /// Enrolling, activating, resynchronising and deleting a user's factors.
 public struct EnrollmentService: Sendable {
-    let store: any FactorStore & AttemptStore & PushDeviceStore
+    let store: any FactorStore & AttemptStore & PushDeviceStore & SecurityKeyStore
     let sealer: Sealer
     let policy: VerificationPolicy
     let audit: AuditRecorder
@@ -73,10 +73,14 @@ public struct EnrollmentService: Sendable {
         let now = clock.now()
         let records = try await store.factors(applicationID: applicationID, userID: userID)
             .filter { $0.status == .active || ($0.expiresAt ?? now) > now }
-        guard records.contains(where: { $0.type == .push }) else { return records.map(\.summary) }
-        let devices = try await store.pushDevices(applicationID: applicationID, userID: userID)
+        let devices = records.contains { $0.type == .push } ? try await store.pushDevices(applicationID: applicationID, userID: userID) : []
+        let keys = records.contains { $0.type == .webauthn } ? try await store.securityKeys(applicationID: applicationID, userID: userID) : []
         return records.map { record in
-            record.type == .push ? record.summary.showingDevice(devices.first { $0.factorID == record.id }) : record.summary
+            switch record.type {
+            case .push: record.summary.showingDevice(devices.first { $0.factorID == record.id })
+            case .webauthn: record.summary.showingSecurityKey(keys.first { $0.factorID == record.id })
+            case .totp, .hotp, .sms, .voice: record.summary
+            }
         }
     }
 
@@ -115,6 +119,9 @@ public struct EnrollmentService: Sendable {
                 }
                 guard factor.type != .push else {
                     throw TwofoldError(.invalidState, "a push factor is activated by its device (POST /v1/devices/activate), not with a code")
+                }
+                guard factor.type != .webauthn else {
+                    throw TwofoldError(.invalidRequest, "a security key is activated with the browser's `credential`, not with a code")
                 }
                 let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 let checker = CodeChecker(policy: policy, now: now)
@@ -185,7 +192,7 @@ public struct EnrollmentService: Sendable {
         }
     }
 
-    static func lockedError(_ until: Date) -> TwofoldError {
+    public static func lockedError(_ until: Date) -> TwofoldError {
         TwofoldError(.locked, "verification is locked until \(Timestamp.text(until)) after repeated failures", lockedUntil: until)
     }
 

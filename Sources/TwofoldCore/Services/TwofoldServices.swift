@@ -14,6 +14,8 @@ public struct TwofoldServices: Sendable {
     public let health: HealthService
     public let challenges: ChallengeService
     public let push: PushService
+    public let securityKeys: SecurityKeyService
+    public let hardwareTokens: HardwareTokenService
     public let policy: VerificationPolicy
 
     /// Loads (or creates) the deployment's audit keys and returns the services over `store`,
@@ -61,6 +63,9 @@ public struct TwofoldServices: Sendable {
                                          budgetKey: budgetKey, completion: completion),
             push: PushService(store: store, sealer: sealer, policy: pushPolicy, challengePolicy: challengePolicy, audit: recorder, clock: clock,
                               random: random, watch: watch, observer: observer, budgetKey: budgetKey, background: BackgroundWork()),
+            securityKeys: SecurityKeyService(store: store, sealer: sealer, verification: policy, challengePolicy: challengePolicy,
+                                             audit: recorder, clock: clock, random: random, watch: watch, observer: observer),
+            hardwareTokens: HardwareTokenService(store: store, sealer: sealer, audit: recorder, clock: clock, random: random),
             policy: policy)
     }
 

@@ -29,12 +29,12 @@ public enum FuzzEntryPoints {
         typealias Devices = DevicesController<TwofoldRequestContext>
         return [
             outcome("POST /v1/users/{user_id}/factors", Factors.EnrollRequest.self, buffer) { body in
-                // Phone and push factors go to their own handlers, which check other fields.
-                if let type = FactorType(rawValue: body.type), type.isPhone || type == .push { return }
+                // Phone, push and security-key factors go to their own handlers, which check other fields.
+                if let type = FactorType(rawValue: body.type), type.isPhone || type == .push || type == .webauthn { return }
                 _ = try Factors.validate(body, userID: user)
             },
-            outcome("POST /v1/users/{user_id}/factors/{factor_id}/activate", Factors.CodeRequest.self, buffer) { body in
-                _ = try CodeField.validate(body.code)
+            outcome("POST /v1/users/{user_id}/factors/{factor_id}/activate", Factors.ActivateRequest.self, buffer) { body in
+                if let code = body.code { _ = try CodeField.validate(code) }
             },
             outcome("POST /v1/users/{user_id}/factors/{factor_id}/resync", Factors.ResyncRequest.self, buffer) { body in
                 for (index, code) in body.codes.enumerated() { _ = try CodeField.validate(code, field: "codes[\(index)]") }
@@ -45,8 +45,8 @@ public enum FuzzEntryPoints {
             outcome("POST /v1/users/{user_id}/challenges", Challenges.CreateRequest.self, buffer) { body in
                 _ = Challenges.challengeContext(body.context?.body)
             },
-            outcome("POST /v1/challenges/{challenge_id}/verify", Challenges.CodeRequest.self, buffer) { body in
-                _ = try CodeField.validate(body.code)
+            outcome("POST /v1/challenges/{challenge_id}/verify", Challenges.AnswerRequest.self, buffer) { body in
+                if let code = body.code { _ = try CodeField.validate(code) }
             },
             outcome("POST /v1/devices/activate", Devices.ActivateRequest.self, buffer) { body in
                 _ = try Devices.transport(body.transport?.body, pushToken: body.pushToken)

@@ -14,17 +14,20 @@ struct ApplicationController<Context: CallerRequestContext>: Sendable {
         return routes
     }
 
-    /// `{"sms_template"?, "domain"?, "push_number_matching"?}`: a field left out is kept, `null`
-    /// goes back to the default.
+    /// `{"sms_template"?, "domain"?, "push_number_matching"?, "rp_id"?, "origins"?}`: a field left
+    /// out is kept, `null` goes back to the default (`rp_id: null` turns security keys off).
     struct UpdateRequest: RequestBody {
         var smsTemplate: ApplicationService.SettingChange
         var domain: ApplicationService.SettingChange
         var pushNumberMatching: Bool?
+        var relyingParty: ApplicationService.RelyingPartyChange = .keep
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case smsTemplate = "sms_template"
             case domain
             case pushNumberMatching = "push_number_matching"
+            case rpID = "rp_id"
+            case origins
         }
 
         init(from decoder: any Decoder) throws {
@@ -35,6 +38,16 @@ struct ApplicationController<Context: CallerRequestContext>: Sendable {
                 // null is the default, which is on.
                 pushNumberMatching = try container.decodeNil(forKey: .pushNumberMatching)
                     ? true : try container.decode(Bool.self, forKey: .pushNumberMatching)
+            }
+            switch (try Self.change(container, .rpID), try container.decodeIfPresent([String].self, forKey: .origins)) {
+            case (.keep, nil): relyingParty = .keep
+            case (.clear, let origins):
+                guard origins?.isEmpty ?? true else {
+                    throw APIError.invalidRequest("field `origins` needs an `rp_id`: give one, or leave origins out when clearing rp_id")
+                }
+                relyingParty = .clear
+            case (.set(let id), let origins): relyingParty = .set(id: id, origins: origins)
+            case (.keep, let origins?): relyingParty = .set(id: nil, origins: origins)
             }
         }
 
@@ -53,7 +66,7 @@ struct ApplicationController<Context: CallerRequestContext>: Sendable {
         let body = try await request.decodeJSON(UpdateRequest.self)
         let application = try await applications.updateSettings(id: context.caller.applicationID, smsTemplate: body.smsTemplate,
                                                                 domain: body.domain, pushNumberMatching: body.pushNumberMatching,
-                                                                actor: context.caller.actor)
+                                                                relyingParty: body.relyingParty, actor: context.caller.actor)
         return JSONResponse.make(ApplicationJSON(application))
     }
 }

@@ -8,6 +8,7 @@ import TwofoldCore
 struct ChallengesController<Context: CallerRequestContext>: Sendable {
     let challenges: ChallengeService
     let push: PushService
+    let securityKeys: SecurityKeyService
     let lockouts: LockoutWatch
     let metrics: TwofoldMetrics
 
@@ -56,14 +57,18 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
     /// The 202 answer: what the login page needs to wait for the user.
     /// A push adds `number`: what the sign-in page shows and the device must send back (`null`
     /// when the application turned number matching off).
+    /// A security key's ceremony adds `public_key`: the options the app hands to the browser's
+    /// `navigator.credentials.get()`.
     struct CreatedResponse: Encodable {
         let challenge: Challenge
         var number: Int??
+        var publicKey: (any Encodable & Sendable)?
 
         enum CodingKeys: String, CodingKey {
             case type, status, number
             case challengeID = "challenge_id"
             case expiresAt = "expires_at"
+            case publicKey = "public_key"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -73,6 +78,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             try container.encode(challenge.status.rawValue, forKey: .status)
             try container.encode(challenge.expiresAt, forKey: .expiresAt)
             if let number { try container.encodeNullable(number, forKey: .number) }
+            if let publicKey { try container.encode(publicKey, forKey: .publicKey) }
         }
     }
 
@@ -81,7 +87,7 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
         let userID = try PathParameters.userID(context)
         let body = try await request.decodeJSON(CreateRequest.self)
         guard let type = ChallengeType(rawValue: body.type) else {
-            throw APIError.invalidRequest("field `type` must be sms, voice or push")
+            throw APIError.invalidRequest("field `type` must be sms, voice, push or webauthn")
         }
         var factorID: FactorID?
         if let raw = body.factorID {
@@ -99,6 +105,12 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
             } catch let error as TwofoldError where error.code == .rateLimited {
                 throw lockouts.lockedError(error)
             }
+        }
+        if type == .webauthn {
+            guard body.mode == nil else { throw APIError.invalidRequest("field `mode` does not apply to a webauthn challenge") }
+            let created = try await securityKeys.challenge(context.caller.applicationID, userID, factorID: factorID,
+                                                           context: Self.challengeContext(body.context?.body), actor: context.caller.actor)
+            return JSONResponse.make(CreatedResponse(challenge: created.challenge, publicKey: created.options), status: .accepted)
         }
         let mode: ChallengeMode
         switch body.mode {
@@ -136,16 +148,30 @@ struct ChallengesController<Context: CallerRequestContext>: Sendable {
         return JSONResponse.make(ChallengeJSON(challenge))
     }
 
-    struct CodeRequest: RequestBody {
-        var code: String
+    /// A code, or for a security key's ceremony the browser's `credential`.
+    struct AnswerRequest: RequestBody {
+        var code: String?
+        var credential: OpaqueJSON?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case code }
+        enum CodingKeys: String, CodingKey, CaseIterable { case code, credential }
     }
 
-    /// `POST /v1/challenges/{challenge_id}/verify` `{"code"}`: answers as `…/verify` does.
+    /// `POST /v1/challenges/{challenge_id}/verify` `{"code"}` or `{"credential"}`: answers as
+    /// `…/verify` does.
     @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
         let id = try Self.challengeID(context)
-        let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
+        let body = try await request.decodeJSON(AnswerRequest.self)
+        switch (body.code, body.credential) {
+        case (nil, let credential?):
+            let (result, lockStarted) = try await securityKeys.answer(context.caller.applicationID, id, credential: credential.bytes,
+                                                                      actor: context.caller.actor, apiKeyID: context.caller.key.id)
+            return VerificationController<Context>.answer(result, lockStarted: lockStarted, metrics: metrics, lockouts: lockouts)
+        case (_?, _?), (nil, nil):
+            throw APIError.invalidRequest("give `code` (the code sent), or `credential` (a security key's answer), not both")
+        case (_?, nil):
+            break
+        }
+        let code = try CodeField.validate(body.code ?? "")
         let (result, lockStarted) = try await challenges.answerReportingLock(context.caller.applicationID, id, code: code,
                                                                              actor: context.caller.actor, apiKeyID: context.caller.key.id)
         return VerificationController<Context>.answer(result, lockStarted: lockStarted, metrics: metrics, lockouts: lockouts)

@@ -11,6 +11,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     let verification: VerificationService
     let challenges: ChallengeService
     let push: PushService
+    let securityKeys: SecurityKeyService
     let lockouts: LockoutWatch
 
     var endpoints: RouteCollection<Context> {
@@ -36,9 +37,34 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         var digits: WholeNumber?
         var period: WholeNumber?
         var phone: String?
+        var userVerification: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case type, issuer, label, algorithm, digits, period, phone
+            case userVerification = "user_verification"
+        }
+
+        /// The fields given that only some types take, by name.
+        var typeSpecificFields: [(String, Bool)] {
+            [("issuer", issuer != nil), ("label", label != nil), ("algorithm", algorithm != nil), ("digits", digits != nil),
+             ("period", period != nil), ("phone", phone != nil), ("user_verification", userVerification != nil)]
+        }
+    }
+
+    /// A security key: pending, and the options for `navigator.credentials.create()`.
+    struct SecurityKeyEnrollResponse: Encodable {
+        let factor: FactorJSON
+        let publicKey: any Encodable & Sendable
+
+        enum CodingKeys: String, CodingKey {
+            case factor
+            case publicKey = "public_key"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(factor, forKey: .factor)
+            try container.encode(publicKey, forKey: .publicKey)
         }
     }
 
@@ -61,10 +87,12 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         }
     }
 
-    struct CodeRequest: RequestBody {
-        var code: String
+    /// A code, or for a security key the browser's `credential`.
+    struct ActivateRequest: RequestBody {
+        var code: String?
+        var credential: OpaqueJSON?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case code }
+        enum CodingKeys: String, CodingKey, CaseIterable { case code, credential }
     }
 
     struct ResyncRequest: RequestBody {
@@ -89,6 +117,9 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
         if body.type == FactorType.push.rawValue {
             return try await enrollPush(body, userID: userID, context: context)
         }
+        if body.type == FactorType.webauthn.rawValue {
+            return try await enrollSecurityKey(body, userID: userID, context: context)
+        }
         let enrollment = try await enrollment.enroll(context.caller.applicationID, userID, try Self.validate(body, userID: userID), actor: context.caller.actor)
         let qr = try QRCode(text: enrollment.uri.string, errorCorrection: .medium)
         let response = EnrollResponse(factor: FactorJSON(enrollment.factor), secret: enrollment.secret.base32,
@@ -99,9 +130,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// An SMS or voice factor: `phone` and nothing of the OTP fields; 201 with the pending factor
     /// and its confirmation challenge.
     private func enrollPhone(_ body: EnrollRequest, type: FactorType, userID: UserID, context: Context) async throws -> Response {
-        let otpFields = [("issuer", body.issuer != nil), ("label", body.label != nil), ("algorithm", body.algorithm != nil),
-                         ("digits", body.digits != nil), ("period", body.period != nil)]
-        if let field = otpFields.first(where: \.1)?.0 {
+        if let field = body.typeSpecificFields.first(where: { $0.0 != "phone" && $0.1 })?.0 {
             throw APIError.invalidRequest("field `\(field)` does not apply to a \(type.rawValue) factor")
         }
         guard let phone = body.phone else {
@@ -120,9 +149,7 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// A push factor: an optional `label` and nothing else; 201 with the pending factor and the
     /// activation its device scans.
     private func enrollPush(_ body: EnrollRequest, userID: UserID, context: Context) async throws -> Response {
-        let otherFields = [("issuer", body.issuer != nil), ("algorithm", body.algorithm != nil), ("digits", body.digits != nil),
-                           ("period", body.period != nil), ("phone", body.phone != nil)]
-        if let field = otherFields.first(where: \.1)?.0 {
+        if let field = body.typeSpecificFields.first(where: { $0.0 != "label" && $0.1 })?.0 {
             throw APIError.invalidRequest("field `\(field)` does not apply to a push factor")
         }
         let enrollment = try await push.enroll(context.caller.applicationID, userID, label: body.label, actor: context.caller.actor)
@@ -132,6 +159,19 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
             activation: .init(token: enrollment.token, uri: enrollment.uri, qrSVG: QRSVGRenderer().render(qr), expiresAt: enrollment.expiresAt,
                               applicationServerKey: enrollment.applicationServerKey)),
             status: .created)
+    }
+
+    /// A security key: an optional `label` and `user_verification`; 201 with the pending factor
+    /// and the registration options the app hands to the browser.
+    private func enrollSecurityKey(_ body: EnrollRequest, userID: UserID, context: Context) async throws -> Response {
+        if let field = body.typeSpecificFields.first(where: { $0.0 != "label" && $0.0 != "user_verification" && $0.1 })?.0 {
+            throw APIError.invalidRequest("field `\(field)` does not apply to a webauthn factor")
+        }
+        let enrollment = try await securityKeys.enroll(context.caller.applicationID, userID, label: body.label,
+                                                       userVerification: body.userVerification, actor: context.caller.actor)
+        return JSONResponse.make(SecurityKeyEnrollResponse(factor: FactorJSON(enrollment.factor),
+                                                           publicKey: enrollment.options),
+                                 status: .created)
     }
 
     /// A push factor: pending until its device activates with the token.
@@ -195,13 +235,43 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     @Sendable func activate(_ request: Request, context: Context) async throws -> Response {
         let userID = try PathParameters.userID(context)
         let factorID = try PathParameters.factorID(context)
-        let code = try CodeField.validate(try await request.decodeJSON(CodeRequest.self).code)
+        let body = try await request.decodeJSON(ActivateRequest.self)
         let applicationID = context.caller.applicationID
+        switch (body.code, body.credential) {
+        case (nil, let credential?):
+            return try await activateSecurityKey(factorID, credential: credential, userID: userID, context: context)
+        case (_?, _?), (nil, nil):
+            throw APIError.invalidRequest("give `code` (a code from the factor), or `credential` (a security key's registration), not both")
+        case (_?, nil):
+            break
+        }
+        let code = try CodeField.validate(body.code ?? "")
         do {
             let factor = try await enrollment.activate(applicationID, userID, factorID, code: code, actor: context.caller.actor)
             return JSONResponse.make(SingleFactorBody(factor: FactorJSON(factor)))
         } catch let error as TwofoldError {
             throw mapAttemptError(error)
+        }
+    }
+
+    /// A security key's registration: the factor, now active, or 422 `invalid_code` for a
+    /// ceremony refused (why is in the audit event).
+    private func activateSecurityKey(_ factorID: FactorID, credential: OpaqueJSON, userID: UserID, context: Context) async throws -> Response {
+        let applicationID = context.caller.applicationID
+        let result = try await securityKeys.activate(applicationID, userID, factorID: factorID, credential: credential.bytes,
+                                                     actor: context.caller.actor, apiKeyID: context.caller.key.id)
+        switch result {
+        case .allow:
+            guard let factor = try await enrollment.factors(applicationID, userID).first(where: { $0.id == factorID }) else {
+                throw APIError.notFound("factor not found")
+            }
+            return JSONResponse.make(SingleFactorBody(factor: FactorJSON(factor)))
+        case .deny(.locked, let until):
+            throw lockouts.lockedError(EnrollmentService.lockedError(until ?? .distantFuture))
+        case .deny(let reason, _):
+            throw mapAttemptError(TwofoldError(.invalidCode, reason == .replayed
+                ? "the registration was already used or its ceremony ended; enroll again"
+                : "the security key's registration was refused"))
         }
     }
 
@@ -265,10 +335,13 @@ struct FactorsController<Context: CallerRequestContext>: Sendable {
     /// Checks each field, naming the one that is wrong.
     static func validate(_ body: EnrollRequest, userID: UserID) throws -> EnrollmentRequest {
         guard let type = FactorType(rawValue: body.type) else {
-            throw APIError.invalidRequest("field `type` must be totp, hotp, sms or voice")
+            throw APIError.invalidRequest("field `type` must be totp, hotp, sms, voice, push or webauthn")
         }
         if body.phone != nil {
             throw APIError.invalidRequest("field `phone` applies to sms and voice factors only")
+        }
+        if body.userVerification != nil {
+            throw APIError.invalidRequest("field `user_verification` applies to webauthn factors only")
         }
         var algorithm = OTPAlgorithm.sha1
         if let name = body.algorithm {

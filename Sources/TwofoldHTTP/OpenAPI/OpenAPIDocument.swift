@@ -28,10 +28,10 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/factors": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "enrollFactor", "Enroll the user in a new TOTP, HOTP, SMS, voice or push factor (pending until activated with a code, or by its device)", scope: "enroll",
+                    "enrollFactor", "Enroll the user in a new TOTP, HOTP, SMS, voice, push or security key (webauthn) factor (pending until activated with a code, by its device, or with the browser's registration)", scope: "enroll",
                     body: ref("EnrollRequest"),
-                    responses: ["201": jsonResponse("The new pending factor: for TOTP and HOTP with its secret, URI and QR code, shown once; for SMS and voice with the challenge that sent the confirmation code; for push with the activation its device scans, shown once",
-                                                    ["oneOf": [ref("Enrollment"), ref("PhoneEnrollment"), ref("PushEnrollment")]])
+                    responses: ["201": jsonResponse("The new pending factor: for TOTP and HOTP with its secret, URI and QR code, shown once; for SMS and voice with the challenge that sent the confirmation code; for push with the activation its device scans, shown once; for a security key with the options for navigator.credentials.create()",
+                                                    ["oneOf": [ref("Enrollment"), ref("PhoneEnrollment"), ref("PushEnrollment"), ref("SecurityKeyEnrollment")]])
                             .merging([("links", factorLinks)])],
                     errors: ["400", "404", "413", "429"]),
                 "get": operation(
@@ -67,10 +67,10 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/factors/{factor_id}/activate": [
                 "parameters": [userIDParameter, factorIDParameter],
                 "post": operation(
-                    "activateFactor", "Activate a pending factor with a code from the user's device", scope: "enroll",
-                    body: ref("CodeRequest"),
+                    "activateFactor", "Activate a pending factor with a code from the user's device, or a security key with the browser's registration", scope: "enroll",
+                    body: ref("AnswerRequest"),
                     responses: ["200": jsonResponse("The active factor", ref("FactorEnvelope"))],
-                    errors: ["400", "404", "413", "422", "429"]),
+                    errors: ["400", "404", "409", "413", "422", "429"]),
             ],
             "/v1/users/{user_id}/factors/{factor_id}/resync": [
                 "parameters": [userIDParameter, factorIDParameter],
@@ -99,7 +99,7 @@ enum OpenAPIDocument {
             "/v1/users/{user_id}/challenges": [
                 "parameters": [userIDParameter],
                 "post": operation(
-                    "createChallenge", "Send the user a code by SMS or voice, call them to press a key, or push a prompt to their device; answers at once, delivery goes on (429 with Retry-After also while push to the device is suspended after a fraud report)", scope: "verify",
+                    "createChallenge", "Send the user a code by SMS or voice, call them to press a key, push a prompt to their device, or start a security key ceremony; answers at once, delivery goes on (429 with Retry-After also while push to the device is suspended after a fraud report)", scope: "verify",
                     body: ref("ChallengeRequest"),
                     responses: ["202": jsonResponse("The challenge, pending", ref("ChallengeCreated")).merging([("links", challengeLinks)])],
                     errors: ["400", "404", "413", "429"]),
@@ -119,8 +119,8 @@ enum OpenAPIDocument {
             "/v1/challenges/{challenge_id}/verify": [
                 "parameters": [challengeIDParameter],
                 "post": operation(
-                    "verifyChallenge", "Is this the code of this challenge? Answers and counts like verify", scope: "verify",
-                    body: ref("CodeRequest"),
+                    "verifyChallenge", "Is this the code of this challenge (or, for a security key's ceremony, its signed answer)? Answers and counts like verify", scope: "verify",
+                    body: ref("AnswerRequest"),
                     responses: ["200": jsonResponse("The verdict; when locked, also a Retry-After header", ref("Verification"),
                                                     headers: ["Retry-After": retryAfterHeader])],
                     errors: ["400", "404", "413"]),
@@ -224,6 +224,41 @@ enum OpenAPIDocument {
                     responses: ["200": jsonResponse("The application", ref("Application"))],
                     errors: ["400", "404", "413"]),
             ],
+            "/v1/tokens": [
+                "get": operation(
+                    "listHardwareTokens", "The application's hardware tokens, by serial; never a seed", scope: "admin",
+                    parameters: [["name": "unassigned", "in": "query", "required": false, "description": "true: only those in the pool",
+                                  "schema": ["type": "string", "enum": ["true", "false"], "default": "false"]]],
+                    responses: ["200": jsonResponse("The tokens", ref("HardwareTokenList"))],
+                    errors: ["400"]),
+                "post": operation(
+                    "importHardwareTokens", "Import a vendor's token file into the application's pool: every token or none", scope: "admin",
+                    body: ref("HardwareTokenImport"),
+                    responses: ["201": jsonResponse("The tokens imported", ref("HardwareTokenList"))],
+                    errors: ["400", "409", "413"]),
+            ],
+            "/v1/tokens/{serial}": [
+                "parameters": [serialParameter],
+                "delete": operation(
+                    "deleteHardwareToken", "Delete a token from the pool, and its factor when it is assigned", scope: "admin",
+                    responses: ["204": ["description": "Deleted"]],
+                    errors: ["404"]),
+            ],
+            "/v1/tokens/{serial}/assign": [
+                "parameters": [serialParameter],
+                "post": operation(
+                    "assignHardwareToken", "Give a token from the pool to a user: it becomes an active TOTP or HOTP factor of theirs", scope: "admin",
+                    body: ref("HardwareTokenAssignment"),
+                    responses: ["200": jsonResponse("The token and the user's new factor", ref("HardwareTokenAssigned"))],
+                    errors: ["400", "404", "409", "413"]),
+            ],
+            "/v1/tokens/{serial}/unassign": [
+                "parameters": [serialParameter],
+                "post": operation(
+                    "unassignHardwareToken", "Hand an assigned token back to the pool, deleting the user's factor", scope: "admin",
+                    responses: ["200": jsonResponse("The token, back in the pool", ref("HardwareTokenEnvelope"))],
+                    errors: ["404"]),
+            ],
             "/v1/audit": [
                 "get": operation(
                     "listAuditEvents", "The application's audit events, newest first, a page at a time", scope: "admin",
@@ -308,7 +343,7 @@ enum OpenAPIDocument {
     static let commonErrors = ["401", "403", "500", "503"]
 
     static let errorResponses: [String: String] = [
-        "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "413": "PayloadTooLarge",
+        "400": "BadRequest", "401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "409": "Conflict", "413": "PayloadTooLarge",
         "422": "InvalidCode", "429": "RateLimited", "500": "Internal", "503": "Unavailable",
     ]
 
@@ -395,6 +430,11 @@ enum OpenAPIDocument {
         "schema": ["type": "string", "minLength": 1, "maxLength": 128],
     ]
 
+    static let serialParameter: JSONValue = [
+        "name": "serial", "in": "path", "required": true, "description": "The token's serial, percent-encoded",
+        "schema": ["type": "string", "minLength": 1, "maxLength": 64],
+    ]
+
     static let challengeIDParameter: JSONValue = [
         "name": "challenge_id", "in": "path", "required": true,
         "description": "A challenge id, as creating it returned",
@@ -420,6 +460,7 @@ enum OpenAPIDocument {
                 "DeviceUnauthorized": errorResponse("An activation token unknown, used or expired; or a device request whose signature is missing, malformed, stale, replayed or not the device's, for a device unknown or not activated, or for another device's challenge"),
                 "Forbidden": errorResponse("The API key lacks the scope"),
                 "NotFound": errorResponse("No such factor, user data or route"),
+                "Conflict": errorResponse("It exists already (a serial in the token pool, a security key registered in the application) or is taken (a token assigned to another user)"),
                 "PayloadTooLarge": errorResponse("The body is over 16 KiB"),
                 "InvalidCode": errorResponse("The code is wrong"),
                 "RateLimited": .object(errorResponse("The user is locked after repeated failures, a send limit was reached, or push to the device is suspended after a fraud report").objectMembers
@@ -463,10 +504,10 @@ enum OpenAPIDocument {
             "Factor": [
                 "type": "object",
                 "required": ["id", "type", "status", "created_at", "activated_at", "expires_at", "label", "issuer", "algorithm", "digits", "period", "phone",
-                             "device_id", "last_used_at"],
+                             "device_id", "last_used_at", "security_key"],
                 "properties": [
                     "id": ["type": "string", "pattern": "^fac_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push", "webauthn"]],
                     "status": ["type": "string", "enum": ["pending", "active"]],
                     "created_at": timestamp,
                     "activated_at": nullableTimestamp,
@@ -474,22 +515,35 @@ enum OpenAPIDocument {
                     "label": ["type": "string", "description": "The account name authenticator apps show; push: the device's name"],
                     "issuer": nullableString,
                     "algorithm": ["type": "string", "enum": ["sha1", "sha256", "sha512"]],
-                    "digits": ["type": "integer", "enum": [0, 6, 7, 8], "description": "The length of its codes; 0 for push, which has none"],
+                    "digits": ["type": "integer", "enum": [0, 6, 7, 8], "description": "The length of its codes; 0 for push and security keys, which have none"],
                     "period": ["type": ["integer", "null"], "description": "TOTP period in seconds; null for the others"],
                     "phone": ["type": ["string", "null"], "description": "SMS and voice: the number, masked (+1•••••4567); null for the others"],
                     "device_id": ["type": ["string", "null"], "pattern": "^dev_[a-z2-7]{26}$",
                                   "description": "Push: the device that answers its challenges; null for the others"],
                     "last_used_at": .object(nullableTimestamp.objectMembers
-                        + [("description", "Push: when its device last answered a challenge; null before that and for the others")]),
+                        + [("description", "Push: when its device last answered a challenge; security keys: when the key last signed in; null before that and for the others")]),
+                    "security_key": [
+                        "type": ["object", "null"],
+                        "description": "Security keys, once registered: what identifies the key (never its public key); null for the others",
+                        "required": ["aaguid", "transports", "attestation_format", "flagged_at"],
+                        "properties": [
+                            "aaguid": ["type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                                       "description": "The authenticator model; all zeros when the key does not say"],
+                            "transports": ["type": "array", "items": ["type": "string"]],
+                            "attestation_format": ["type": "string", "enum": ["none", "packed", "fido-u2f"]],
+                            "flagged_at": .object(nullableTimestamp.objectMembers
+                                + [("description", "When a sign-in came with a counter that did not move forward (a possible clone); the key is refused from then on")]),
+                        ],
+                    ],
                 ],
             ],
             "EnrollRequest": [
                 "type": "object",
                 "required": ["type"],
                 "additionalProperties": false,
-                "description": "Optional fields may be left out or null for their default; any other field is refused. SMS and voice take `phone` and none of the others; push takes `label` and none of the others.",
+                "description": "Optional fields may be left out or null for their default; any other field is refused. SMS and voice take `phone` and none of the others; push takes `label` and none of the others; webauthn takes `label` and `user_verification`.",
                 "properties": [
-                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push"]],
+                    "type": ["type": "string", "enum": ["totp", "hotp", "sms", "voice", "push", "webauthn"]],
                     "phone": ["type": ["string", "null"], "pattern": "^\\+[1-9][0-9]{6,14}$",
                               "description": "SMS and voice: the number in E.164 form; a confirmation code is sent to it"],
                     "issuer": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": "^[^:]*$",
@@ -500,6 +554,17 @@ enum OpenAPIDocument {
                                   "description": "sha1, sha256 or sha512, in any case, with or without a hyphen (SHA-256), as the CLI accepts them; answers write it in lower case"],
                     "digits": ["type": ["integer", "null"], "minimum": 6, "maximum": 8, "default": 6],
                     "period": ["type": ["integer", "null"], "minimum": 1, "maximum": 86400, "default": 30, "description": "TOTP only"],
+                    "user_verification": ["type": ["string", "null"], "enum": ["required", "preferred", "discouraged", nil],
+                                          "description": "Security keys: whether the key must verify the user (PIN, biometrics) at every use; preferred by default"],
+                ],
+            ],
+            "SecurityKeyEnrollment": [
+                "type": "object",
+                "required": ["factor", "public_key"],
+                "properties": [
+                    "factor": ref("Factor"),
+                    "public_key": ["type": "object", "required": ["rp", "user", "challenge", "pubKeyCredParams"],
+                                   "description": "PublicKeyCredentialCreationOptions as JSON, for PublicKeyCredential.parseCreationOptionsFromJSON(); binary members base64url"],
                 ],
             ],
             "Enrollment": [
@@ -544,7 +609,7 @@ enum OpenAPIDocument {
                 "required": ["type"],
                 "additionalProperties": false,
                 "properties": [
-                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push", "webauthn"]],
                     "factor_id": ["type": ["string", "null"], "pattern": "^fac_[a-z2-7]{26}$",
                                   "description": "The factor; by default the user's first active one of the type (push: the device used last)"],
                     "mode": ["type": ["string", "null"], "enum": ["code", "approve", nil],
@@ -567,11 +632,13 @@ enum OpenAPIDocument {
                 "required": ["challenge_id", "type", "status", "expires_at"],
                 "properties": [
                     "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push", "webauthn"]],
                     "status": ["type": "string", "enum": ["pending"]],
                     "expires_at": timestamp,
                     "number": ["type": ["integer", "null"], "minimum": 10, "maximum": 99,
                                "description": "Push only: the number the sign-in page shows, which the device must send back to approve; null when the application turned number matching off"],
+                    "public_key": ["type": "object", "required": ["challenge", "rpId"],
+                                   "description": "Security keys only: PublicKeyCredentialRequestOptions as JSON, for PublicKeyCredential.parseRequestOptionsFromJSON()"],
                 ],
             ],
             "Challenge": [
@@ -580,7 +647,7 @@ enum OpenAPIDocument {
                              "expires_at", "finished_at", "failed_attempts", "delivery", "context"],
                 "properties": [
                     "challenge_id": ["type": "string", "pattern": "^chl_[a-z2-7]{26}$"],
-                    "type": ["type": "string", "enum": ["sms", "voice", "push"]],
+                    "type": ["type": "string", "enum": ["sms", "voice", "push", "webauthn"]],
                     "mode": ["type": "string", "enum": ["code", "approve"]],
                     "purpose": ["type": "string", "enum": ["login", "enrollment"]],
                     "status": ["type": "string", "enum": ["pending", "approved", "denied", "expired", "failed", "canceled"]],
@@ -615,6 +682,17 @@ enum OpenAPIDocument {
                 "additionalProperties": false,
                 "properties": ["code": ["type": "string", "minLength": 1, "maxLength": 64]],
             ],
+            "AnswerRequest": [
+                "type": "object",
+                "additionalProperties": false,
+                "description": "Exactly one of `code` and `credential`",
+                "properties": [
+                    "code": ["type": "string", "minLength": 1, "maxLength": 64],
+                    "credential": ["type": "object",
+                                   "description": "Security keys: the browser's PublicKeyCredential as JSON (credential.toJSON()), relayed as it is"],
+                ],
+                "oneOf": [["required": ["code"]], ["required": ["credential"]]],
+            ],
             "ResyncRequest": [
                 "type": "object",
                 "required": ["codes"],
@@ -644,9 +722,12 @@ enum OpenAPIDocument {
             ],
             "UserExport": [
                 "type": "object",
-                "required": ["application", "user_id", "exported_at", "factors", "recovery_codes", "throttle", "challenges", "audit_events"],
+                "required": ["application", "user_id", "exported_at", "factors", "hardware_tokens", "recovery_codes", "throttle", "challenges",
+                             "audit_events"],
                 "properties": [
                     "application": ["type": "string"],
+                    "hardware_tokens": ["type": "array", "items": ["type": "string"],
+                                        "description": "The serials of the hardware tokens assigned to the user; never their seeds"],
                     "user_id": ["type": "string"],
                     "exported_at": timestamp,
                     "factors": ["type": "array", "items": ref("Factor"),
@@ -717,7 +798,7 @@ enum OpenAPIDocument {
             ],
             "Application": [
                 "type": "object",
-                "required": ["id", "name", "created_at", "sms_template", "domain", "push_number_matching"],
+                "required": ["id", "name", "created_at", "sms_template", "domain", "push_number_matching", "rp_id", "origins"],
                 "properties": [
                     "id": ["type": "string", "pattern": "^app_[a-z2-7]{26}$"],
                     "name": ["type": "string"],
@@ -726,7 +807,60 @@ enum OpenAPIDocument {
                     "domain": .object(nullableString.objectMembers + [("description", "SMS end with the origin-bound line @domain #code")]),
                     "push_number_matching": ["type": "boolean",
                                              "description": "Whether push challenges show a number the device must send back to approve"],
+                    "rp_id": .object(nullableString.objectMembers + [("description", "The WebAuthn relying party id security keys register to; null: security keys are off")]),
+                    "origins": ["type": "array", "items": ["type": "string"], "description": "The origins WebAuthn ceremonies may come from"],
                 ],
+            ],
+            "HardwareToken": [
+                "type": "object",
+                "required": ["serial", "type", "algorithm", "digits", "period", "counter", "manufacturer", "imported_at", "user_id",
+                             "factor_id", "assigned_at"],
+                "properties": [
+                    "serial": ["type": "string"],
+                    "type": ["type": "string", "enum": ["totp", "hotp"]],
+                    "algorithm": ["type": "string", "enum": ["sha1", "sha256", "sha512"]],
+                    "digits": ["type": "integer", "minimum": 6, "maximum": 8],
+                    "period": ["type": ["integer", "null"], "description": "TOTP: the time step in seconds; null for HOTP"],
+                    "counter": ["type": ["integer", "null"], "minimum": 0, "description": "HOTP, in the pool: the counter its next code uses; null for TOTP"],
+                    "manufacturer": nullableString,
+                    "imported_at": timestamp,
+                    "user_id": .object(nullableString.objectMembers + [("description", "The user it is assigned to; null in the pool")]),
+                    "factor_id": ["type": ["string", "null"], "pattern": "^fac_[a-z2-7]{26}$"],
+                    "assigned_at": nullableTimestamp,
+                ],
+            ],
+            "HardwareTokenList": [
+                "type": "object",
+                "required": ["tokens"],
+                "properties": ["tokens": ["type": "array", "items": ref("HardwareToken")]],
+            ],
+            "HardwareTokenEnvelope": [
+                "type": "object",
+                "required": ["token"],
+                "properties": ["token": ref("HardwareToken")],
+            ],
+            "HardwareTokenAssigned": [
+                "type": "object",
+                "required": ["token", "factor"],
+                "properties": ["token": ref("HardwareToken"), "factor": ref("Factor")],
+            ],
+            "HardwareTokenImport": [
+                "type": "object",
+                "required": ["format", "file"],
+                "additionalProperties": false,
+                "properties": [
+                    "format": ["type": "string", "enum": ["pskc", "csv"]],
+                    "file": ["type": "string", "description": "The file's text: PSKC XML (RFC 6030), or CSV lines `serial, secret, type, digits, period-or-counter`. A request body is at most 16 KiB: import larger files with `twofold tokens import`, or in parts"],
+                    "psk": ["type": ["string", "null"], "pattern": "^([0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$",
+                            "description": "PSKC encrypted with a pre-shared key: the key in hex"],
+                    "password": ["type": ["string", "null"], "description": "PSKC encrypted with a password (PBKDF2)"],
+                ],
+            ],
+            "HardwareTokenAssignment": [
+                "type": "object",
+                "required": ["user_id"],
+                "additionalProperties": false,
+                "properties": ["user_id": ["type": "string", "minLength": 1, "maxLength": 128]],
             ],
             "ApplicationUpdate": [
                 "type": "object",
@@ -736,6 +870,12 @@ enum OpenAPIDocument {
                                      "description": "Must contain {code}; {app} and {minutes} are replaced too"],
                     "domain": ["type": ["string", "null"], "maxLength": 253,
                                "pattern": "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"],
+                    "push_number_matching": ["type": ["boolean", "null"], "description": "null: back to the default, on"],
+                    "rp_id": ["type": ["string", "null"], "maxLength": 253,
+                              "description": "The WebAuthn relying party id (a host name); null turns security keys off. Setting it needs `origins`"],
+                    "origins": ["type": ["array", "null"], "maxItems": 16,
+                                "items": ["type": "string", "pattern": "^https?://[a-z0-9.-]+(:[0-9]+)?$"],
+                                "description": "https origins on rp_id or under it (http only for localhost); replaces the list"],
                 ],
             ],
             "ActivateDevice": [

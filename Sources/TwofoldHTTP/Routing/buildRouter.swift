@@ -37,9 +37,10 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
                                                         revalidatedInStore: [VerificationController<AuthenticatedContext>.routePattern]))
         .group(context: AuthenticatedContext.self)
     v1.addRoutes(FactorsController(enrollment: services.enrollment, verification: services.verification, challenges: services.challenges,
-                                   push: services.push, lockouts: lockouts).endpoints,
+                                   push: services.push, securityKeys: services.securityKeys, lockouts: lockouts).endpoints,
                  atPath: "users/{user_id}")
-    let challenges = ChallengesController<AuthenticatedContext>(challenges: services.challenges, push: services.push, lockouts: lockouts,
+    let challenges = ChallengesController<AuthenticatedContext>(challenges: services.challenges, push: services.push,
+                                                                  securityKeys: services.securityKeys, lockouts: lockouts,
                                                                 metrics: metrics)
     v1.addRoutes(challenges.userEndpoints, atPath: "users/{user_id}")
     v1.addRoutes(challenges.challengeEndpoints, atPath: "challenges")
@@ -49,5 +50,6 @@ func buildRoutes(services: TwofoldServices, clock: any WallClock, metrics: Twofo
                  atPath: "users/{user_id}")
     v1.addRoutes(AuditController(auditService: services.audit).endpoints, atPath: "audit")
     v1.addRoutes(ApplicationController(applications: services.applications).endpoints, atPath: "application")
+    v1.addRoutes(TokensController(tokens: services.hardwareTokens).endpoints, atPath: "tokens")
     return (router, table)
 }

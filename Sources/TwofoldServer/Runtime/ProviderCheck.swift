@@ -70,6 +70,8 @@ public enum ProviderCheck {
             }
         case .push:
             throw TwofoldError(.invalidRequest, "push providers wake enrolled devices and have no test message: use twofold device to try one")
+        case .webauthn:
+            throw TwofoldError(.invalidRequest, "security keys answer in the browser through no provider: there is nothing to test")
         }
         return answers
     }
