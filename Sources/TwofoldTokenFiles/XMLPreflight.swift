@@ -5,12 +5,17 @@
 /// from a callback. Instead any markup declaration is refused here, before parsing: `<!`
 /// may only open a comment or a CDATA section. That rules out internal entity expansion
 /// ("billion laughs") and external entities (XXE) whatever the parser would do with them.
-/// The check needs an ASCII-compatible encoding, so the file must be UTF-8 (or declare
+/// The check needs an ASCII-compatible encoding, so the file must be valid UTF-8 (or declare
 /// US-ASCII); UTF-16 and UTF-32 files, whose ASCII characters hold NUL bytes, are refused.
 enum XMLPreflight {
     static func check(_ bytes: [UInt8]) throws(TokenFileError) {
         if bytes.contains(0) {
             throw TokenFileError(.malformed, "the file is not UTF-8 text (it holds NUL bytes; UTF-16 is not read)")
+        }
+        // FoundationXML traps on a comment that is not valid UTF-8 (its comment callback makes
+        // a String of it), so no byte that is not UTF-8 may reach the parser.
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw TokenFileError(.malformed, "the file is not valid UTF-8 text")
         }
         try checkEncodingDeclaration(bytes)
         var index = bytes.startIndex

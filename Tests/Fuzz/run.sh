@@ -65,8 +65,9 @@ run_target() {
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local status=0 start=$SECONDS
   # Swift's own backtracer is turned off: libFuzzer prints the stack of a crash itself. Files a
-  # target writes (the configuration target's) go to its folder.
-  (cd "$dir" && TMPDIR="$dir" SWIFT_BACKTRACE=enable=no "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # target writes (the configuration target's) go to its folder. Foundation's own leaks are
+  # suppressed (lsan-suppressions.txt).
+  (cd "$dir" && TMPDIR="$dir" SWIFT_BACKTRACE=enable=no LSAN_OPTIONS="suppressions=$here/lsan-suppressions.txt" "$bin/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$target")" -print_final_stats=1 -artifact_prefix="$dir/artifacts/" \
     "$dir/corpus" "$here/Corpus/$target" < /dev/null > "$dir/log" 2>&1) || status=$?
   echo "$status" > "$dir/status"

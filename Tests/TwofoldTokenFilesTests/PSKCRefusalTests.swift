@@ -35,6 +35,19 @@ struct PSKCRefusalTests {
         #expect(Fixture.error { () throws(TokenFileError) in try TokenFile.readPSKC(utf7, key: .none) }?.code == .unsupported)
     }
 
+    /// A fuzzer's find: FoundationXML trapped on the comment's bytes before the preflight
+    /// refused text that is not UTF-8.
+    @Test("bytes that are not UTF-8, in a comment or anywhere, are refused before the parser sees them")
+    func invalidUTF8() throws {
+        let comment = Array("<!-- RFC 6030 Figure 2 (basic PSKC".utf8) + [0xFF, 0xFF] + Array(#" Key Container) --><KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"/>"#.utf8)
+        let error = Fixture.error { () throws(TokenFileError) in try TokenFile.readPSKC(comment, key: .none) }
+        #expect(error?.code == .malformed)
+        #expect(error?.message.contains("UTF-8") == true)
+        let value = Array(#"<KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"><KeyPackage>"#.utf8) + [0xE4, 0x28]
+            + Array("</KeyPackage></KeyContainer>".utf8)
+        #expect(Fixture.error { () throws(TokenFileError) in try TokenFile.readPSKC(value, key: .none) }?.code == .malformed)
+    }
+
     @Test("XML cut off in the middle is refused as malformed, with no tokens")
     func malformedXML() throws {
         #expect(try Fixture.pskcError("malformed.pskcxml")?.code == .malformed)
