@@ -245,8 +245,10 @@ struct TwilioProviderTests {
     func unreachable() async throws {
         let sleeps = SleepRecorder()
         // Port 1 on loopback: nothing listens there, so every connection is refused.
-        // A timeout long enough that a loaded machine still sees the refusal, not a slow connect.
-        let failure = try await Fixtures.withHTTP(Fixtures.http(OutboundHTTP.Policy(timeout: .seconds(5)), sleeps: sleeps)) { http in
+        // A timeout long enough that a loaded machine still sees the refusal, not a slow connect,
+        // and a budget no load can spend before the third attempt (a CI run took 37 s for two).
+        let policy = OutboundHTTP.Policy(timeout: .seconds(5), budget: .seconds(600))
+        let failure = try await Fixtures.withHTTP(Fixtures.http(policy, sleeps: sleeps)) { http in
             let provider = try TwilioProvider(settings: Fixtures.twilioSettings(baseURL: "http://127.0.0.1:1"), http: http)
             return await Fixtures.failure { () async throws(DeliveryFailure) in try await provider.send(Self.message) }
         }
