@@ -57,10 +57,7 @@ struct TokensImportCommand: AsyncParsableCommand {
         let secret: TokenFileSecret
         if psk != nil { OTPSecretInput.warnCommandLine("the pre-shared key", use: "--psk-file") }
         if let hex = try psk ?? pskFile.map({ try OTPSecretInput.read($0, option: "--psk-file") }) {
-            guard let key = Self.hexBytes(hex), [16, 24, 32].contains(key.count) else {
-                throw ValidationError("the pre-shared key must be 32, 48 or 64 hex digits (an AES-128, -192 or -256 key)")
-            }
-            secret = .preSharedKey(key)
+            secret = try .preSharedKey(hex: hex, field: psk == nil ? "--psk-file" : "--psk")
         } else if let passwordFile {
             secret = .password(try OTPSecretInput.read(passwordFile, option: "--password-file"))
         } else {
@@ -83,14 +80,6 @@ struct TokensImportCommand: AsyncParsableCommand {
             throw CommandFailure("the \(what) \(Output.escaped(path)) is empty or larger than 16 MiB")
         }
         return Array(data)
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0, digits.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else {
-            return nil
-        }
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) ?? 0 }
     }
 }
 

@@ -57,43 +57,14 @@ public enum ExternalProcess {
         )
     }
 
-    /// Starts `executable` with `posix_spawn`, its standard streams opened on the three files,
-    /// and waits for it. Foundation's `Process` on Linux crashed inside `run()` (a bad read in
-    /// `memcpy`) while other tests started and awaited processes at the same time; spawning
-    /// directly has no shared state to race on.
-    /// - Returns: The exit status, or 128 + the signal that ended it.
+    /// Starts `executable` (``SpawnedProcess``), its standard streams opened on the three files,
+    /// and waits for it.
+    /// - Returns: The exit status, or 128 + the signal that ended it, as a shell reports it.
     static func spawnAndWait(_ executable: String, arguments: [String], environment: [String: String],
                              stdin: String, stdout: String, stderr: String) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_TRUNC, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_TRUNC, 0)
-
-        let argv = ([executable] + arguments).map { strdup($0) }
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") }
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid = pid_t()
-        let spawned = (argv + [nil]).withUnsafeBufferPointer { arguments in
-            (envp + [nil]).withUnsafeBufferPointer { variables in
-                posix_spawn(&pid, executable, &actions, nil,
-                            UnsafeMutablePointer(mutating: arguments.baseAddress!),
-                            UnsafeMutablePointer(mutating: variables.baseAddress!))
-            }
-        }
-        guard spawned == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: executable, "errno": spawned])
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 {
-            guard errno == EINTR else { throw CocoaError(.executableLoad, userInfo: [NSFilePathErrorKey: executable]) }
-        }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        let process = try SpawnedProcess(executable, arguments: arguments, environment: environment, input: stdin, output: stdout,
+                                         error: stderr)
+        process.waitUntilExit()
+        return process.signaled ? 128 + process.terminationStatus : process.terminationStatus
     }
 }

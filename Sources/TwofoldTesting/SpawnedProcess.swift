@@ -8,7 +8,7 @@ import Synchronization
 /// `terminationStatus`).
 public final class SpawnedProcess: Sendable {
     public let processIdentifier: pid_t
-    /// The status once reaped: the exit code, or the signal that ended it (as `Process` reports it).
+    /// The raw wait status once reaped.
     private let reaped = Mutex<Int32?>(nil)
 
     /// Starts `executable` with `arguments` and exactly `environment`, in `directory` when given,
@@ -45,11 +45,25 @@ public final class SpawnedProcess: Sendable {
     /// Waits for it to end (polling, so that no lock is held while it runs and another thread
     /// may still signal it).
     public func waitUntilExit() {
-        while reap() == nil { usleep(10_000) }
+        var pause: UInt32 = 500
+        while reap() == nil {
+            usleep(pause)
+            pause = min(pause * 2, 10_000)
+        }
     }
 
     /// The exit code, or the signal that ended it; 0 while it runs.
-    public var terminationStatus: Int32 { reap() ?? 0 }
+    public var terminationStatus: Int32 {
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
+        guard let status = reap() else { return 0 }
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F
+    }
+
+    /// Whether a signal ended it.
+    public var signaled: Bool {
+        guard let status = reap() else { return false }
+        return status & 0x7F != 0
+    }
 
     /// SIGTERM.
     public func terminate() { signal(SIGTERM) }
@@ -61,7 +75,7 @@ public final class SpawnedProcess: Sendable {
         if isRunning { kill(processIdentifier, number) }
     }
 
-    /// The status if it ended (reaped now or before), without waiting.
+    /// The raw wait status if it ended (reaped now or before), without waiting.
     private func reap() -> Int32? {
         reaped.withLock { reaped in
             if let reaped { return reaped }
@@ -71,10 +85,8 @@ public final class SpawnedProcess: Sendable {
                 result = waitpid(processIdentifier, &status, WNOHANG)
             } while result == -1 && errno == EINTR
             guard result == processIdentifier else { return nil }
-            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as functions.
-            let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : status & 0x7F
-            reaped = code
-            return code
+            reaped = status
+            return status
         }
     }
 

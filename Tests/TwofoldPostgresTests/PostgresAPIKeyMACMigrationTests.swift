@@ -12,17 +12,7 @@ struct PostgresAPIKeyMACMigrationTests: PostgresFixtures {
     @Test("the keys of version 6 get their MAC once, at the start that migrates; a row added without one later never does")
     func legacyKeysSealedOnce() async throws {
         try await PostgresTestDatabase.with { database in
-            _ = try await database.query("""
-                CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """) { _ in () }
-            for migration in PostgresMigration.all where migration.version < PostgresMigration.apiKeyMACs.version {
-                for statement in migration.statements {
-                    _ = try await database.query(PostgresQuery(unsafeSQL: statement)) { _ in () }
-                }
-                _ = try await database.query("""
-                    INSERT INTO schema_migrations VALUES (\(migration.version), \(migration.name), 0)
-                    """) { _ in () }
-            }
+            try await database.migrateSchema(through: PostgresMigration.apiKeyMACs.version - 1)
             let secret = String(repeating: "s", count: 52)
             let legacyID = "key_" + String(repeating: "l", count: 16)
             _ = try await database.query("""

@@ -17,18 +17,7 @@ struct PostgresChallengeTests: PostgresFixtures {
     @Test("migration 4 applies to a database at version 3: its rows stay, challenges work, and version 2's function stays for nodes not yet upgraded")
     func migratesFromVersion3() async throws {
         try await PostgresTestDatabase.with { database in
-            // The schema a node of the previous version leaves: migrations 1 to 3, as migrate() records them.
-            _ = try await database.query("""
-                CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """) { _ in () }
-            for migration in PostgresMigration.all where migration.version <= 3 {
-                for statement in migration.statements {
-                    _ = try await database.query(PostgresQuery(unsafeSQL: statement)) { _ in () }
-                }
-                _ = try await database.query("""
-                    INSERT INTO schema_migrations VALUES (\(migration.version), \(migration.name), 0)
-                    """) { _ in () }
-            }
+            try await database.migrateSchema(through: 3)
             let store = try await database.makeStore(migrated: false)
             let factor = aliceFactor("a", lastAcceptedStep: 41)
             try await store.insertFactor(factor, audit: audit(.factorEnrolled))

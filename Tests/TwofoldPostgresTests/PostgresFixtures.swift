@@ -1,5 +1,8 @@
 import Foundation
+import PostgresNIO
 import TwofoldCore
+@testable import TwofoldPostgres
+import TwofoldPostgresTesting
 
 /// The application, user, time and audit keys the PostgreSQL store's own suites share.
 protocol PostgresFixtures {}
@@ -46,4 +49,20 @@ private enum PostgresFixtureValues {
     static let alice = try! UserID("alice@example.com")
     static let start = Date(timeIntervalSince1970: 1_700_000_000)
     static let chain = AuditChain(macKeyBytes: Array(repeating: 7, count: 32), pseudonymKeyBytes: Array(repeating: 9, count: 32))
+}
+
+extension PostgresTestDatabase {
+    /// Leaves the schema a node of an earlier version leaves: migrations 1 to `version`, recorded
+    /// as `migrate()` records them, so that a test can check what the next ones do to it.
+    func migrateSchema(through version: Int) async throws {
+        _ = try await query("""
+            CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+            """) { _ in () }
+        for migration in PostgresMigration.all where migration.version <= version {
+            for statement in migration.statements {
+                _ = try await query(PostgresQuery(unsafeSQL: statement)) { _ in () }
+            }
+            _ = try await query("INSERT INTO schema_migrations VALUES (\(migration.version), \(migration.name), 0)") { _ in () }
+        }
+    }
 }

@@ -12,18 +12,7 @@ struct PostgresPushMigrationTests: PostgresFixtures {
     @Test("migration 5 applies to a database at version 4: its applications get number matching on, and push devices work")
     func migratesFromVersion4() async throws {
         try await PostgresTestDatabase.with { database in
-            // The schema a node of the previous version leaves: migrations 1 to 4, as migrate() records them.
-            _ = try await database.query("""
-                CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """) { _ in () }
-            for migration in PostgresMigration.all where migration.version <= 4 {
-                for statement in migration.statements {
-                    _ = try await database.query(PostgresQuery(unsafeSQL: statement)) { _ in () }
-                }
-                _ = try await database.query("""
-                    INSERT INTO schema_migrations VALUES (\(migration.version), \(migration.name), 0)
-                    """) { _ in () }
-            }
+            try await database.migrateSchema(through: 4)
             _ = try await database.query("""
                 INSERT INTO applications (id, name, created_at, sms_template, domain)
                 VALUES (\(app.rawValue), 'default', 5, 'Code {code}', NULL)

@@ -12,18 +12,7 @@ struct PostgresSecurityKeyMigrationTests: PostgresFixtures {
     @Test("migration 8 applies to a database at version 7: its applications and challenges stay, with no relying party, and keys work")
     func migratesFromVersion7() async throws {
         try await PostgresTestDatabase.with { database in
-            // The schema a node of the previous version leaves: migrations 1 to 7, as migrate() records them.
-            _ = try await database.query("""
-                CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
-                """) { _ in () }
-            for migration in PostgresMigration.all where migration.version < PostgresMigration.securityKeys.version {
-                for statement in migration.statements {
-                    _ = try await database.query(PostgresQuery(unsafeSQL: statement)) { _ in () }
-                }
-                _ = try await database.query("""
-                    INSERT INTO schema_migrations VALUES (\(migration.version), \(migration.name), 0)
-                    """) { _ in () }
-            }
+            try await database.migrateSchema(through: PostgresMigration.securityKeys.version - 1)
             _ = try await database.query("""
                 INSERT INTO applications (id, name, created_at, sms_template, domain, push_number_matching)
                 VALUES (\(app.rawValue), 'default', 5, 'Code {code}', 'shop.example.com', FALSE)

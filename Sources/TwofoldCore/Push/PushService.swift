@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TwofoldWebAuthn
 
 /// A push factor just enrolled: what the enrolling page shows as a QR code. The token is the
 /// only credential of the activation and is never stored (only its hash).
@@ -431,10 +432,3 @@ public struct PushService: Sendable {
     }
 }
 
-/// Base64 with the URL-safe alphabet and no padding (RFC 4648 §5): tokens that travel in URIs.
-enum Base64URL {
-    static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-}

@@ -64,11 +64,7 @@ struct TokensController<Context: CallerRequestContext>: Sendable {
         let secret: TokenFileSecret
         switch (body.psk, body.password) {
         case (nil, nil): secret = .none
-        case (let hex?, nil):
-            guard let bytes = Self.hexBytes(hex), [16, 24, 32].contains(bytes.count) else {
-                throw APIError.invalidRequest("field `psk` must be the pre-shared AES key in hex: 32, 48 or 64 hex digits")
-            }
-            secret = .preSharedKey(bytes)
+        case (let hex?, nil): secret = try .preSharedKey(hex: hex, field: "field `psk`")
         case (nil, let password?): secret = .password(password)
         case (_?, _?): throw APIError.invalidRequest("give `psk` or `password`, not both")
         }
@@ -112,26 +108,5 @@ struct TokensController<Context: CallerRequestContext>: Sendable {
             throw APIError.notFound("hardware token not found")
         }
         return serial
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
