@@ -26,45 +26,76 @@ public enum ExternalProcess {
         return nil
     }
 
-    /// Runs `command` (looked up on `PATH`) with `arguments`, feeding `input` on standard input.
+    /// Runs `command` (looked up on `PATH`) with `arguments`, feeding `input` on standard input,
+    /// and waits for it as a task (``SpawnedProcess/exited()``), holding no thread meanwhile; it
+    /// starts once one of the ``ProcessSlots`` is free.
     public static func run(
         _ command: String,
         _ arguments: [String],
         input: Data = Data(),
         environment: [String: String]? = nil
-    ) throws -> Result {
-        guard let executable = which(command) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: command])
+    ) async throws -> Result {
+        let files = try Files(command: command, input: input)
+        defer { files.remove() }
+        return try await ProcessSlots.shared.withSlot {
+            let process = try files.spawn(arguments, environment: environment)
+            await process.exited()
+            return try files.result(of: process)
         }
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("twofold-process-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let inURL = directory.appendingPathComponent("stdin")
-        let outURL = directory.appendingPathComponent("stdout")
-        let errURL = directory.appendingPathComponent("stderr")
-        try input.write(to: inURL)
-        try Data().write(to: outURL)
-        try Data().write(to: errURL)
-
-        let status = try spawnAndWait(executable, arguments: arguments,
-                                      environment: ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 },
-                                      stdin: inURL.path, stdout: outURL.path, stderr: errURL.path)
-        return Result(
-            status: status,
-            stdout: try Data(contentsOf: outURL),
-            stderr: try Data(contentsOf: errURL)
-        )
     }
 
-    /// Starts `executable` (``SpawnedProcess``), its standard streams opened on the three files,
-    /// and waits for it.
-    /// - Returns: The exit status, or 128 + the signal that ended it, as a shell reports it.
-    static func spawnAndWait(_ executable: String, arguments: [String], environment: [String: String],
-                             stdin: String, stdout: String, stderr: String) throws -> Int32 {
-        let process = try SpawnedProcess(executable, arguments: arguments, environment: environment, input: stdin, output: stdout,
-                                         error: stderr)
+    /// ``run(_:_:input:environment:)`` blocking the calling thread: only for `deinit`, `defer`
+    /// and the synchronous checks of whether a tool is installed, where nothing can be awaited.
+    public static func runBlocking(
+        _ command: String,
+        _ arguments: [String],
+        input: Data = Data(),
+        environment: [String: String]? = nil
+    ) throws -> Result {
+        let files = try Files(command: command, input: input)
+        defer { files.remove() }
+        let process = try files.spawn(arguments, environment: environment)
         process.waitUntilExit()
-        return process.signaled ? 128 + process.terminationStatus : process.terminationStatus
+        return try files.result(of: process)
+    }
+
+    /// The program and the three files its standard streams use, in a folder of their own.
+    private struct Files: Sendable {
+        let executable: String
+        let directory: URL
+        let input: URL
+        let output: URL
+        let error: URL
+
+        init(command: String, input data: Data) throws {
+            guard let executable = ExternalProcess.which(command) else {
+                throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: command])
+            }
+            self.executable = executable
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-process-\(UUID().uuidString)")
+            input = directory.appendingPathComponent("stdin")
+            output = directory.appendingPathComponent("stdout")
+            error = directory.appendingPathComponent("stderr")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try data.write(to: input)
+            try Data().write(to: output)
+            try Data().write(to: error)
+        }
+
+        func spawn(_ arguments: [String], environment: [String: String]?) throws -> SpawnedProcess {
+            try SpawnedProcess(executable, arguments: arguments,
+                               environment: ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 },
+                               input: input.path, output: output.path, error: error.path)
+        }
+
+        /// The exit status (128 + the signal that ended it, as a shell reports it) and the output.
+        func result(of process: SpawnedProcess) throws -> Result {
+            Result(status: process.signaled ? 128 + process.terminationStatus : process.terminationStatus,
+                   stdout: try Data(contentsOf: output), stderr: try Data(contentsOf: error))
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 }

@@ -29,7 +29,7 @@ public struct ExternalTool: Sendable {
     public static func pythonModule(_ module: String, installHint: String) -> ExternalTool {
         ExternalTool(name: "python3 module \(module)", installHint: installHint) {
             guard ExternalProcess.which("python3") != nil else { return false }
-            let result = try? ExternalProcess.run("python3", ["-c", "import \(module)"])
+            let result = try? ExternalProcess.runBlocking("python3", ["-c", "import \(module)"])
             return result?.status == 0
         }
     }

@@ -5,7 +5,7 @@ import Synchronization
 /// it while it runs: Foundation's `Process.run()` on Linux crashed inside `memcpy` when tests
 /// started processes concurrently, even with every launch serialised, so no test uses it. The calls mirror
 /// `Process`'s (`isRunning`, `terminate()`, `interrupt()`, `waitUntilExit()`,
-/// `terminationStatus`).
+/// `terminationStatus`), with ``exited()`` to wait as a task.
 public final class SpawnedProcess: Sendable {
     public let processIdentifier: pid_t
     /// The raw wait status once reaped.
@@ -42,8 +42,26 @@ public final class SpawnedProcess: Sendable {
     /// Whether it still runs (reaping it, without waiting, if it ended).
     public var isRunning: Bool { reap() == nil }
 
-    /// Waits for it to end (polling, so that no lock is held while it runs and another thread
-    /// may still signal it).
+    /// Waits for it to end without holding a thread: it looks, then sleeps as a task between
+    /// looks. A test that blocked a thread here would take one of the few threads every
+    /// concurrent test's tasks run on. If the waiting task is cancelled, the process is killed.
+    public func exited() async {
+        var pause = 500
+        while reap() == nil {
+            do {
+                try await Task.sleep(for: .microseconds(pause))
+            } catch {
+                kill(processIdentifier, SIGKILL)
+                waitUntilExit()
+                return
+            }
+            pause = min(pause * 2, 10_000)
+        }
+    }
+
+    /// Waits for it to end, blocking the calling thread: for `deinit` and `defer`, where
+    /// ``exited()`` cannot be awaited. Polls, so that no lock is held while it runs and another
+    /// thread may still signal it.
     public func waitUntilExit() {
         var pause: UInt32 = 500
         while reap() == nil {

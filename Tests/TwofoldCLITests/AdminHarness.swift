@@ -23,7 +23,7 @@ final class AdminHarness: @unchecked Sendable {
     /// The PostgreSQL database made for this deployment and the server it is on, dropped at the end.
     private var database: (server: String, name: String)?
 
-    init(_ backend: Backend) throws {
+    init(_ backend: Backend) async throws {
         try Self.curl.require()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-admin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -43,15 +43,15 @@ final class AdminHarness: @unchecked Sendable {
             try Self.postgres.require()
             let base = ProcessInfo.processInfo.environment["TWOFOLD_TEST_POSTGRES_URL"]!
             let name = "admin_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
+            let created = try await ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
             guard created.status == 0 else { throw HarnessError("cannot create database: \(created.standardError)") }
             environment["TWOFOLD_STORE"] = Self.url(base, database: String(name))
             database = (base, String(name))
         }
-        let generated = try run(["keys", "generate", key])
+        let generated = try await run(["keys", "generate", key])
         guard generated.status == 0 else { throw HarnessError("keys generate failed: \(generated.standardError)") }
         // Admin commands never create a store: `migrate` does, as an operator would.
-        let migrated = try run(["migrate"])
+        let migrated = try await run(["migrate"])
         guard migrated.status == 0 else { throw HarnessError("migrate failed: \(migrated.standardError)") }
     }
 
@@ -64,22 +64,25 @@ final class AdminHarness: @unchecked Sendable {
     }
 
     deinit {
-        stopServer()
+        if let server, server.isRunning {
+            server.terminate()
+            server.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: directory)
         if let database {
-            _ = try? ExternalProcess.run("psql", [database.server, "-q", "-c", "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)"])
+            _ = try? ExternalProcess.runBlocking("psql", [database.server, "-q", "-c", "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)"])
         }
     }
 
     /// Runs `twofold ARGUMENTS` with this deployment's configuration.
     @discardableResult
-    func run(_ arguments: [String], input: String = "", extra: [String: String] = [:]) throws -> ExternalProcess.Result {
-        try ExternalProcess.run(TwofoldBinary.path, arguments, input: Data(input.utf8), environment: environment.merging(extra) { $1 })
+    func run(_ arguments: [String], input: String = "", extra: [String: String] = [:]) async throws -> ExternalProcess.Result {
+        try await ExternalProcess.run(TwofoldBinary.path, arguments, input: Data(input.utf8), environment: environment.merging(extra) { $1 })
     }
 
     /// Runs a command that must succeed with `--json`, and decodes its output.
-    func json(_ arguments: [String]) throws -> Any {
-        let result = try run(arguments + ["--json"])
+    func json(_ arguments: [String]) async throws -> Any {
+        let result = try await run(arguments + ["--json"])
         guard result.status == 0 else { throw HarnessError("\(arguments) exited \(result.status): \(result.standardError)") }
         return try JSONSerialization.jsonObject(with: result.stdout)
     }
@@ -97,10 +100,10 @@ final class AdminHarness: @unchecked Sendable {
         return port
     }
 
-    func startServer() throws {
+    func startServer() async throws {
         for attempt in 1...3 {
             do {
-                try startServerOnce()
+                try await startServerOnce()
                 return
             } catch {
                 // Another process took the port between our choice and the server's bind.
@@ -111,8 +114,8 @@ final class AdminHarness: @unchecked Sendable {
         }
     }
 
-    private func startServerOnce() throws {
-        stopServer()
+    private func startServerOnce() async throws {
+        await stopServer()
         let log = directory.appendingPathComponent("server.log")
         try Data().write(to: log)
         let process = try SpawnedProcess(TwofoldBinary.path, arguments: ["serve"],
@@ -120,30 +123,30 @@ final class AdminHarness: @unchecked Sendable {
                                          output: "/dev/null", error: log.path)
         server = process
         for _ in 0..<200 {
-            if let (status, _) = try? http("GET", "/readyz"), status == 200 { return }
+            if let (status, _) = try? await http("GET", "/readyz"), status == 200 { return }
             guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         let written = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw HarnessError("twofold serve did not become ready: \(written)")
     }
 
-    func stopServer() {
+    func stopServer() async {
         guard let server, server.isRunning else { return }
         server.terminate()
-        server.waitUntilExit()
+        await server.exited()
         self.server = nil
     }
 
     /// One HTTP request to the server; returns the status and the decoded JSON body (if any).
-    func http(_ method: String, _ path: String, body: Any? = nil, token: String? = nil) throws -> (Int, Any?) {
+    func http(_ method: String, _ path: String, body: Any? = nil, token: String? = nil) async throws -> (Int, Any?) {
         var arguments = ["-s", "-S", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let body {
             arguments += ["-H", "Content-Type: application/json", "--data-binary",
                           String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
         }
-        let result = try ExternalProcess.run("curl", arguments)
+        let result = try await ExternalProcess.run("curl", arguments)
         guard result.status == 0 else { throw HarnessError("curl failed: \(result.standardError)") }
         var lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.removeLast()) ?? 0
@@ -152,17 +155,17 @@ final class AdminHarness: @unchecked Sendable {
     }
 
     /// Creates an API key with all scopes through the CLI and returns its token.
-    func adminToken(app: String = "default") throws -> String {
-        let created = try json(["apikey", "create", "--app", app, "--scopes", "verify,enroll,admin"]) as? [String: Any]
+    func adminToken(app: String = "default") async throws -> String {
+        let created = try await json(["apikey", "create", "--app", app, "--scopes", "verify,enroll,admin"]) as? [String: Any]
         guard let token = created?["key"] as? String else { throw HarnessError("no key in apikey create output") }
         return token
     }
 
     /// Audit events, newest first, as JSON objects.
-    func auditEvents(user: String? = nil) throws -> [[String: Any]] {
+    func auditEvents(user: String? = nil) async throws -> [[String: Any]] {
         var arguments = ["audit", "tail", "--limit", "1000"]
         if let user { arguments += ["--user", user] }
-        let object = try json(arguments) as? [String: Any]
+        let object = try await json(arguments) as? [String: Any]
         return (object?["events"] as? [[String: Any]]) ?? []
     }
 }

@@ -7,11 +7,11 @@ import TwofoldTesting
 @Suite("twofold audit tail, verify and purge: order, tables, counts", .serialized)
 struct AuditTailTests {
     @Test("tail lists newest first, as the API does; the table's first row is the newest event")
-    func newestFirst() throws {
-        let h = try AdminHarness(.sqlite)
-        #expect(try h.run(["migrate"]).status == 0)
-        for name in ["shop", "blog"] { #expect(try h.run(["apps", "create", name]).status == 0) }
-        let page = try h.json(["audit", "tail"]) as? [String: Any]
+    func newestFirst() async throws {
+        let h = try await AdminHarness(.sqlite)
+        #expect(try await h.run(["migrate"]).status == 0)
+        for name in ["shop", "blog"] { #expect(try await h.run(["apps", "create", name]).status == 0) }
+        let page = try await h.json(["audit", "tail"]) as? [String: Any]
         let events = (page?["events"] as? [[String: Any]]) ?? []
         let ids = events.compactMap { $0["id"] as? String }
         #expect(ids.count >= 3)
@@ -19,28 +19,28 @@ struct AuditTailTests {
         let times = events.compactMap { $0["time"] as? String }
         #expect(times == times.sorted(by: >), "newest first")
         #expect(page?["next"] is NSNull)
-        let table = try h.run(["audit", "tail"]).standardOutput.split(separator: "\n")
+        let table = try await h.run(["audit", "tail"]).standardOutput.split(separator: "\n")
         #expect(table.first?.hasPrefix("TIME") == true)
         #expect(table.dropFirst().first?.contains("blog") == true, "\(table)")
         // A page at a time: --before takes the `next` of the page before.
-        let first = try h.json(["audit", "tail", "--limit", "2"]) as? [String: Any]
+        let first = try await h.json(["audit", "tail", "--limit", "2"]) as? [String: Any]
         let next = try #require(first?["next"] as? String)
-        let second = try h.json(["audit", "tail", "--limit", "2", "--before", next]) as? [String: Any]
+        let second = try await h.json(["audit", "tail", "--limit", "2", "--before", next]) as? [String: Any]
         let paged = [first, second].flatMap { ($0?["events"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [] }
         #expect(paged == Array(ids.prefix(4)))
         // --app alone keeps one application's events.
-        let shop = try h.json(["audit", "tail", "--app", "shop"]) as? [String: Any]
+        let shop = try await h.json(["audit", "tail", "--app", "shop"]) as? [String: Any]
         #expect(((shop?["events"] as? [[String: Any]]) ?? []).map { $0["action"] as? String } == ["application.created"])
     }
 
     @Test("an empty listing says so: no events, not a bare header; --json is an empty page")
-    func empty() throws {
-        let h = try AdminHarness(.sqlite)
-        #expect(try h.run(["migrate"]).status == 0)
-        let table = try h.run(["audit", "tail", "--user", "nobody"])
+    func empty() async throws {
+        let h = try await AdminHarness(.sqlite)
+        #expect(try await h.run(["migrate"]).status == 0)
+        let table = try await h.run(["audit", "tail", "--user", "nobody"])
         #expect(table.status == 0)
         #expect(table.standardOutput == "no events\n")
-        let json = try h.run(["audit", "tail", "--user", "nobody", "--json"])
+        let json = try await h.run(["audit", "tail", "--user", "nobody", "--json"])
         #expect(json.standardOutput == #"{"events":[],"next":null}"# + "\n")
     }
 
@@ -48,24 +48,24 @@ struct AuditTailTests {
         ["--before", "0"], ["--before", "-4"], ["--before", "x"], ["--before", "5", "--follow"],
         ["--before", "evt_" + String(repeating: "a", count: 58), "--follow"],
     ])
-    func badBefore(arguments: [String]) throws {
-        let h = try AdminHarness(.sqlite)
-        let result = try h.run(["audit", "tail"] + arguments)
+    func badBefore(arguments: [String]) async throws {
+        let h = try await AdminHarness(.sqlite)
+        let result = try await h.run(["audit", "tail"] + arguments)
         #expect(result.status == 2, "\(result.standardError)")
         #expect(result.standardError.contains("--before"), "\(result.standardError)")
     }
 
     @Test("--follow prints oldest first, then new events aligned under the header; a wider cell is never cut")
-    func followAligned() throws {
-        let h = try AdminHarness(.sqlite)
-        #expect(try h.run(["migrate"]).status == 0)
-        #expect(try h.run(["apps", "create", "shop"]).status == 0)
+    func followAligned() async throws {
+        let h = try await AdminHarness(.sqlite)
+        #expect(try await h.run(["migrate"]).status == 0)
+        #expect(try await h.run(["apps", "create", "shop"]).status == 0)
         let long = "an-application-name-wider-than-its-column"
-        let lines = try following(h, ["audit", "tail", "--follow"], until: long) { () throws -> Void in
-            #expect(try h.run(["apikey", "create", "--app", "shop", "--scopes", "verify"]).status == 0)
-            #expect(try h.run(["apps", "create", "b"]).status == 0)
-            Thread.sleep(forTimeInterval: 1.2)
-            #expect(try h.run(["apps", "create", long]).status == 0)
+        let lines = try await following(h, ["audit", "tail", "--follow"], until: long) { () async throws -> Void in
+            #expect(try await h.run(["apikey", "create", "--app", "shop", "--scopes", "verify"]).status == 0)
+            #expect(try await h.run(["apps", "create", "b"]).status == 0)
+            try await Task.sleep(for: .seconds(1.2))
+            #expect(try await h.run(["apps", "create", long]).status == 0)
         }
         let header = try #require(lines.first)
         #expect(header.hasPrefix("TIME"))
@@ -88,11 +88,11 @@ struct AuditTailTests {
     }
 
     @Test("--follow --json prints JSON Lines, oldest first, each event in the API's shape")
-    func followJSONLines() throws {
-        let h = try AdminHarness(.sqlite)
-        #expect(try h.run(["migrate"]).status == 0)
-        let lines = try following(h, ["audit", "tail", "--follow", "--json"], until: #""name":"shop""#) { () throws -> Void in
-            #expect(try h.run(["apps", "create", "shop"]).status == 0)
+    func followJSONLines() async throws {
+        let h = try await AdminHarness(.sqlite)
+        #expect(try await h.run(["migrate"]).status == 0)
+        let lines = try await following(h, ["audit", "tail", "--follow", "--json"], until: #""name":"shop""#) { () async throws -> Void in
+            #expect(try await h.run(["apps", "create", "shop"]).status == 0)
         }
         let events = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         #expect(events.count >= 2)
@@ -107,26 +107,26 @@ struct AuditTailTests {
     }
 
     @Test("counts read as English: 1 event, 2 events, 1 problem")
-    func counts() throws {
-        let h = try AdminHarness(.sqlite)
-        #expect(try h.run(["migrate"]).status == 0)
+    func counts() async throws {
+        let h = try await AdminHarness(.sqlite)
+        #expect(try await h.run(["migrate"]).status == 0)
         // A new store holds one event: the default application's creation.
-        #expect(try h.run(["audit", "verify"]).standardOutput == "audit log intact: 1 event in 1 chain verified\n")
-        #expect(try h.run(["apps", "create", "shop"]).status == 0)
-        let report = try h.json(["audit", "verify"]) as? [String: Any]
+        #expect(try await h.run(["audit", "verify"]).standardOutput == "audit log intact: 1 event in 1 chain verified\n")
+        #expect(try await h.run(["apps", "create", "shop"]).status == 0)
+        let report = try await h.json(["audit", "verify"]) as? [String: Any]
         #expect(report?["events_checked"] as? Int == 2)
         let chains = try #require(report?["shards_checked"] as? Int)
-        #expect(try h.run(["audit", "verify"]).standardOutput
+        #expect(try await h.run(["audit", "verify"]).standardOutput
                 == "audit log intact: 2 events in \(chains) chain\(chains == 1 ? "" : "s") verified\n")
-        #expect(try h.run(["audit", "purge", "--older-than", "90d", "--yes"]).standardOutput == "deleted 0 audit events older than 90d\n")
+        #expect(try await h.run(["audit", "purge", "--older-than", "90d", "--yes"]).standardOutput == "deleted 0 audit events older than 90d\n")
 
         let database = h.directory.appendingPathComponent("twofold.sqlite").path
-        let edit = try ExternalProcess.run("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_events SET outcome='failure' WHERE action='application.created' AND actor='system'\"); c.commit()", database])
+        let edit = try await ExternalProcess.run("python3", ["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_events SET outcome='failure' WHERE action='application.created' AND actor='system'\"); c.commit()", database])
         #expect(edit.status == 0)
-        let broken = try h.run(["audit", "verify"])
+        let broken = try await h.run(["audit", "verify"])
         #expect(broken.status == 1)
         #expect(broken.standardError.contains("the audit log does not verify: 1 problem\n"), "\(broken.standardError)")
-        let problems = try JSONSerialization.jsonObject(with: try h.run(["audit", "verify", "--json"]).stdout) as? [String: Any]
+        let problems = try JSONSerialization.jsonObject(with: try await h.run(["audit", "verify", "--json"]).stdout) as? [String: Any]
         let problem = (problems?["problems"] as? [[String: Any]])?.first
         #expect(problem?["kind"] as? String == "edited")
         #expect(problem?["event_id"] is Int)
@@ -135,25 +135,23 @@ struct AuditTailTests {
 
     /// Runs `arguments` (an `audit tail --follow`) while `act` runs, until its output holds `last`
     /// (or 10 s pass), then interrupts it; its lines of output.
-    func following(_ h: AdminHarness, _ arguments: [String], until last: String, act: () throws -> Void) throws -> [String] {
+    func following(_ h: AdminHarness, _ arguments: [String], until last: String, act: () async throws -> Void) async throws -> [String] {
         let output = h.directory.appendingPathComponent("follow-\(UUID().uuidString).out")
         try Data().write(to: output)
         let process = try SpawnedProcess(TwofoldBinary.path, arguments: arguments,
                                          environment: ProcessInfo.processInfo.environment.merging(h.environment) { $1 },
                                          output: output.path, error: "/dev/null")
-        defer {
-            if process.isRunning { process.interrupt() }
-            process.waitUntilExit()
-        }
         // The first events are printed before the first poll; new ones within a second or so.
-        Thread.sleep(forTimeInterval: 1.5)
-        try act()
+        try await Task.sleep(for: .seconds(1.5))
+        try await act()
         let deadline = Date().addingTimeInterval(10)
         var text = ""
         repeat {
-            Thread.sleep(forTimeInterval: 0.5)
+            try await Task.sleep(for: .milliseconds(500))
             text = try String(contentsOf: output, encoding: .utf8)
         } while Date() < deadline && !text.contains(last)
+        if process.isRunning { process.interrupt() }
+        await process.exited()
         return text.split(separator: "\n").map(String.init)
     }
 

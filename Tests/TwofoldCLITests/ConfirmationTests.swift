@@ -12,7 +12,7 @@ struct ConfirmationTests {
     /// Runs `twofold ARGUMENTS` with this deployment's configuration on a pseudo-terminal,
     /// answers `answer` to its question, and returns the exit status and everything it wrote
     /// to the terminal. Fails, rather than hangs, when no question comes within 20 seconds.
-    static func onTerminal(_ h: AdminHarness, _ arguments: [String], answer: String) throws -> (status: Int32, output: String) {
+    static func onTerminal(_ h: AdminHarness, _ arguments: [String], answer: String) async throws -> (status: Int32, output: String) {
         try python.require()
         let script = """
             import os, pty, select, sys
@@ -43,119 +43,119 @@ struct ConfirmationTests {
             sys.stdout.buffer.write(seen)
             sys.exit(os.waitstatus_to_exitcode(status) if b"[y/N]" in seen else 99)
             """
-        let result = try ExternalProcess.run("python3", ["-c", script, answer, TwofoldBinary.path] + arguments,
+        let result = try await ExternalProcess.run("python3", ["-c", script, answer, TwofoldBinary.path] + arguments,
                                              environment: ProcessInfo.processInfo.environment.merging(h.environment) { $1 })
         return (result.status, result.standardOutput)
     }
 
     /// Enrolls `user` through the CLI and activates the factor over HTTP (the server must run).
-    func enrollActive(_ h: AdminHarness, _ user: String, token: String) throws {
-        let enrolled = try h.json(["enroll", user, "--no-activate"]) as? [String: Any]
+    func enrollActive(_ h: AdminHarness, _ user: String, token: String) async throws {
+        let enrolled = try await h.json(["enroll", user, "--no-activate"]) as? [String: Any]
         let totp = try OTPAuthURI(parsing: try #require(enrolled?["otpauth_uri"] as? String)).makeTOTP()
         let id = try #require(enrolled?["factor_id"] as? String)
-        let (status, _) = try h.http("POST", "/v1/users/\(user)/factors/\(id)/activate",
+        let (status, _) = try await h.http("POST", "/v1/users/\(user)/factors/\(id)/activate",
                                      body: ["code": try totp.code(at: UInt64(Date().timeIntervalSince1970))], token: token)
         try #require(status == 200)
     }
 
-    func verify(_ h: AdminHarness, _ user: String, code: String, token: String) throws -> String? {
-        let (_, body) = try h.http("POST", "/v1/users/\(user)/verify", body: ["code": code], token: token)
+    func verify(_ h: AdminHarness, _ user: String, code: String, token: String) async throws -> String? {
+        let (_, body) = try await h.http("POST", "/v1/users/\(user)/verify", body: ["code": code], token: token)
         return (body as? [String: Any])?["result"] as? String
     }
 
-    func purges(_ h: AdminHarness) throws -> Int {
-        try h.auditEvents().filter { $0["action"] as? String == "audit.purged" }.count
+    func purges(_ h: AdminHarness) async throws -> Int {
+        try await h.auditEvents().filter { $0["action"] as? String == "audit.purged" }.count
     }
 
     @Test("audit purge refuses an age below TWOFOLD_AUDIT_MIN_RETENTION (default 1d), exit 2 naming the setting, and purges nothing")
-    func minimumRetention() throws {
-        let h = try AdminHarness(.sqlite)
+    func minimumRetention() async throws {
+        let h = try await AdminHarness(.sqlite)
         for age in ["1h", "23h59m59s", "0s"] {
-            let refused = try h.run(["audit", "purge", "--older-than", age, "--yes"])
+            let refused = try await h.run(["audit", "purge", "--older-than", age, "--yes"])
             #expect(refused.status == 2, "\(age): \(refused.standardError)")
             #expect(refused.standardError.contains("TWOFOLD_AUDIT_MIN_RETENTION"), "\(refused.standardError)")
             #expect(refused.standardError.contains("1d"), "\(refused.standardError)")
         }
-        #expect(try purges(h) == 0)
-        #expect(try h.run(["audit", "purge", "--older-than", "1d", "--yes"]).status == 0)
-        #expect(try purges(h) == 1)
+        await #expect(try purges(h) == 0)
+        #expect(try await h.run(["audit", "purge", "--older-than", "1d", "--yes"]).status == 0)
+        await #expect(try purges(h) == 1)
 
         // Lowered: an hour is accepted.
-        let lowered = try h.run(["audit", "purge", "--older-than", "1h", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "1h"])
+        let lowered = try await h.run(["audit", "purge", "--older-than", "1h", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "1h"])
         #expect(lowered.status == 0, "\(lowered.standardError)")
         // Raised: a week is refused, and the message says where the value came from.
-        let raised = try h.run(["audit", "purge", "--older-than", "7d", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "30d"])
+        let raised = try await h.run(["audit", "purge", "--older-than", "7d", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "30d"])
         #expect(raised.status == 2)
         #expect(raised.standardError.contains("30d"), "\(raised.standardError)")
         #expect(raised.standardError.contains("the environment"), "\(raised.standardError)")
-        #expect(try purges(h) == 2)
+        await #expect(try purges(h) == 2)
 
         // A minimum outside 1h to 3650d is a bad setting.
-        let bad = try h.run(["audit", "purge", "--older-than", "90d", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "30m"])
+        let bad = try await h.run(["audit", "purge", "--older-than", "90d", "--yes"], extra: ["TWOFOLD_AUDIT_MIN_RETENTION": "30m"])
         #expect(bad.status == 2)
         #expect(bad.standardError.contains("TWOFOLD_AUDIT_MIN_RETENTION"), "\(bad.standardError)")
-        #expect(try purges(h) == 2)
+        await #expect(try purges(h) == 2)
     }
 
     @Test("audit purge without a terminal refuses unless --yes (exit 2), and purges nothing")
-    func purgeNeedsYes() throws {
-        let h = try AdminHarness(.sqlite)
-        let refused = try h.run(["audit", "purge", "--older-than", "90d"])
+    func purgeNeedsYes() async throws {
+        let h = try await AdminHarness(.sqlite)
+        let refused = try await h.run(["audit", "purge", "--older-than", "90d"])
         #expect(refused.status == 2)
         #expect(refused.standardError.contains("refusing to delete every audit event older than 90d"), "\(refused.standardError)")
         #expect(refused.standardError.contains("--yes"))
-        #expect(try purges(h) == 0)
-        #expect(try h.run(["audit", "purge", "--older-than", "90d", "--yes"]).status == 0)
-        #expect(try purges(h) == 1)
+        await #expect(try purges(h) == 0)
+        #expect(try await h.run(["audit", "purge", "--older-than", "90d", "--yes"]).status == 0)
+        await #expect(try purges(h) == 1)
     }
 
     @Test("recovery-codes: a first set needs no confirmation; replacing one refuses without --yes and the old codes keep working")
-    func recoveryCodesReplace() throws {
-        let h = try AdminHarness(.sqlite)
-        let token = try h.adminToken()
-        try h.startServer()
-        try enrollActive(h, "alice", token: token)
-        let first = try #require((try h.json(["recovery-codes", "alice"]) as? [String: Any])?["codes"] as? [String])
+    func recoveryCodesReplace() async throws {
+        let h = try await AdminHarness(.sqlite)
+        let token = try await h.adminToken()
+        try await h.startServer()
+        try await enrollActive(h, "alice", token: token)
+        let first = try #require((try await h.json(["recovery-codes", "alice"]) as? [String: Any])?["codes"] as? [String])
         #expect(first.count == 10)
 
-        let refused = try h.run(["recovery-codes", "alice"])
+        let refused = try await h.run(["recovery-codes", "alice"])
         #expect(refused.status == 2)
         #expect(refused.standardError.contains("refusing to replace the recovery codes of user alice"), "\(refused.standardError)")
         #expect(refused.standardError.contains("--yes"))
         #expect(refused.standardOutput.isEmpty)
-        #expect(try verify(h, "alice", code: first[0], token: token) == "allow")
-        #expect(try h.auditEvents(user: "alice").filter { $0["action"] as? String == "recovery_codes.generated" }.count == 1)
+        await #expect(try verify(h, "alice", code: first[0], token: token) == "allow")
+        #expect(try await h.auditEvents(user: "alice").filter { $0["action"] as? String == "recovery_codes.generated" }.count == 1)
 
-        let replaced = try #require((try h.json(["recovery-codes", "alice", "--yes"]) as? [String: Any])?["codes"] as? [String])
+        let replaced = try #require((try await h.json(["recovery-codes", "alice", "--yes"]) as? [String: Any])?["codes"] as? [String])
         #expect(replaced.count == 10)
-        #expect(try verify(h, "alice", code: first[1], token: token) == "deny")
-        #expect(try verify(h, "alice", code: replaced[0], token: token) == "allow")
+        await #expect(try verify(h, "alice", code: first[1], token: token) == "deny")
+        await #expect(try verify(h, "alice", code: replaced[0], token: token) == "allow")
     }
 
     @Test("on a terminal, audit purge and recovery-codes ask: no cancels (exit 1, nothing done), yes goes on")
-    func asksOnTerminal() throws {
-        let h = try AdminHarness(.sqlite)
-        let token = try h.adminToken()
+    func asksOnTerminal() async throws {
+        let h = try await AdminHarness(.sqlite)
+        let token = try await h.adminToken()
 
-        let declined = try Self.onTerminal(h, ["audit", "purge", "--older-than", "90d"], answer: "n")
+        let declined = try await Self.onTerminal(h, ["audit", "purge", "--older-than", "90d"], answer: "n")
         #expect(declined.status == 1, "\(declined.output)")
         #expect(declined.output.contains("Delete every audit event older than 90d"), "\(declined.output)")
         #expect(declined.output.contains("cancelled"))
-        #expect(try purges(h) == 0)
-        let accepted = try Self.onTerminal(h, ["audit", "purge", "--older-than", "90d"], answer: "y")
+        await #expect(try purges(h) == 0)
+        let accepted = try await Self.onTerminal(h, ["audit", "purge", "--older-than", "90d"], answer: "y")
         #expect(accepted.status == 0, "\(accepted.output)")
         #expect(accepted.output.contains("deleted 0 audit events older than 90d"))
-        #expect(try purges(h) == 1)
+        await #expect(try purges(h) == 1)
 
-        try h.startServer()
-        try enrollActive(h, "alice", token: token)
-        let first = try #require((try h.json(["recovery-codes", "alice"]) as? [String: Any])?["codes"] as? [String])
-        let kept = try Self.onTerminal(h, ["recovery-codes", "alice"], answer: "")
+        try await h.startServer()
+        try await enrollActive(h, "alice", token: token)
+        let first = try #require((try await h.json(["recovery-codes", "alice"]) as? [String: Any])?["codes"] as? [String])
+        let kept = try await Self.onTerminal(h, ["recovery-codes", "alice"], answer: "")
         #expect(kept.status == 1, "\(kept.output)")
         #expect(kept.output.contains("Replace the recovery codes of user alice (10 of 10 unused)?"), "\(kept.output)")
-        #expect(try verify(h, "alice", code: first[0], token: token) == "allow")
-        let replaced = try Self.onTerminal(h, ["recovery-codes", "alice"], answer: "yes")
+        await #expect(try verify(h, "alice", code: first[0], token: token) == "allow")
+        let replaced = try await Self.onTerminal(h, ["recovery-codes", "alice"], answer: "yes")
         #expect(replaced.status == 0, "\(replaced.output)")
-        #expect(try verify(h, "alice", code: first[1], token: token) == "deny")
+        await #expect(try verify(h, "alice", code: first[1], token: token) == "deny")
     }
 }

@@ -35,9 +35,9 @@ struct DeviceCommandTests {
         (["device", "watch", "--interval", "nan"], "between 0.1 and 3600", "watch"),
         (["device", "pending", "--bogus"], "--bogus", "pending"),
     ])
-    func usageErrors(arguments: [String], reason: String, command: String) throws {
+    func usageErrors(arguments: [String], reason: String, command: String) async throws {
         let sandbox = try Sandbox()
-        let result = try sandbox.run(arguments, environment: ["TWOFOLD_DEVICE_FILE": sandbox.path("device.json")])
+        let result = try await sandbox.run(arguments, environment: ["TWOFOLD_DEVICE_FILE": sandbox.path("device.json")])
         #expect(result.status == 2, "\(arguments): \(result.standardError)")
         #expect(result.standardOutput.isEmpty)
         #expect(result.standardError.contains(reason), "\(arguments): \(result.standardError)")
@@ -48,27 +48,27 @@ struct DeviceCommandTests {
     @Test("without a device file, or with one that is not, commands exit 2 naming it", arguments: [
         ["device", "pending"], ["device", "approve", challenge], ["device", "deny", challenge], ["device", "watch"],
     ])
-    func missingDeviceFile(arguments: [String]) throws {
+    func missingDeviceFile(arguments: [String]) async throws {
         let sandbox = try Sandbox()
         let path = sandbox.path("device.json")
-        let missing = try sandbox.run(arguments, environment: ["TWOFOLD_DEVICE_FILE": path])
+        let missing = try await sandbox.run(arguments, environment: ["TWOFOLD_DEVICE_FILE": path])
         #expect(missing.status == 2)
         #expect(missing.standardError.contains("no device file at \(path): activate this device first"), "\(missing.standardError)")
         #expect(!missing.standardError.contains("Usage:"))
 
         try PrivateFileWriter.write(path, #"{"server_url": "http://127.0.0.1:1"}"#)
-        let malformed = try sandbox.run(arguments + ["--device-file", path])
+        let malformed = try await sandbox.run(arguments + ["--device-file", path])
         #expect(malformed.status == 2)
         #expect(malformed.standardError.contains("\(path) is not a Twofold device file"), "\(malformed.standardError)")
     }
 
     @Test("activate writes the server, the device id and the key to a new file readable by its owner only")
-    func activateWritesDeviceFile() throws {
+    func activateWritesDeviceFile() async throws {
         let stub = try ActivationStub(status: 201, body: #"{"device_id": "\#(Self.deviceID)"}"#)
         defer { stub.stop() }
         let sandbox = try Sandbox()
         let path = sandbox.path("device.json")
-        let result = try sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
+        let result = try await sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == "activated device \(Self.deviceID) with \(stub.base); wrote \(path)\n")
         // The URI holds a one-time token: on the command line it is warned about.
@@ -94,7 +94,7 @@ struct DeviceCommandTests {
         #expect(publicKey.count == 91)  // SPKI DER of a P-256 key
         #expect(!String(decoding: request.body, as: UTF8.self).contains(keyBody))
 
-        let json = try sandbox.run(["device", "activate", "--uri-file", "-", "--device-file", sandbox.path("second.json"), "--json"],
+        let json = try await sandbox.run(["device", "activate", "--uri-file", "-", "--device-file", sandbox.path("second.json"), "--json"],
                                    input: Self.uri(stub.base) + "\n")
         #expect(json.status == 0, "\(json.standardError)")
         #expect(json.standardError.isEmpty)
@@ -102,13 +102,13 @@ struct DeviceCommandTests {
     }
 
     @Test("activate refuses an existing device file, or a link in its place, before using the token; --force replaces it")
-    func activateRefusesExistingFile() throws {
+    func activateRefusesExistingFile() async throws {
         let stub = try ActivationStub(status: 201, body: #"{"device_id": "\#(Self.deviceID)"}"#)
         defer { stub.stop() }
         let sandbox = try Sandbox()
         let path = sandbox.path("device.json")
         try PrivateFileWriter.write(path, "the old device")
-        let refused = try sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
+        let refused = try await sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains("refusing to overwrite \(path) without --force"), "\(refused.standardError)")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "the old device")
@@ -117,11 +117,11 @@ struct DeviceCommandTests {
         try "do not touch".write(toFile: victim, atomically: false, encoding: .utf8)
         let link = sandbox.path("linked.json")
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: victim)
-        let throughLink = try sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", link])
+        let throughLink = try await sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", link])
         #expect(throughLink.status == 1)
         #expect(stub.requests.isEmpty)
 
-        let forced = try sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", link, "--force"])
+        let forced = try await sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", link, "--force"])
         #expect(forced.status == 0, "\(forced.standardError)")
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "do not touch")
         #expect(try FileManager.default.attributesOfItem(atPath: link)[.type] as? FileAttributeType == .typeRegular)
@@ -130,32 +130,32 @@ struct DeviceCommandTests {
     }
 
     @Test("the default device file is ~/.config/twofold/device.json, in a folder created 0700; TWOFOLD_DEVICE_FILE overrides it")
-    func defaultLocation() throws {
+    func defaultLocation() async throws {
         let stub = try ActivationStub(status: 201, body: #"{"device_id": "\#(Self.deviceID)"}"#)
         defer { stub.stop() }
         let sandbox = try Sandbox()
         let home = sandbox.path("home")
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: false)
-        let result = try sandbox.run(["device", "activate", Self.uri(stub.base)], environment: ["HOME": home])
+        let result = try await sandbox.run(["device", "activate", Self.uri(stub.base)], environment: ["HOME": home])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(try Self.mode(home + "/.config") == 0o700)
         #expect(try Self.mode(home + "/.config/twofold") == 0o700)
         #expect(try Self.mode(home + "/.config/twofold/device.json") == 0o600)
 
         let elsewhere = sandbox.path("elsewhere.json")
-        let overridden = try sandbox.run(["device", "activate", Self.uri(stub.base)],
+        let overridden = try await sandbox.run(["device", "activate", Self.uri(stub.base)],
                                          environment: ["HOME": home, "TWOFOLD_DEVICE_FILE": elsewhere])
         #expect(overridden.status == 0, "\(overridden.standardError)")
         #expect(FileManager.default.fileExists(atPath: elsewhere))
     }
 
     @Test("a refused activation prints the server's message, escaped, exits 1 and writes nothing")
-    func refusedActivation() throws {
+    func refusedActivation() async throws {
         let stub = try ActivationStub(status: 400, body: #"{"error": {"code": "invalid_request", "message": "the activation token expired\u001b[2J"}}"#)
         defer { stub.stop() }
         let sandbox = try Sandbox()
         let path = sandbox.path("device.json")
-        let result = try sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
+        let result = try await sandbox.run(["device", "activate", Self.uri(stub.base), "--device-file", path])
         #expect(result.status == 1)
         #expect(result.standardError.contains("Error: the server refused the activation: the activation token expired\\u{1b}[2J"),
                 "\(result.standardError)")
@@ -164,31 +164,31 @@ struct DeviceCommandTests {
     }
 
     @Test("watch stops at the end of standard input, warning that the server is gone; pending fails on it")
-    func watchEndsWithInput() throws {
+    func watchEndsWithInput() async throws {
         let stub = try ActivationStub(status: 201, body: #"{"device_id": "\#(Self.deviceID)"}"#)
         let sandbox = try Sandbox()
         let path = sandbox.path("device.json")
-        let activated = try sandbox.run(["device", "activate", "--uri-file", "-", "--device-file", path], input: Self.uri(stub.base))
+        let activated = try await sandbox.run(["device", "activate", "--uri-file", "-", "--device-file", path], input: Self.uri(stub.base))
         try #require(activated.status == 0, "\(activated.standardError)")
         stub.stop()
 
-        let watch = try sandbox.run(["device", "watch", "--interval", "0.1", "--device-file", path])
+        let watch = try await sandbox.run(["device", "watch", "--interval", "0.1", "--device-file", path])
         #expect(watch.status == 0, "\(watch.standardError)")
         #expect(watch.standardOutput.isEmpty)
         #expect(watch.standardError.contains("Warning: cannot reach the Twofold server at \(stub.base)"), "\(watch.standardError)")
 
-        let pending = try sandbox.run(["device", "pending", "--device-file", path])
+        let pending = try await sandbox.run(["device", "pending", "--device-file", path])
         #expect(pending.status == 1)
         #expect(pending.standardError.contains("Error: cannot reach the Twofold server at \(stub.base)"), "\(pending.standardError)")
     }
 
     @Test("a server that cannot be reached exits 1 naming it")
-    func unreachable() throws {
+    func unreachable() async throws {
         let (descriptor, port) = try LoopbackSocket.bound()  // bound, not listening: connections are refused
         defer { close(descriptor) }
         let sandbox = try Sandbox()
         let base = "http://127.0.0.1:\(port)"
-        let result = try sandbox.run(["device", "activate", Self.uri(base), "--device-file", sandbox.path("device.json")])
+        let result = try await sandbox.run(["device", "activate", Self.uri(base), "--device-file", sandbox.path("device.json")])
         #expect(result.status == 1)
         #expect(result.standardError.contains("Error: cannot reach the Twofold server at \(base)"), "\(result.standardError)")
         #expect(sandbox.contents().isEmpty)

@@ -17,11 +17,11 @@ struct LogFormatTests {
     }
 
     @Test("with TWOFOLD_LOG_FORMAT=json every line serve writes is a JSON object: banner included, numbers as numbers, one listening line, one development-key warning")
-    func jsonServe() throws {
+    func jsonServe() async throws {
         let sandbox = try Sandbox()
         let port = try AdminHarness.freePort()
-        let server = try sandbox.serve(["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "127.0.0.1:\(port)", "TWOFOLD_LISTNE": "x"])
-        let result = try server.stop()
+        let server = try await sandbox.serve(["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "127.0.0.1:\(port)", "TWOFOLD_LISTNE": "x"])
+        let result = try await server.stop()
         #expect(result.status == 0)
         let lines = try #require(Self.objects(result.standardOutput + result.standardError),
                                  "not all JSON: \(result.standardOutput)\(result.standardError)")
@@ -38,7 +38,7 @@ struct LogFormatTests {
         #expect(opened?["master_keys"] as? Int == 1)
 
         // A start that fails is one JSON line too, and the process exits 2.
-        let failed = try sandbox.run(["serve"], environment: ["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "127.0.0.1:\(port)",
+        let failed = try await sandbox.run(["serve"], environment: ["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "127.0.0.1:\(port)",
                                                               "TWOFOLD_TLS_CERT": sandbox.path("none.pem"), "TWOFOLD_TLS_KEY": sandbox.path("none.key")])
         #expect(failed.status == 2)
         let failure = try #require(Self.objects(failed.standardOutput + failed.standardError), "\(failed.standardError)")
@@ -48,23 +48,23 @@ struct LogFormatTests {
         #expect(failure.first?["exit_status"] as? Int == 2)
 
         // So is a refused setting, when the format itself was understood.
-        let refused = try sandbox.run(["serve"], environment: ["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "nowhere"])
+        let refused = try await sandbox.run(["serve"], environment: ["TWOFOLD_LOG_FORMAT": "json", "TWOFOLD_LISTEN": "nowhere"])
         #expect(refused.status == 2)
         #expect(Self.objects(refused.standardError)?.first?["message"] as? String != nil)
     }
 
     @Test("an admin command warns once about the development key, in the server's log format")
-    func developmentKeyWarning() throws {
+    func developmentKeyWarning() async throws {
         let sandbox = try Sandbox()
-        try sandbox.createStoreByServing()
-        let text = try sandbox.run(["apps", "list"])
+        try await sandbox.createStoreByServing()
+        let text = try await sandbox.run(["apps", "list"])
         #expect(text.status == 0)
         let warnings = text.errorLines.filter { $0.contains("DEVELOPMENT master key") }
         #expect(warnings.count == 1)
         // LineLogHandler's text: a UTC time with milliseconds, the level, the label.
         #expect(warnings.first?.firstMatch(of: #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warning twofold\.cli: /#) != nil, "\(warnings)")
 
-        let json = try sandbox.run(["apps", "list"], environment: ["TWOFOLD_LOG_FORMAT": "json"])
+        let json = try await sandbox.run(["apps", "list"], environment: ["TWOFOLD_LOG_FORMAT": "json"])
         #expect(json.status == 0)
         let lines = try #require(Self.objects(json.standardError), "\(json.standardError)")
         #expect(lines.count == 1)
@@ -72,20 +72,20 @@ struct LogFormatTests {
     }
 
     @Test("the PostgreSQL client's lines below warning stay out of an admin command's output")
-    func postgresNoise() throws {
+    func postgresNoise() async throws {
         try AdminHarness.postgres.require()
         let base = ProcessInfo.processInfo.environment["TWOFOLD_TEST_POSTGRES_URL"]!
         let name = "cli_log_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
+        let created = try await ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
         try #require(created.status == 0, "\(created.standardError)")
-        defer { _ = try? ExternalProcess.run("psql", [base, "-q", "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
+        defer { _ = try? ExternalProcess.runBlocking("psql", [base, "-q", "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
         let sandbox = try Sandbox()
         let key = sandbox.path("master.key")
-        #expect(try sandbox.run(["keys", "generate", key]).status == 0)
+        #expect(try await sandbox.run(["keys", "generate", key]).status == 0)
         let environment = ["TWOFOLD_STORE": AdminHarness.url(base, database: String(name)), "TWOFOLD_MASTER_KEY_FILE": key,
                            "TWOFOLD_ENV": "production", "TWOFOLD_LOG_LEVEL": "trace"]
-        try sandbox.createStoreByServing(environment)
-        let listed = try sandbox.run(["apps", "list"], environment: environment)
+        try await sandbox.createStoreByServing(environment)
+        let listed = try await sandbox.run(["apps", "list"], environment: environment)
         #expect(listed.status == 0)
         #expect(listed.standardOutput.contains("default"))
         // TWOFOLD_LOG_LEVEL=trace: the server's level, not a reason for the CLI to print the

@@ -17,11 +17,11 @@ struct LoopbackHTTP: Sendable {
     }
 
     /// One request; `json` is sent as the body.
-    func send(_ method: String, _ path: String, json: String? = nil) throws -> Reply {
+    func send(_ method: String, _ path: String, json: String? = nil) async throws -> Reply {
         var arguments = ["-s", "-S", "-o", "-", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)\(path)"]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
         if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
-        let result = try ExternalProcess.run("curl", arguments)
+        let result = try await ExternalProcess.run("curl", arguments)
         guard result.status == 0 else { throw HarnessError("curl \(method) \(path) failed: \(result.standardError)") }
         var lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.removeLast()) ?? 0

@@ -15,113 +15,113 @@ struct NothingStoredTests {
 
     @Test("show, factors list, reset, unlock and recovery-codes of a user with nothing stored exit 1 naming user and application, and write nothing",
           arguments: backends)
-    func nothingStored(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
-        #expect(try h.run(["migrate"]).status == 0)
-        #expect(try h.run(["apps", "create", "shop"]).status == 0)
-        let before = try h.auditEvents()
+    func nothingStored(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
+        #expect(try await h.run(["migrate"]).status == 0)
+        #expect(try await h.run(["apps", "create", "shop"]).status == 0)
+        let before = try await h.auditEvents()
         for command in Self.userCommands("nobody") {
             for json in [false, true] {
-                let result = try h.run(command + (json ? ["--json"] : []))
+                let result = try await h.run(command + (json ? ["--json"] : []))
                 #expect(result.status == 1, "\(command) exited \(result.status): \(result.standardError)")
                 #expect(result.standardError.contains("nothing is stored for user nobody in application default"), "\(command): \(result.standardError)")
                 #expect(result.standardOutput.isEmpty, "\(command) printed \(result.standardOutput)")
             }
         }
-        let other = try h.run(["unlock", "nobody", "--app", "shop"])
+        let other = try await h.run(["unlock", "nobody", "--app", "shop"])
         #expect(other.status == 1)
         #expect(other.standardError.contains("nothing is stored for user nobody in application shop"))
         // Nothing was written: no event (an unlock of a stranger used to audit one), no user
         // (recovery codes used to create a data key and ten codes).
-        let after = try h.auditEvents()
+        let after = try await h.auditEvents()
         #expect(after.count == before.count)
         #expect(!after.contains { $0["user_id"] as? String == "nobody" })
-        #expect(try h.json(["users", "list"]) as? [String: [String]] == ["users": []])
+        #expect(try await h.json(["users", "list"]) as? [String: [String]] == ["users": []])
     }
 
     @Test("erasing a user with nothing stored succeeds, says nothing was stored and writes nothing", arguments: backends)
-    func eraseOfNobody(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
-        #expect(try h.run(["migrate"]).status == 0)
-        #expect(try h.run(["apps", "create", "shop"]).status == 0)
-        let before = try h.auditEvents()
-        let erased = try h.run(["users", "erase", "nobody", "--yes"])
+    func eraseOfNobody(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
+        #expect(try await h.run(["migrate"]).status == 0)
+        #expect(try await h.run(["apps", "create", "shop"]).status == 0)
+        let before = try await h.auditEvents()
+        let erased = try await h.run(["users", "erase", "nobody", "--yes"])
         #expect(erased.status == 0)
         #expect(erased.standardOutput == "nothing was stored for user nobody in application default; nothing to erase\n")
-        let json = try h.json(["users", "erase", "nobody", "--yes", "--app", "shop"]) as? [String: Any]
+        let json = try await h.json(["users", "erase", "nobody", "--yes", "--app", "shop"]) as? [String: Any]
         #expect(json?["user_id"] as? String == "nobody")
         #expect(json?["erased"] as? Bool == false)
-        #expect(try h.auditEvents().count == before.count)
+        #expect(try await h.auditEvents().count == before.count)
     }
 
     @Test("a user with only a pending factor is someone; recovery codes refuse naming the missing active factor; after erasure nobody",
           arguments: backends)
-    func pendingOnly(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
-        #expect(try h.run(["migrate"]).status == 0)
-        #expect(try h.run(["apps", "create", "shop"]).status == 0)
-        let enrolled = try h.json(["enroll", "alice", "--no-activate"]) as? [String: Any]
+    func pendingOnly(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
+        #expect(try await h.run(["migrate"]).status == 0)
+        #expect(try await h.run(["apps", "create", "shop"]).status == 0)
+        let enrolled = try await h.json(["enroll", "alice", "--no-activate"]) as? [String: Any]
         #expect(enrolled?["status"] as? String == "pending")
-        #expect(try h.run(["users", "show", "alice"]).status == 0)
-        #expect(try h.run(["factors", "list", "alice"]).status == 0)
-        #expect(try h.run(["unlock", "alice"]).status == 0)
-        #expect(try h.auditEvents(user: "alice").contains { $0["action"] as? String == "user.unlocked" })
+        #expect(try await h.run(["users", "show", "alice"]).status == 0)
+        #expect(try await h.run(["factors", "list", "alice"]).status == 0)
+        #expect(try await h.run(["unlock", "alice"]).status == 0)
+        #expect(try await h.auditEvents(user: "alice").contains { $0["action"] as? String == "user.unlocked" })
 
-        let refused = try h.run(["recovery-codes", "alice"])
+        let refused = try await h.run(["recovery-codes", "alice"])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains("user alice has no active factor in application default"), "\(refused.standardError)")
         #expect(refused.standardOutput.isEmpty)
-        #expect(!(try h.auditEvents(user: "alice")).contains { $0["action"] as? String == "recovery_codes.generated" })
+        #expect(!(try await h.auditEvents(user: "alice")).contains { $0["action"] as? String == "recovery_codes.generated" })
         // The same id in another application is a stranger.
-        #expect(try h.run(["recovery-codes", "alice", "--app", "shop"]).standardError
+        #expect(try await h.run(["recovery-codes", "alice", "--app", "shop"]).standardError
             .contains("nothing is stored for user alice in application shop"))
 
-        let erased = try h.json(["users", "erase", "alice", "--yes"]) as? [String: Any]
+        let erased = try await h.json(["users", "erase", "alice", "--yes"]) as? [String: Any]
         #expect(erased?["erased"] as? Bool == true)
         for command in Self.userCommands("alice") {
-            let result = try h.run(command)
+            let result = try await h.run(command)
             #expect(result.status == 1, "\(command) after erasure exited \(result.status)")
             #expect(result.standardError.contains("nothing is stored for user alice in application default"), "\(command): \(result.standardError)")
         }
-        #expect(try h.run(["users", "erase", "alice", "--yes"]).standardOutput.contains("nothing was stored for user alice"))
+        #expect(try await h.run(["users", "erase", "alice", "--yes"]).standardOutput.contains("nothing was stored for user alice"))
     }
 
     /// Runs `body` with the `TWOFOLD_STORE` of a store of `backend` that nothing has created or
     /// migrated yet (the harness migrates its own), removed afterwards.
-    func withUnmigratedStore(_ h: AdminHarness, _ backend: AdminHarness.Backend, _ body: ([String: String]) throws -> Void) throws {
+    func withUnmigratedStore(_ h: AdminHarness, _ backend: AdminHarness.Backend, _ body: ([String: String]) async throws -> Void) async throws {
         switch backend {
         case .sqlite:
-            try body(["TWOFOLD_STORE": "sqlite:" + h.directory.appendingPathComponent("unmigrated-\(UUID().uuidString).sqlite").path])
+            try await body(["TWOFOLD_STORE": "sqlite:" + h.directory.appendingPathComponent("unmigrated-\(UUID().uuidString).sqlite").path])
         case .postgres:
             let base = try #require(ProcessInfo.processInfo.environment["TWOFOLD_TEST_POSTGRES_URL"])
             let name = "unmigrated_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
+            let created = try await ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
             try #require(created.status == 0, "\(created.standardError)")
             defer {
-                let dropped = try? ExternalProcess.run("psql", [base, "-q", "-c", "DROP DATABASE \(name)"])
+                let dropped = try? ExternalProcess.runBlocking("psql", [base, "-q", "-c", "DROP DATABASE \(name)"])
                 #expect(dropped?.status == 0, "dropping \(name): \(dropped?.standardError ?? "psql did not run")")
             }
-            try body(["TWOFOLD_STORE": AdminHarness.url(base, database: String(name))])
+            try await body(["TWOFOLD_STORE": AdminHarness.url(base, database: String(name))])
         }
     }
 
     @Test("migrate says which migrations it applied, then that the store is already up to date", arguments: backends)
-    func migrate(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
+    func migrate(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
         var listed = ""
-        try withUnmigratedStore(h, backend) { store in
-            let first = try h.run(["migrate"], extra: store)
+        try await withUnmigratedStore(h, backend) { store in
+            let first = try await h.run(["migrate"], extra: store)
             #expect(first.status == 0, "\(first.standardError)")
             listed = first.standardOutput.split(separator: "\n").first.map(String.init) ?? ""
             #expect(listed.hasPrefix("applied 1, 2, 3"), "\(listed)")
-            let again = try h.run(["migrate"], extra: store)
+            let again = try await h.run(["migrate"], extra: store)
             #expect(again.status == 0)
             #expect(again.standardOutput == "already up to date\n")
-            let json = try h.run(["migrate", "--json"], extra: store)
+            let json = try await h.run(["migrate", "--json"], extra: store)
             #expect(try JSONSerialization.jsonObject(with: json.stdout) as? [String: [Int]] == ["applied": []])
         }
-        try withUnmigratedStore(h, backend) { store in
-            let json = try h.run(["migrate", "--json"], extra: store)
+        try await withUnmigratedStore(h, backend) { store in
+            let json = try await h.run(["migrate", "--json"], extra: store)
             #expect(json.status == 0, "\(json.standardError)")
             let applied = try #require((try JSONSerialization.jsonObject(with: json.stdout) as? [String: [Int]])?["applied"])
             #expect(applied.count >= 3)

@@ -25,34 +25,34 @@ struct OTPSecretFileTests {
     }
 
     @Test("otp code reads the secret from a file or from standard input, with no warning")
-    func codeFromFile() throws {
+    func codeFromFile() async throws {
         let file = try secretFile(seed + "\n")
-        let fromFile = try TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59", "--digits", "8"])
+        let fromFile = try await TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59", "--digits", "8"])
         #expect(fromFile.status == 0, "\(fromFile.standardError)")
         #expect(fromFile.standardOutput == "94287082\n")
         #expect(fromFile.standardError.isEmpty, "\(fromFile.standardError)")
 
-        let fromInput = try TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--counter", "0"], input: seed + "\n")
+        let fromInput = try await TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--counter", "0"], input: seed + "\n")
         #expect(fromInput.status == 0, "\(fromInput.standardError)")
         #expect(fromInput.standardOutput == "755224\n")
         #expect(fromInput.standardError.isEmpty)
 
         // Without a trailing newline too.
-        let bare = try TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--counter", "0"], input: seed)
+        let bare = try await TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--counter", "0"], input: seed)
         #expect(bare.standardOutput == "755224\n")
     }
 
     @Test("otp verify, otp uri: --secret-file FILE and --secret-file -")
-    func verifyAndURIFromFile() throws {
+    func verifyAndURIFromFile() async throws {
         let file = try secretFile(seed + "\n")
-        let verified = try TwofoldBinary.run(["otp", "verify", "--secret-file", file, "--time", "89", "--digits", "8", "94287082"])
+        let verified = try await TwofoldBinary.run(["otp", "verify", "--secret-file", file, "--time", "89", "--digits", "8", "94287082"])
         #expect(verified.status == 0, "\(verified.standardError)")
         #expect(verified.standardOutput == "1\n")
         #expect(verified.standardError.isEmpty)
-        let hotp = try TwofoldBinary.run(["otp", "verify", "--secret-file", "-", "--counter", "3", "--window", "5", "162583"], input: seed + "\n")
+        let hotp = try await TwofoldBinary.run(["otp", "verify", "--secret-file", "-", "--counter", "3", "--window", "5", "162583"], input: seed + "\n")
         #expect(hotp.standardOutput == "7\n")
 
-        let uri = try TwofoldBinary.run(["otp", "uri", "--issuer", "Ex", "--account", "bob", "--secret-file", "-", "--counter", "4", "--digits", "8"],
+        let uri = try await TwofoldBinary.run(["otp", "uri", "--issuer", "Ex", "--account", "bob", "--secret-file", "-", "--counter", "4", "--digits", "8"],
                                         input: seed + "\n")
         #expect(uri.standardOutput == "otpauth://hotp/Ex:bob?secret=\(seed)&issuer=Ex&digits=8&counter=4\n")
         #expect(uri.standardError.isEmpty)
@@ -64,8 +64,8 @@ struct OTPSecretFileTests {
               ["otp", "verify", "--secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "--time", "59", "287082"],
               ["otp", "uri", "--issuer", "Ex", "--account", "bob", "--secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"],
           ])
-    func argumentWarns(arguments: [String]) throws {
-        let result = try TwofoldBinary.run(arguments)
+    func argumentWarns(arguments: [String]) async throws {
+        let result = try await TwofoldBinary.run(arguments)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(!result.standardOutput.isEmpty)
         #expect(result.standardError.contains("visible to other users in the process list"), "\(result.standardError)")
@@ -75,8 +75,8 @@ struct OTPSecretFileTests {
     }
 
     @Test("otp uri without a secret generates one and warns about nothing")
-    func generatedNoWarning() throws {
-        let result = try TwofoldBinary.run(["otp", "uri", "--issuer", "Ex", "--account", "bob"])
+    func generatedNoWarning() async throws {
+        let result = try await TwofoldBinary.run(["otp", "uri", "--issuer", "Ex", "--account", "bob"])
         #expect(result.status == 0)
         #expect(result.standardError.isEmpty)
     }
@@ -93,23 +93,23 @@ struct OTPSecretFileTests {
               ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ!\n", "invalid Base32 character"),
               ("\u{FF}GEZDGNBVGY3TQOJQ\n", "invalid Base32 character"),
           ])
-    func strict(content: String, reason: String) throws {
+    func strict(content: String, reason: String) async throws {
         let file = try secretFile(content)
-        let result = try TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59"])
+        let result = try await TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59"])
         #expect(result.status == 2, "\(result.standardError)")
         #expect(result.standardOutput.isEmpty)
         #expect(result.standardError.contains("--secret-file"), "\(result.standardError)")
         #expect(result.standardError.contains(reason), "\(result.standardError)")
-        let piped = try TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--time", "59"], input: content)
+        let piped = try await TwofoldBinary.run(["otp", "code", "--secret-file", "-", "--time", "59"], input: content)
         #expect(piped.status == 2, "\(piped.standardError)")
         #expect(piped.standardError.contains(reason), "\(piped.standardError)")
     }
 
     @Test("a secret file other users or its group can read is used, with a warning saying how to make it private",
           arguments: [(0o644, "other users"), (0o640, "its group"), (0o604, "other users")])
-    func sharedFileWarns(mode: Int, who: String) throws {
+    func sharedFileWarns(mode: Int, who: String) async throws {
         let file = try secretFile(seed + "\n", mode: mode)
-        let result = try TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59", "--digits", "8"])
+        let result = try await TwofoldBinary.run(["otp", "code", "--secret-file", file, "--time", "59", "--digits", "8"])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == "94287082\n")
         #expect(result.standardError.contains("readable by \(who)"), "\(result.standardError)")
@@ -127,26 +127,26 @@ struct OTPSecretFileTests {
         (["otp", "qr"], "--text-file"),
         (["otp", "qr", "--text-file", "-", "hello"], "give the text once"),
     ])
-    func usage(arguments: [String], mentions: String) throws {
-        let result = try sandbox.run(arguments)
+    func usage(arguments: [String], mentions: String) async throws {
+        let result = try await sandbox.run(arguments)
         #expect(result.status == 2, "\(arguments): \(result.standardError)")
         #expect(result.standardOutput.isEmpty)
         #expect(result.standardError.contains(mentions), "\(arguments): \(result.standardError)")
     }
 
     @Test("otp inspect reads the URI from --uri-file FILE or -; the URI as an argument warns")
-    func inspect() throws {
+    func inspect() async throws {
         let uri = "otpauth://totp/ACME:alice?secret=\(seed)&issuer=ACME"
         let file = try secretFile(uri + "\n", name: "uri")
-        let fromFile = try TwofoldBinary.run(["otp", "inspect", "--uri-file", file])
+        let fromFile = try await TwofoldBinary.run(["otp", "inspect", "--uri-file", file])
         #expect(fromFile.status == 0, "\(fromFile.standardError)")
         #expect(fromFile.standardOutput.contains("secret     \(seed)"))
         #expect(fromFile.standardError.isEmpty)
-        let fromInput = try TwofoldBinary.run(["otp", "inspect", "--uri-file", "-", "--json"], input: uri + "\n")
+        let fromInput = try await TwofoldBinary.run(["otp", "inspect", "--uri-file", "-", "--json"], input: uri + "\n")
         #expect(fromInput.status == 0, "\(fromInput.standardError)")
         #expect((try JSONSerialization.jsonObject(with: fromInput.stdout) as? [String: Any])?["account"] as? String == "alice")
 
-        let argument = try TwofoldBinary.run(["otp", "inspect", uri])
+        let argument = try await TwofoldBinary.run(["otp", "inspect", uri])
         #expect(argument.status == 0)
         #expect(argument.standardOutput == fromFile.standardOutput)
         #expect(argument.standardError.contains("visible to other users in the process list"), "\(argument.standardError)")
@@ -154,32 +154,32 @@ struct OTPSecretFileTests {
     }
 
     @Test("otp qr draws the text of --text-file FILE or - exactly as the argument; only a URI with a secret as argument warns")
-    func qr() throws {
+    func qr() async throws {
         let uri = "otpauth://totp/ACME:alice?secret=\(seed)&issuer=ACME"
-        let argument = try TwofoldBinary.run(["otp", "qr", "--format", "svg", uri])
+        let argument = try await TwofoldBinary.run(["otp", "qr", "--format", "svg", uri])
         #expect(argument.status == 0)
         #expect(argument.standardError.contains("visible to other users in the process list"), "\(argument.standardError)")
         #expect(argument.standardError.contains("--text-file"))
 
-        let fromInput = try TwofoldBinary.run(["otp", "qr", "--format", "svg", "--text-file", "-"], input: uri + "\n")
+        let fromInput = try await TwofoldBinary.run(["otp", "qr", "--format", "svg", "--text-file", "-"], input: uri + "\n")
         #expect(fromInput.status == 0, "\(fromInput.standardError)")
         #expect(fromInput.standardError.isEmpty)
         #expect(fromInput.standardOutput == argument.standardOutput)
 
         let file = try secretFile(uri, name: "uri")
-        let fromFile = try TwofoldBinary.run(["otp", "qr", "--format", "svg", "--text-file", file])
+        let fromFile = try await TwofoldBinary.run(["otp", "qr", "--format", "svg", "--text-file", file])
         #expect(fromFile.standardOutput == argument.standardOutput)
 
         // Text without a secret is nothing to warn about.
-        let plain = try TwofoldBinary.run(["otp", "qr", "--format", "ascii", "https://example.com"])
+        let plain = try await TwofoldBinary.run(["otp", "qr", "--format", "ascii", "https://example.com"])
         #expect(plain.status == 0)
         #expect(plain.standardError.isEmpty)
     }
 
     @Test("the help of code, verify and uri documents --secret-file before --secret")
-    func helpOrder() throws {
+    func helpOrder() async throws {
         for command in ["code", "verify", "uri"] {
-            let help = try TwofoldBinary.run(["otp", command, "--help"]).standardOutput
+            let help = try await TwofoldBinary.run(["otp", command, "--help"]).standardOutput
             let file = try #require(help.range(of: "--secret-file"), "otp \(command)")
             let argument = try #require(help.range(of: "--secret <"), "otp \(command)")
             #expect(file.lowerBound < argument.lowerBound, "otp \(command)")

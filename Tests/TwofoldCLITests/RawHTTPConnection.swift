@@ -9,8 +9,9 @@ private let systemSend = Darwin.send
 private let noSignal: Int32 = 0
 #endif
 
-/// A blocking TCP connection to 127.0.0.1, for a test that must know its request was sent
-/// before something else happens (curl gives no such moment).
+/// A TCP connection to 127.0.0.1, for a test that must know its request was sent before
+/// something else happens (curl gives no such moment). Its waits look without blocking and
+/// sleep as a task between looks, so that no thread of the shared pool is held.
 final class RawHTTPConnection {
     private let descriptor: Int32
 
@@ -43,24 +44,34 @@ final class RawHTTPConnection {
 
     /// Whether anything (bytes, or the end of the stream) arrives within `timeout` seconds,
     /// without reading it.
-    func isReadable(within timeout: Double) -> Bool {
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, Int32(timeout * 1000)) == 1
+    func isReadable(within timeout: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+        while true {
+            if readableNow() { return true }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+        }
     }
 
     /// Everything received until the server closed the connection, or `nil` when it did not
     /// close it within `timeout` seconds. A reset ends the answer where it came.
-    func readUntilClosed(timeout: Double) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
+    func readUntilClosed(timeout: Double) async -> String? {
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         var received: [UInt8] = []
-        while Date() < deadline {
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) == 1 else { return nil }
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count <= 0 { return String(decoding: received, as: UTF8.self) }
-            received += buffer[..<count]
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            if readableNow() {
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                if count <= 0 { return String(decoding: received, as: UTF8.self) }
+                received += buffer[..<count]
+                continue
+            }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return nil }
         }
-        return nil
+    }
+
+    /// Whether a read would not block now.
+    private func readableNow() -> Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) == 1
     }
 }

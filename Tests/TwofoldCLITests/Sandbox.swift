@@ -36,10 +36,12 @@ final class Sandbox: @unchecked Sendable {
     }
 
     /// Runs `twofold ARGUMENTS` in the working folder and waits for it.
-    func run(_ arguments: [String], environment: [String: String] = [:], input: String = "") throws -> Outcome {
-        let server = try start(arguments, environment: environment, input: input)
-        server.process.waitUntilExit()
-        return try server.result()
+    func run(_ arguments: [String], environment: [String: String] = [:], input: String = "") async throws -> Outcome {
+        try await ProcessSlots.shared.withSlot {
+            let server = try start(arguments, environment: environment, input: input)
+            await server.process.exited()
+            return try server.result()
+        }
     }
 
     /// Starts `twofold ARGUMENTS` in the working folder without waiting for it.
@@ -59,17 +61,17 @@ final class Sandbox: @unchecked Sendable {
 
     /// Starts `twofold serve` with `environment` (which should hold a free `TWOFOLD_LISTEN`)
     /// and waits until it logs that it listens.
-    func serve(_ environment: [String: String]) throws -> RunningTwofold {
+    func serve(_ environment: [String: String]) async throws -> RunningTwofold {
         let server = try start(["serve"], environment: environment)
-        try server.waitForOutput("listening")
+        try await server.waitForOutput("listening")
         return server
     }
 
     /// Creates the store and the development key of the working folder as an operator's first
     /// `twofold serve` does, then stops the server.
-    func createStoreByServing(_ environment: [String: String] = [:]) throws {
-        let server = try serve(environment.merging(["TWOFOLD_LISTEN": "127.0.0.1:\(try AdminHarness.freePort())"]) { $1 })
-        let result = try server.stop()
+    func createStoreByServing(_ environment: [String: String] = [:]) async throws {
+        let server = try await serve(environment.merging(["TWOFOLD_LISTEN": "127.0.0.1:\(try AdminHarness.freePort())"]) { $1 })
+        let result = try await server.stop()
         guard result.status == 0 else { throw HarnessError("twofold serve exited \(result.status): \(result.standardError)") }
     }
 }
@@ -104,7 +106,7 @@ final class RunningTwofold: @unchecked Sendable {
     }
 
     /// Waits until standard error or standard output holds `text`, for up to 20 seconds.
-    func waitForOutput(_ text: String) throws {
+    func waitForOutput(_ text: String) async throws {
         for _ in 0..<400 {
             let written = (try? String(contentsOf: standardError, encoding: .utf8)) ?? ""
             let printed = (try? String(contentsOf: standardOutput, encoding: .utf8)) ?? ""
@@ -112,15 +114,15 @@ final class RunningTwofold: @unchecked Sendable {
             guard process.isRunning else {
                 throw HarnessError("twofold exited (\(process.terminationStatus)) before writing \"\(text)\": \(written)")
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw HarnessError("twofold did not write \"\(text)\" within 20 s")
     }
 
     /// Stops the process as Ctrl-C does (SIGINT), waits for it, and returns what it wrote.
-    func stop() throws -> Outcome {
+    func stop() async throws -> Outcome {
         if process.isRunning { process.interrupt() }
-        process.waitUntilExit()
+        await process.exited()
         return try result()
     }
 

@@ -8,7 +8,7 @@ import TwofoldTesting
 @Suite("twofold serve --config FILE, as the systemd unit runs it", .timeLimit(.minutes(2)))
 struct ServeConfigFileTests {
     @Test("serves with the file's settings: its address, data folder, log format and lockout")
-    func startsWithTheFile() throws {
+    func startsWithTheFile() async throws {
         try LoopbackHTTP.curl.require()
         let sandbox = try Sandbox()
         let port = try AdminHarness.freePort()
@@ -23,8 +23,7 @@ struct ServeConfigFileTests {
 
             """.write(toFile: file, atomically: false, encoding: .utf8)
         let server = try sandbox.start(["serve", "--config", file])
-        try server.waitForOutput("listening")
-        defer { _ = try? server.stop() }
+        try await server.waitForOutput("listening")
 
         // The store, its key and the first API key are in the file's data folder, not ./data.
         let contents = Set(sandbox.contents())
@@ -33,15 +32,15 @@ struct ServeConfigFileTests {
         let token = try String(contentsOfFile: sandbox.path("state/initial-api-key"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let http = LoopbackHTTP(port: port, token: token)
-        #expect(try http.send("GET", "/readyz").status == 200)
+        #expect(try await http.send("GET", "/readyz").status == 200)
 
-        let enrolled = try http.send("POST", "/v1/users/alice/factors", json: #"{"type": "totp"}"#)
+        let enrolled = try await http.send("POST", "/v1/users/alice/factors", json: #"{"type": "totp"}"#)
         try #require(enrolled.status == 201, "\(enrolled.text)")
         let factorID = try #require((enrolled.json["factor"] as? [String: Any])?["id"] as? String)
         let totp = try OTPAuthURI(parsing: try #require(enrolled.json["otpauth_uri"] as? String)).makeTOTP()
         func now() -> UInt64 { UInt64(Date().timeIntervalSince1970) }
         let code = try totp.code(at: now())
-        let activated = try http.send("POST", "/v1/users/alice/factors/\(factorID)/activate", json: #"{"code": "\#(code)"}"#)
+        let activated = try await http.send("POST", "/v1/users/alice/factors/\(factorID)/activate", json: #"{"code": "\#(code)"}"#)
         try #require(activated.status == 200, "\(activated.text)")
 
         // No free failure: the first wrong code locks for the file's 42 s. With the defaults
@@ -49,15 +48,15 @@ struct ServeConfigFileTests {
         let step = try totp.step(at: now())
         let near = Set((step - 3...step + 3).map { totp.code(step: $0) })
         let wrong = try #require((0..<1000).lazy.map { String(format: "%06d", $0) }.first { !near.contains($0) })
-        let refused = try http.send("POST", "/v1/users/alice/verify", json: #"{"code": "\#(wrong)"}"#)
+        let refused = try await http.send("POST", "/v1/users/alice/verify", json: #"{"code": "\#(wrong)"}"#)
         #expect(refused.json["reason"] as? String == "invalid_code", "\(refused.text)")
         let next = try totp.code(at: now() + 30)
-        let locked = try http.send("POST", "/v1/users/alice/verify", json: #"{"code": "\#(next)"}"#)
+        let locked = try await http.send("POST", "/v1/users/alice/verify", json: #"{"code": "\#(next)"}"#)
         #expect(locked.json["reason"] as? String == "locked", "\(locked.text)")
         let retryAfter = try #require(locked.json["retry_after"] as? Int, "\(locked.text)")
         #expect((40...42).contains(retryAfter), "Retry-After \(retryAfter) is not the file's 42 s")
 
-        let outcome = try server.stop()
+        let outcome = try await server.stop()
         #expect(outcome.status == 0, "\(outcome.standardError)")
         // TWOFOLD_LOG_FORMAT=json from the file: every line is a JSON object.
         #expect(!outcome.errorLines.isEmpty)
@@ -79,7 +78,7 @@ struct ServeConfigFileTests {
     ]
 
     @Test("a bad setting in the file exits 2 naming it, before anything is created", arguments: badFiles)
-    func badSetting(lines: String, message: String) throws {
+    func badSetting(lines: String, message: String) async throws {
         let sandbox = try Sandbox()
         let file = sandbox.path("twofold.env")
         try """
@@ -88,7 +87,7 @@ struct ServeConfigFileTests {
             \(lines)
 
             """.write(toFile: file, atomically: false, encoding: .utf8)
-        let result = try sandbox.run(["serve", "--config", file])
+        let result = try await sandbox.run(["serve", "--config", file])
         #expect(result.status == 2, "\(result.standardError)")
         #expect(result.standardError.contains(message), "\(result.standardError)")
         #expect(!result.standardError.contains("Usage:"))
@@ -96,10 +95,10 @@ struct ServeConfigFileTests {
     }
 
     @Test("a configuration file that cannot be read exits 2 naming it")
-    func missingFile() throws {
+    func missingFile() async throws {
         let sandbox = try Sandbox()
         let file = sandbox.path("missing.env")
-        let result = try sandbox.run(["serve", "--config", file])
+        let result = try await sandbox.run(["serve", "--config", file])
         #expect(result.status == 2, "\(result.standardError)")
         #expect(result.standardError.contains("cannot read the configuration file \(file)"), "\(result.standardError)")
         #expect(sandbox.contents().isEmpty)

@@ -18,76 +18,76 @@ struct TokensCommandTests {
     }
 
     @Test("tokens import, list, assign (codes verify over the API), unassign and delete", arguments: backends)
-    func tokens(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
+    func tokens(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
         let file = h.directory.appendingPathComponent("tokens.csv")
         try """
             serial, secret, type, digits, period-or-counter
             CLI-1, hex:\(Self.secretHex), hotp, 6, 0
             CLI-2, hex:\(Self.secretHex), totp, 6, 30
             """.write(to: file, atomically: true, encoding: .utf8)
-        let imported = try h.run(["tokens", "import", file.path])
+        let imported = try await h.run(["tokens", "import", file.path])
         #expect(imported.status == 0, "\(imported.standardError)")
         #expect(imported.standardOutput.contains("imported 2 tokens"))
         #expect(!imported.standardOutput.contains(Self.secretHex))
         // The same serials again: nothing is imported, exit 1.
-        #expect(try h.run(["tokens", "import", file.path]).status == 1)
-        let listed = try h.run(["tokens", "list"])
+        #expect(try await h.run(["tokens", "import", file.path]).status == 1)
+        let listed = try await h.run(["tokens", "list"])
         #expect(listed.standardOutput.hasPrefix("SERIAL"))
         #expect(listed.standardOutput.contains("CLI-1") && listed.standardOutput.contains("CLI-2"))
 
-        let assigned = try h.json(["tokens", "assign", "CLI-1", "alice"]) as? [String: Any]
+        let assigned = try await h.json(["tokens", "assign", "CLI-1", "alice"]) as? [String: Any]
         let factor = try #require(assigned?["factor"] as? [String: Any])
         #expect(factor["type"] as? String == "hotp")
         #expect(factor["status"] as? String == "active")
-        #expect(try h.run(["tokens", "assign", "CLI-1", "bob"]).status == 1)
-        let unassigned = try h.json(["tokens", "list", "--unassigned"]) as? [String: Any]
+        #expect(try await h.run(["tokens", "assign", "CLI-1", "bob"]).status == 1)
+        let unassigned = try await h.json(["tokens", "list", "--unassigned"]) as? [String: Any]
         #expect((unassigned?["tokens"] as? [[String: Any]])?.compactMap { $0["serial"] as? String } == ["CLI-2"])
 
-        try h.startServer()
-        let token = try h.adminToken()
+        try await h.startServer()
+        let token = try await h.adminToken()
         let hotp = try HOTP(secret: try OTPSecret(bytes: Array("12345678901234567890".utf8)))
-        let (status, body) = try h.http("POST", "/v1/users/alice/verify", body: ["code": hotp.code(counter: 0)], token: token)
+        let (status, body) = try await h.http("POST", "/v1/users/alice/verify", body: ["code": hotp.code(counter: 0)], token: token)
         #expect(status == 200)
         #expect((body as? [String: Any])?["result"] as? String == "allow")
 
-        #expect(try h.run(["tokens", "unassign", "CLI-1", "--yes"]).status == 0)
-        let (_, factors) = try h.http("GET", "/v1/users/alice/factors", token: token)
+        #expect(try await h.run(["tokens", "unassign", "CLI-1", "--yes"]).status == 0)
+        let (_, factors) = try await h.http("GET", "/v1/users/alice/factors", token: token)
         #expect(((factors as? [String: Any])?["factors"] as? [Any])?.isEmpty == true)
-        #expect(try h.run(["tokens", "delete", "CLI-1", "--yes"]).status == 0)
-        #expect(try h.run(["tokens", "delete", "CLI-1", "--yes"]).status == 1)
-        #expect(try h.auditEvents().contains { $0["action"] as? String == "hardware_tokens.imported" })
+        #expect(try await h.run(["tokens", "delete", "CLI-1", "--yes"]).status == 0)
+        #expect(try await h.run(["tokens", "delete", "CLI-1", "--yes"]).status == 1)
+        #expect(try await h.auditEvents().contains { $0["action"] as? String == "hardware_tokens.imported" })
     }
 
     @Test("an encrypted PSKC file imports with its key file, and is refused whole without it or with another", arguments: backends)
-    func encryptedPSKC(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
+    func encryptedPSKC(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
         let pskc = try Self.fixture("rfc6030-figure6.pskcxml").path
         let keyFile = h.directory.appendingPathComponent("psk.hex")
         try "12345678901234567890123456789012\n".write(to: keyFile, atomically: true, encoding: .utf8)
         let wrongKey = h.directory.appendingPathComponent("wrong.hex")
         try "00000000000000000000000000000000\n".write(to: wrongKey, atomically: true, encoding: .utf8)
-        let missing = try h.run(["tokens", "import", pskc])
+        let missing = try await h.run(["tokens", "import", pskc])
         #expect(missing.status == 2)
-        let wrong = try h.run(["tokens", "import", pskc, "--psk-file", wrongKey.path])
+        let wrong = try await h.run(["tokens", "import", pskc, "--psk-file", wrongKey.path])
         #expect(wrong.status == 2)
-        #expect(try h.json(["tokens", "list"]) as? [String: Any] != nil)
-        #expect(((try h.json(["tokens", "list"]) as? [String: Any])?["tokens"] as? [Any])?.isEmpty == true)
-        let opened = try h.run(["tokens", "import", pskc, "--psk-file", keyFile.path])
+        #expect(try await h.json(["tokens", "list"]) as? [String: Any] != nil)
+        #expect(((try await h.json(["tokens", "list"]) as? [String: Any])?["tokens"] as? [Any])?.isEmpty == true)
+        let opened = try await h.run(["tokens", "import", pskc, "--psk-file", keyFile.path])
         #expect(opened.status == 0, "\(opened.standardError)")
         #expect(opened.standardOutput.contains("imported 1 token"))
     }
 
     @Test("apps create and update set the relying party; bad origins are refused with exit 2", arguments: backends)
-    func relyingParty(backend: AdminHarness.Backend) throws {
-        let h = try AdminHarness(backend)
-        let created = try h.json(["apps", "create", "shop", "--rp-id", "shop.example", "--origin", "https://login.shop.example"])
+    func relyingParty(backend: AdminHarness.Backend) async throws {
+        let h = try await AdminHarness(backend)
+        let created = try await h.json(["apps", "create", "shop", "--rp-id", "shop.example", "--origin", "https://login.shop.example"])
             as? [String: Any]
         #expect(created?["rp_id"] as? String == "shop.example")
         #expect(created?["origins"] as? [String] == ["https://login.shop.example"])
-        #expect(try h.run(["apps", "update", "shop", "--origin", "https://evil.example"]).status == 2)
-        #expect(try h.run(["apps", "create", "bad", "--rp-id", "shop.example", "--origin", "http://shop.example"]).status == 2)
-        let cleared = try h.json(["apps", "update", "shop", "--clear-rp"]) as? [String: Any]
+        #expect(try await h.run(["apps", "update", "shop", "--origin", "https://evil.example"]).status == 2)
+        #expect(try await h.run(["apps", "create", "bad", "--rp-id", "shop.example", "--origin", "http://shop.example"]).status == 2)
+        let cleared = try await h.json(["apps", "update", "shop", "--clear-rp"]) as? [String: Any]
         #expect(cleared?["rp_id"] is NSNull)
         #expect(cleared?["origins"] as? [String] == [])
     }

@@ -12,7 +12,7 @@ enum TwofoldBinary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }()
 
-    static func run(_ arguments: [String], input: String = "", environment: [String: String]? = nil) throws -> ExternalProcess.Result {
-        try ExternalProcess.run(path, arguments, input: Data(input.utf8), environment: environment)
+    static func run(_ arguments: [String], input: String = "", environment: [String: String]? = nil) async throws -> ExternalProcess.Result {
+        try await ExternalProcess.run(path, arguments, input: Data(input.utf8), environment: environment)
     }
 }

@@ -146,13 +146,13 @@ struct PushServiceTests {
         #expect(open.first?.applicationName == "shop")
         #expect(open.first?.context.ip == "203.0.113.9")
 
-        let poll = Task { try await harness.services.challenges.status(harness.app, push.challenge.id, wait: 20) }
+        let poll = Task { try await harness.services.challenges.status(harness.app, push.challenge.id, wait: 30) }
         try await Task.sleep(for: .milliseconds(50))
         let started = ContinuousClock.now
         let answered = try await device.answer(push.challenge.id, .approve, number: number)
         #expect(answered.status == .approved)
         #expect(try await poll.value.status == .approved)
-        #expect(ContinuousClock.now - started < .seconds(19), "the poll answered before its 20 s wait ended")
+        #expect(ContinuousClock.now - started < .seconds(20), "the poll answered well before its 30 s wait ended")
         #expect(try await device.pending().isEmpty)
         #expect(try await harness.services.enrollment.factors(harness.app, harness.user).first?.lastUsedAt == harness.clock.now())
     }

@@ -29,9 +29,9 @@ struct TwilioInteropTests {
         var valid: [Bool]
     }
 
-    static func askTwilio(_ request: Request) throws -> Response {
+    static func askTwilio(_ request: Request) async throws -> Response {
         let input = try JSONEncoder().encode(request)
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("twilio_signature.py")], input: input)
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("twilio_signature.py")], input: input)
         try #require(result.status == 0, "twilio script failed: \(result.standardError)")
         return try JSONDecoder().decode(Response.self, from: result.stdout)
     }
@@ -48,7 +48,7 @@ struct TwilioInteropTests {
     ]
 
     @Test("Twilio's validator accepts what Twofold signs")
-    func twilioAcceptsTwofold() throws {
+    func twilioAcceptsTwofold() async throws {
         try Self.twilio.require()
         let signer = TwilioRequestSignature(authToken: Fixtures.authToken)
         var validate = Self.cases.map { url, params in
@@ -62,16 +62,16 @@ struct TwilioInteropTests {
         // And one Twofold signed for another URL, which Twilio must refuse too.
         validate.append(Case(url: "https://twofold.example.com/other", params: Self.cases[0].params, signature: validate[0].signature))
 
-        let answer = try Self.askTwilio(Request(token: Fixtures.authToken, validate: validate))
+        let answer = try await Self.askTwilio(Request(token: Fixtures.authToken, validate: validate))
         #expect(answer.valid == Array(repeating: true, count: validate.count - 1) + [false])
     }
 
     @Test("Twofold accepts what Twilio's library signs, with and without the default port")
-    func twofoldAcceptsTwilio() throws {
+    func twofoldAcceptsTwilio() async throws {
         try Self.twilio.require()
         let computed = Self.cases.map { Case(url: $0.url, params: $0.params) }
             + [Case(url: "https://twofold.example.com:443/cb", params: ["CallSid": "CAabc", "CallStatus": "busy"])]
-        let answer = try Self.askTwilio(Request(token: Fixtures.authToken, compute: computed))
+        let answer = try await Self.askTwilio(Request(token: Fixtures.authToken, compute: computed))
         try #require(answer.signatures.count == computed.count)
 
         let authenticator = TwilioCallbackAuthenticator(authToken: Fixtures.authToken)

@@ -104,7 +104,7 @@ struct WebPushProviderTests {
                          "auth": Base64URL.encode(subscriber.authSecret)]],
             "vapid": [request.headers["authorization"] ?? ""],
         ]
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("webpush_check.py")],
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("webpush_check.py")],
                                              input: try JSONSerialization.data(withJSONObject: input))
         try #require(result.status == 0, "webpush_check.py failed: \(result.standardError)")
         let answer = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])

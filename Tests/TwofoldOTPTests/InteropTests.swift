@@ -52,9 +52,9 @@ struct InteropTests {
         var built: [String]
     }
 
-    static func askPyotp(_ request: Request) throws -> Response {
+    static func askPyotp(_ request: Request) async throws -> Response {
         let input = try JSONEncoder().encode(request)
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("otp_pyotp.py")], input: input, environment: ["TZ": "UTC"])
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("otp_pyotp.py")], input: input, environment: ["TZ": "UTC"])
         try #require(result.status == 0, "pyotp script failed: \(result.standardError)")
         return try JSONDecoder().decode(Response.self, from: result.stdout)
     }
@@ -67,7 +67,7 @@ struct InteropTests {
     }
 
     @Test("pyotp computes the same TOTP and HOTP codes for random secrets, algorithms, digits and times")
-    func pyotpCodes() throws {
+    func pyotpCodes() async throws {
         try Self.pyotp.require()
         var random = SeededGenerator(seed: 2_024)
         var cases: [CodeCase] = []
@@ -89,7 +89,7 @@ struct InteropTests {
                 expected.append(try totp.code(at: time))
             }
         }
-        let response = try Self.askPyotp(Request(codes: cases))
+        let response = try await Self.askPyotp(Request(codes: cases))
         #expect(response.codes.count == expected.count)
         for (index, (theirs, ours)) in zip(response.codes, expected).enumerated() {
             #expect(theirs == ours, "case \(index): \(cases[index])")
@@ -97,7 +97,7 @@ struct InteropTests {
     }
 
     @Test("oathtool computes the same codes, 21 consecutive steps per random case")
-    func oathtoolCodes() throws {
+    func oathtoolCodes() async throws {
         try Self.oathtool.require()
         var random = SeededGenerator(seed: 4_648)
         for index in 0..<40 {
@@ -121,7 +121,7 @@ struct InteropTests {
                 ours = (step...step + 20).map { totp.code(step: $0) }
                 arguments = ["--totp=\(algorithm.rawValue)", "-d", "\(digits)", "-s", "\(period)s", "-N", "@\(time)", "-w", "20", hex]
             }
-            let result = try ExternalProcess.run("oathtool", arguments)
+            let result = try await ExternalProcess.run("oathtool", arguments)
             try #require(result.status == 0, "oathtool \(arguments.joined(separator: " ")): \(result.standardError)")
             let theirs = result.standardOutput.split(separator: "\n").map(String.init)
             #expect(theirs == ours, "oathtool \(arguments.joined(separator: " "))")
@@ -158,7 +158,7 @@ struct InteropTests {
     }
 
     @Test("pyotp parses Twofold's URIs to the same parameters, and Twofold parses pyotp's")
-    func uriBothWays() throws {
+    func uriBothWays() async throws {
         try Self.pyotp.require()
         var random = SeededGenerator(seed: 3_986)
         let cases = (0..<200).map { _ in Self.randomBuildCase(using: &random) }
@@ -172,7 +172,7 @@ struct InteropTests {
                 digits: c.digits
             )
         }
-        let response = try Self.askPyotp(Request(parse: ours.map(\.string), build: cases))
+        let response = try await Self.askPyotp(Request(parse: ours.map(\.string), build: cases))
         try #require(response.parsed.count == ours.count && response.built.count == cases.count)
         for (uri, theirs) in zip(ours, response.parsed) {
             #expect(theirs == Self.parsedForm(of: uri), "pyotp read \(uri.string)")

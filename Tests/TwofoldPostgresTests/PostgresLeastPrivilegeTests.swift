@@ -16,7 +16,7 @@ struct PostgresLeastPrivilegeTests: PostgresFixtures {
     @Test("the runtime role stops with a message naming TWOFOLD_STORE while a migration is pending, and opens the schema the owner migrated")
     func startsOnlyOnAMigratedSchema() async throws {
         try await RolesDatabase.with { database in
-            try database.createRoles()
+            try await database.createRoles()
             let runtime = try await database.store(as: database.app)
             let beforeMigration = try await configurationError { try await runtime.migrate() }
             let every = PostgresMigration.all.map { String($0.version) }.joined(separator: ", ")
@@ -31,7 +31,7 @@ struct PostgresLeastPrivilegeTests: PostgresFixtures {
             #expect(beforeGrants.contains("role \(database.app) may not read the schema's version"), "\(beforeGrants)")
             #expect(beforeGrants.contains("create-roles.sh"), "\(beforeGrants)")
 
-            try database.createRoles()
+            try await database.createRoles()
             #expect(try await runtime.migrate() == [])
             #expect(try await runtime.migrate() == [])
 
@@ -270,7 +270,7 @@ private final class RolesDatabase: Sendable {
 
     /// Runs provisioning/postgres/create-roles.sh as the server's role, and checks the two
     /// URLs it prints.
-    func createRoles() throws {
+    func createRoles() async throws {
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("provisioning/postgres/create-roles.sh").path
         var environment = [
             "PGHOST": server.host, "PGPORT": String(server.port), "PGUSER": server.username, "PGDATABASE": server.database,
@@ -278,7 +278,7 @@ private final class RolesDatabase: Sendable {
             "TWOFOLD_DB_HOST": "\(server.host):\(server.port)",
         ]
         environment["PGPASSWORD"] = server.password
-        let result = try ExternalProcess.run("bash", [script, name, owner, app], environment: environment)
+        let result = try await ExternalProcess.run("bash", [script, name, owner, app], environment: environment)
         try #require(result.status == 0, "create-roles.sh failed: \(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n").map(String.init)
         let host = "\(server.host):\(server.port)"
@@ -290,9 +290,9 @@ private final class RolesDatabase: Sendable {
 
     /// The script, the owner's migrations, and the script again, as a deployment does.
     func migrateAsOwner() async throws {
-        try createRoles()
+        try await createRoles()
         #expect(try await store(as: owner).migrate() == PostgresMigration.all.map(\.version))
-        try createRoles()
+        try await createRoles()
     }
 
     /// A store as `role`, its pool running, not migrated. Closed when the test ends.

@@ -368,7 +368,7 @@ struct PostgresStoreTests: PostgresFixtures {
             let codes = try await services.verification.generateRecoveryCodes(application.id, alice, actor: "test")
             let sealed = try #require(try await store.factors(applicationID: application.id, userID: alice).first?.sealedSecret)
 
-            let dump = try ExternalProcess.run(Self.pgDumpPath, ["--data-only", "--dbname=\(database.url)"])
+            let dump = try await ExternalProcess.run(Self.pgDumpPath, ["--data-only", "--dbname=\(database.url)"])
             #expect(dump.status == 0, "\(dump.standardError)")
             let text = dump.standardOutput.lowercased()
             #expect(text.contains("\\\\x" + hex(sealed)), "the store writes exactly the sealed blob")

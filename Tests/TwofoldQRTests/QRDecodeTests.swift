@@ -17,7 +17,7 @@ struct QRDecodeTests {
     }
 
     @Test("zxing-cpp reads every version at every level, filled with random bytes, byte for byte")
-    func everyVersionAndLevel() throws {
+    func everyVersionAndLevel() async throws {
         try ZXingDecoder.tool.require()
         var random = SeededGenerator(seed: 0xDEC0DE)
         var symbols: [Symbol] = []
@@ -34,11 +34,11 @@ struct QRDecodeTests {
                 symbols.append(Symbol(payload: payload, code: code, renderer: renderer))
             }
         }
-        try checkRoundTrip(symbols)
+        try await checkRoundTrip(symbols)
     }
 
     @Test("zxing-cpp reads realistic otpauth URIs and mixed-segment payloads byte for byte")
-    func otpauthURIs() throws {
+    func otpauthURIs() async throws {
         try ZXingDecoder.tool.require()
         var random = SeededGenerator(seed: 0x07A0_7A)
         var payloads = (0..<240).map { _ in Array(OTPAuthURIs.random(using: &random).utf8) }
@@ -49,11 +49,11 @@ struct QRDecodeTests {
         }
         #expect(payloads.contains { $0.count > 250 }, "some URIs should be long")
         #expect(payloads.contains { $0.contains(0xE6) }, "some URIs should carry raw UTF-8")
-        try checkRoundTrip(symbols)
+        try await checkRoundTrip(symbols)
     }
 
     @Test("zbarimg reads a sample of the same symbols")
-    func zbarReadsASample() throws {
+    func zbarReadsASample() async throws {
         try ExternalTool.command("zbarimg", installHint: "apt-get install zbar-tools").require()
         var random = SeededGenerator(seed: 0x2BA2)
         let payloads = (0..<16).map { _ in Array(OTPAuthURIs.random(using: &random).utf8) }
@@ -65,7 +65,7 @@ struct QRDecodeTests {
             let code = try QRCode(bytes: payload, errorCorrection: QRErrorCorrection.allCases[index % 4])
             let url = directory.appendingPathComponent("zbar-\(index).png")
             try Data(QRPNGRenderer(scale: 4).render(code)).write(to: url)
-            let result = try ExternalProcess.run("zbarimg", ["--quiet", "--raw", "-Sbinary", url.path])
+            let result = try await ExternalProcess.run("zbarimg", ["--quiet", "--raw", "-Sbinary", url.path])
             #expect(result.status == 0, "zbarimg could not read \(String(decoding: payload, as: UTF8.self))")
             // With -Sbinary zbarimg prints the payload bytes unchanged, then a newline.
             var output = [UInt8](result.stdout)
@@ -90,8 +90,8 @@ struct QRDecodeTests {
         "Ünïcødé ✓ 二要素認証 1234567890123 ABCDEFGHIJKLMNOP",
     ]
 
-    private func checkRoundTrip(_ symbols: [Symbol]) throws {
-        let decoded = try ZXingDecoder.decode(symbols.map { $0.renderer.render($0.code) })
+    private func checkRoundTrip(_ symbols: [Symbol]) async throws {
+        let decoded = try await ZXingDecoder.decode(symbols.map { $0.renderer.render($0.code) })
         var failures = 0
         for (symbol, result) in zip(symbols, decoded) {
             let readBack = result.bytes.flatMap(Hex.bytes)

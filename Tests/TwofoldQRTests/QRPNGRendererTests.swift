@@ -83,7 +83,7 @@ struct QRPNGRendererTests {
     }
 
     @Test("pngcheck accepts the images")
-    func pngcheckAccepts() throws {
+    func pngcheckAccepts() async throws {
         try ExternalTool.command("pngcheck", installHint: "apt-get install pngcheck").require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-pngcheck-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -100,7 +100,7 @@ struct QRPNGRendererTests {
             try Data(image).write(to: url)
             paths.append(url.path)
         }
-        let result = try ExternalProcess.run("pngcheck", ["-v"] + paths)
+        let result = try await ExternalProcess.run("pngcheck", ["-v"] + paths)
         #expect(result.status == 0, "\(result.standardOutput)")
         #expect(result.standardOutput.components(separatedBy: "No errors detected").count - 1 == images.count)
         #expect(!result.standardOutput.contains("ERROR"))

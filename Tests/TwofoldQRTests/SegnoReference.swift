@@ -33,9 +33,9 @@ enum SegnoReference {
         let description: String
     }
 
-    static func matrices(for cases: [Case]) throws -> [Matrix] {
+    static func matrices(for cases: [Case]) async throws -> [Matrix] {
         let input = try JSONEncoder().encode(cases)
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("qr_segno_matrix.py")], input: input)
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("qr_segno_matrix.py")], input: input)
         guard result.status == 0 else {
             throw ScriptError(description: "qr_segno_matrix.py exited \(result.status): \(result.standardError)")
         }

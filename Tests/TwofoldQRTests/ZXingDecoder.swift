@@ -40,7 +40,7 @@ enum ZXingDecoder {
     }
 
     /// Decodes each PNG image.
-    static func decode(_ images: [[UInt8]]) throws -> [Decoded] {
+    static func decode(_ images: [[UInt8]]) async throws -> [Decoded] {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("twofold-qr-decode-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -51,7 +51,7 @@ enum ZXingDecoder {
             try Data(image).write(to: url)
             requests.append(Request(path: url.path))
         }
-        let result = try ExternalProcess.run(
+        let result = try await ExternalProcess.run(
             "python3", [TestEnvironment.script("qr_decode.py")], input: try JSONEncoder().encode(requests)
         )
         guard result.status == 0 else {

@@ -30,8 +30,10 @@ struct WALCheckpointerTests {
             // Counted only when it copied something readable (a connection that cannot read the
             // WAL reports a negative count, which is a failure).
             #expect(checkpointer.statistics.background > 0)
-            // 300 commits of a few pages each, never checkpointed, would leave ~1,000 frames.
-            #expect(try Self.walFrames(path) < 100)
+            // 300 commits of a few pages each, never checkpointed, would leave ~1,000 frames. The
+            // writer's own checkpoint meets SQLITE_BUSY while the background one runs, so on a
+            // loaded machine the WAL may pass `writerFrames` for a while.
+            #expect(try Self.walFrames(path) < 300)
             // Every event is there, and the chain still verifies.
             #expect(try await store.auditShardHeads().map(\.headSequence).reduce(0, +) == 300)
             let report = try await verifyAuditChains(store)

@@ -92,9 +92,9 @@ struct StartupChecksTests {
         try tool.require()
         let base = ProcessInfo.processInfo.environment["TWOFOLD_TEST_POSTGRES_URL"]!
         let name = "startup_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let created = try ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
+        let created = try await ExternalProcess.run("psql", [base, "-q", "-c", "CREATE DATABASE \(name) TEMPLATE template0"])
         try #require(created.status == 0, "\(created.standardError)")
-        defer { _ = try? ExternalProcess.run("psql", [base, "-q", "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
+        defer { _ = try? ExternalProcess.runBlocking("psql", [base, "-q", "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
         let url = try #require(base.lastIndex(of: "/").map { String(base[..<$0]) + "/" + name })
         try await Self.withDirectory { directory in
             let configuration = try TwofoldConfiguration.load(file: nil, environment: [

@@ -20,7 +20,7 @@ struct TLSTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let certificate = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let made = try ExternalProcess.run("openssl", [
+        let made = try await ExternalProcess.run("openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
             "-keyout", key, "-out", certificate,
@@ -67,23 +67,23 @@ struct TLSTests {
     }
 
     @Test("a key that is not the certificate's is refused before the server starts, naming TWOFOLD_TLS_KEY")
-    func mismatchedKey() throws {
+    func mismatchedKey() async throws {
         try Self.openssl.require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        func pair(_ name: String) throws -> (certificate: String, key: String) {
+        func pair(_ name: String) async throws -> (certificate: String, key: String) {
             let certificate = directory.appendingPathComponent("\(name).pem").path
             let key = directory.appendingPathComponent("\(name).key").path
-            let made = try ExternalProcess.run("openssl", [
+            let made = try await ExternalProcess.run("openssl", [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
                 "-subj", "/CN=localhost", "-keyout", key, "-out", certificate,
             ])
             try #require(made.status == 0, "\(made.standardError)")
             return (certificate, key)
         }
-        let first = try pair("first")
-        let second = try pair("second")
+        let first = try await pair("first")
+        let second = try await pair("second")
         var configuration = TwofoldConfiguration(dataDirectory: directory.appendingPathComponent("data").path)
         configuration.listen = .init(host: "127.0.0.1", port: 1)
         configuration.tls = .init(certificateChain: first.certificate, privateKey: second.key)

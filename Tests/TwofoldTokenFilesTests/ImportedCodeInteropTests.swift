@@ -86,7 +86,7 @@ struct ImportedCodeInteropTests {
     struct Response: Codable { var codes: [String] }
 
     @Test("pyotp computes the same codes from every imported secret pyotp accepts")
-    func pyotpAgrees() throws {
+    func pyotpAgrees() async throws {
         try Self.pyotp.require()
         var cases: [CodeCase] = []
         var expected: [(String, String)] = []
@@ -110,7 +110,7 @@ struct ImportedCodeInteropTests {
         }
         try #require(cases.count >= 50)
         let input = try JSONEncoder().encode(Request(codes: cases))
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("otp_pyotp.py")], input: input, environment: ["TZ": "UTC"])
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("otp_pyotp.py")], input: input, environment: ["TZ": "UTC"])
         try #require(result.status == 0, "pyotp script failed: \(result.standardError)")
         let theirs = try JSONDecoder().decode(Response.self, from: result.stdout).codes
         try #require(theirs.count == expected.count)
@@ -120,7 +120,7 @@ struct ImportedCodeInteropTests {
     }
 
     @Test("oathtool computes the same codes from every imported secret it can use")
-    func oathtoolAgrees() throws {
+    func oathtoolAgrees() async throws {
         try Self.oathtool.require()
         var checked = 0
         for (file, token, known) in try Self.importedTokens() {
@@ -131,13 +131,13 @@ struct ImportedCodeInteropTests {
                 // oathtool's HOTP is HMAC-SHA-1 only.
                 guard token.algorithm == .sha1 else { continue }
                 let arguments = ["--hotp", "-c", "\(counter)", "-d", "\(token.digits)", "-w", "4", hex]
-                let result = try ExternalProcess.run("oathtool", arguments)
+                let result = try await ExternalProcess.run("oathtool", arguments)
                 try #require(result.status == 0, "oathtool: \(result.standardError)")
                 #expect(result.standardOutput.split(separator: "\n").map(String.init) == ours, "\(file) \(token.serial)")
             case .totp(let period):
                 for (time, code) in zip(Self.times, ours) {
                     let arguments = ["--totp=\(token.algorithm.rawValue)", "-d", "\(token.digits)", "-s", "\(period)s", "-N", "@\(time)", hex]
-                    let result = try ExternalProcess.run("oathtool", arguments, environment: ["TZ": "UTC"])
+                    let result = try await ExternalProcess.run("oathtool", arguments, environment: ["TZ": "UTC"])
                     try #require(result.status == 0, "oathtool: \(result.standardError)")
                     #expect(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == code, "\(file) \(token.serial) at \(time)")
                 }

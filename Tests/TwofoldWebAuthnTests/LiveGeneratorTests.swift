@@ -12,13 +12,13 @@ struct LiveGeneratorTests {
     static let softWebAuthn = ExternalTool.pythonModule("soft_webauthn", installHint: "pip install fido2 soft-webauthn")
 
     @Test("verifies every ceremony of a fresh run of make_fixtures.py, and refuses every variant")
-    func freshCeremonies() throws {
+    func freshCeremonies() async throws {
         try Self.fido2.require()
         try Self.softWebAuthn.require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("twofold-webauthn-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let script = TestEnvironment.repositoryRoot.appendingPathComponent("Tests/TwofoldWebAuthnTests/Fixtures/make_fixtures.py")
-        let result = try ExternalProcess.run("python3", [script.path, directory.path])
+        let result = try await ExternalProcess.run("python3", [script.path, directory.path])
         try #require(result.status == 0, "make_fixtures.py failed: \(result.standardError)")
         let fixtures = try CeremonyFixture.load(from: directory)
         #expect(fixtures.map(\.name) == CeremonyFixture.committed.map(\.name))

@@ -72,10 +72,10 @@ struct WebPushInteropTests {
         var keys: [GeneratedKey]
     }
 
-    static func ask(_ request: Request) throws -> Response {
+    static func ask(_ request: Request) async throws -> Response {
         try httpECE.require()
         try pyVAPID.require()
-        let result = try ExternalProcess.run("python3", [TestEnvironment.script("webpush_check.py")], input: try JSONEncoder().encode(request))
+        let result = try await ExternalProcess.run("python3", [TestEnvironment.script("webpush_check.py")], input: try JSONEncoder().encode(request))
         try #require(result.status == 0, "webpush_check.py failed: \(result.standardError)")
         return try JSONDecoder().decode(Response.self, from: result.stdout)
     }
@@ -86,7 +86,7 @@ struct WebPushInteropTests {
     }
 
     @Test("http_ece decrypts what Twofold encrypts, at every size up to the limit")
-    func httpECEDecryptsTwofold() throws {
+    func httpECEDecryptsTwofold() async throws {
         var cases: [DecryptCase] = []
         var plaintexts: [[UInt8]] = []
         for size in [0, 1, 48, 1000, WebPushEncryption.maximumPlaintextByteCount] {
@@ -95,7 +95,7 @@ struct WebPushInteropTests {
             plaintexts.append(plaintext)
             cases.append(Self.decryptCase(try WebPushEncryption.encrypt(plaintext, p256dh: agent.p256dh, authSecret: agent.authSecret), agent))
         }
-        let answer = try Self.ask(Request(decrypt: cases))
+        let answer = try await Self.ask(Request(decrypt: cases))
         try #require(answer.decrypted.count == cases.count)
         for (index, decrypted) in answer.decrypted.enumerated() {
             #expect(decrypted.error == nil)
@@ -104,20 +104,20 @@ struct WebPushInteropTests {
     }
 
     @Test("http_ece refuses a Twofold body with a flipped byte or for another subscriber")
-    func httpECERefusesTampered() throws {
+    func httpECERefusesTampered() async throws {
         let agent = UserAgent()
         var body = try WebPushEncryption.encrypt(Array("hello".utf8), p256dh: agent.p256dh, authSecret: agent.authSecret)
         let other = Self.decryptCase(body, UserAgent())
         body[90] ^= 0x80
-        let answer = try Self.ask(Request(decrypt: [Self.decryptCase(body, agent), other]))
+        let answer = try await Self.ask(Request(decrypt: [Self.decryptCase(body, agent), other]))
         #expect(answer.decrypted.allSatisfy { $0.plaintext == nil && $0.error != nil })
     }
 
     @Test("Twofold decrypts what http_ece encrypts")
-    func twofoldDecryptsHTTPECE() throws {
+    func twofoldDecryptsHTTPECE() async throws {
         let agents = [UserAgent(), UserAgent(), UserAgent()]
         let plaintexts = [Array(#"{"challenge_id":"chl_x","type":"twofold.push"}"#.utf8), [0x00], Array(repeating: UInt8(0x41), count: 3000)]
-        let answer = try Self.ask(Request(encrypt: zip(agents, plaintexts).map(Self.encryptCase)))
+        let answer = try await Self.ask(Request(encrypt: zip(agents, plaintexts).map(Self.encryptCase)))
         try #require(answer.encrypted.count == agents.count)
         for (index, body) in answer.encrypted.enumerated() {
             let decrypted = try WebPushEncryption.decrypt(try Base64URL.decode(body), privateKey: agents[index].privateKey,
@@ -127,9 +127,9 @@ struct WebPushInteropTests {
     }
 
     @Test("http_ece's body for an empty message has no record at all, and Twofold refuses it as truncated")
-    func emptyHTTPECEBodyIsTruncated() throws {
+    func emptyHTTPECEBodyIsTruncated() async throws {
         let agent = UserAgent()
-        let answer = try Self.ask(Request(encrypt: [Self.encryptCase(agent, [])]))
+        let answer = try await Self.ask(Request(encrypt: [Self.encryptCase(agent, [])]))
         let body = try Base64URL.decode(try #require(answer.encrypted.first))
         #expect(body.count == WebPushEncryption.headerByteCount)
         let error = webPushError { () throws(WebPushError) in
@@ -143,7 +143,7 @@ struct WebPushInteropTests {
     }
 
     @Test("py-vapid verifies Twofold's Authorization header and reads the same claims")
-    func pyVAPIDVerifiesTwofold() throws {
+    func pyVAPIDVerifiesTwofold() async throws {
         let authorization = try VAPIDAuthorization(key: .generate(), subject: "mailto:ops@example.com")
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         let headers = [
@@ -152,7 +152,7 @@ struct WebPushInteropTests {
         ]
         var forged = headers[0]
         forged.replaceSubrange(forged.range(of: ", k=")!.upperBound..., with: VAPIDKey.generate().applicationServerKey)
-        let answer = try Self.ask(Request(vapid: headers + [forged]))
+        let answer = try await Self.ask(Request(vapid: headers + [forged]))
         try #require(answer.vapid.count == 3)
         #expect(answer.vapid[0].valid, "\(answer.vapid[0].error ?? "")")
         #expect(answer.vapid[0].header == ["typ": "JWT", "alg": "ES256"])
@@ -163,8 +163,8 @@ struct WebPushInteropTests {
     }
 
     @Test("Twofold loads the keys py-vapid generates, as PKCS#8 and as SEC1")
-    func loadsPyVAPIDKeys() throws {
-        let answer = try Self.ask(Request(keys: 2))
+    func loadsPyVAPIDKeys() async throws {
+        let answer = try await Self.ask(Request(keys: 2))
         try #require(answer.keys.count == 2)
         for generated in answer.keys {
             #expect(try VAPIDKey(pemRepresentation: generated.pkcs8).applicationServerKey == generated.publicKey)
