@@ -149,8 +149,19 @@ struct AuditTailCommand: AsyncParsableCommand {
 struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute every audit event's MAC; exit 1 and pinpoint any edited, inserted or deleted event."
+        abstract: "Recompute every audit event's MAC; exit 1 and pinpoint any edited, inserted or deleted event.",
+        discussion: """
+            Each verification that finds the log intact keeps the shard heads it read in an anchor \
+            file outside the database (audit-anchor.json in the data folder, or --anchor FILE). The \
+            next verification compares the database with it: a database rolled back since (restored \
+            from an older copy, a head put back) fails with kind rolled_back, even when the older \
+            copy is complete and verifies on its own. Keep the file where whoever can write the \
+            database cannot; a deleted anchor is not detected (the next verification starts anew).
+            """
     )
+
+    @Option(help: ArgumentHelp("The anchor file to compare with and update (default: audit-anchor.json in TWOFOLD_DATA_DIR).", valueName: "file"))
+    var anchor: String?
 
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
@@ -160,6 +171,26 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         let eventsChecked: Int
         let shardsChecked: Int
         let problems: [Problem]
+        /// The anchor compared with (`null` when there was none yet) and whether it was updated.
+        let anchor: AnchorReport
+    }
+
+    struct AnchorReport: Encodable {
+        let file: String
+        let comparedWith: String?
+        let updated: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case file, updated
+            case comparedWith = "compared_with"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(file, forKey: .file)
+            if let comparedWith { try container.encode(comparedWith, forKey: .comparedWith) } else { try container.encodeNil(forKey: .comparedWith) }
+            try container.encode(updated, forKey: .updated)
+        }
     }
 
     /// A place where the log does not verify; `event_id` is `null` for a shard's head.
@@ -186,18 +217,57 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let result = try await config.openRuntime().use { try await $0.services.audit.verifyAudit() }
+        let configuration = try config.loadConfiguration()
+        let file = anchor ?? TwofoldConfiguration.join(configuration.dataDirectory, "audit-anchor.json")
+        let stored = try Self.readAnchor(file)
+        let (result, compared) = try await config.openRuntime(configuration).use { runtime in
+            let audit = runtime.services.audit
+            var compared: AuditAnchor?
+            if let stored {
+                do throws(TwofoldError) {
+                    compared = try audit.anchor(parsing: stored)
+                } catch {
+                    throw CommandFailure("\(file): \(error.message); the log is not checked against it, and it is left as it is")
+                }
+            }
+            return (try await audit.verifyAudit(against: compared), compared)
+        }
+        // Only an intact log moves the anchor on: after a problem, the next run still compares
+        // with the last state known to be good.
+        if result.isIntact {
+            do {
+                try PrivateFile.replaceAtomically(file, bytes: Array(result.anchor.text().utf8))
+            } catch {
+                throw CommandFailure("the audit log is intact, but the anchor could not be written to \(file): \(error)")
+            }
+        }
         let report = Report(intact: result.isIntact, eventsChecked: result.eventsChecked, shardsChecked: result.shardsChecked,
-                            problems: result.problems.map { Problem(kind: $0.kind.rawValue, shard: $0.shard, sequence: $0.sequence, eventId: $0.eventID, message: $0.message) })
+                            problems: result.problems.map { Problem(kind: $0.kind.rawValue, shard: $0.shard, sequence: $0.sequence, eventId: $0.eventID, message: $0.message) },
+                            anchor: AnchorReport(file: file, comparedWith: compared.map { Timestamp.text($0.verifiedAt) }, updated: result.isIntact))
         if output.json {
             try Output.json(report)
         } else if result.isIntact {
             print("audit log intact: \(Output.count(result.eventsChecked, "event")) in \(Output.count(result.shardsChecked, "chain")) verified")
+            if let compared {
+                print("no rollback since the verification of \(Output.date(compared.verifiedAt)); anchor updated: \(Output.escaped(file))")
+            } else {
+                print("no anchor yet: rollbacks are detected from the next verification on; anchor written: \(Output.escaped(file))")
+            }
         } else {
             for problem in result.problems { print("\(problem.kind.rawValue): \(problem.message)") }
         }
         if !result.isIntact {
             throw CommandFailure("the audit log does not verify: \(Output.count(result.problems.count, "problem"))")
+        }
+    }
+
+    /// The anchor file's bytes, `nil` when there is none yet.
+    static func readAnchor(_ file: String) throws -> Data? {
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw CommandFailure("cannot read the audit anchor \(file): \(error.localizedDescription)")
         }
     }
 }

@@ -70,7 +70,7 @@ public struct AuditChain: Sendable {
         ])
     }
 
-    private func mac(_ parts: [String]) -> [UInt8] {
+    func mac(_ parts: [String]) -> [UInt8] {
         macKey.authenticate(parts)
     }
 
@@ -78,7 +78,7 @@ public struct AuditChain: Sendable {
 
     /// Lower-case hex by table lookup: every append and every verified event formats three MACs
     /// on the store's single writer, where `String(format: "%02x")` is far slower per byte.
-    private static func hex(_ bytes: [UInt8]) -> String {
+    static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.count * 2)

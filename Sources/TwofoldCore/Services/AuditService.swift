@@ -11,6 +11,9 @@ public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
         case deleted
         /// The shard's head or anchor row was changed or rolled back.
         case head
+        /// The shard is behind, or other than, what an earlier verification's anchor saw: the
+        /// database was rolled back (restored from an older copy, a head put back).
+        case rolledBack = "rolled_back"
     }
 
     public var kind: Kind
@@ -22,11 +25,14 @@ public struct AuditProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The result of ``AuditService/verifyAudit()``.
+/// The result of ``AuditService/verifyAudit(against:)``.
 public struct AuditVerification: Sendable, Equatable {
     public var eventsChecked: Int
     public var shardsChecked: Int
     public var problems: [AuditProblem]
+    /// The heads this verification read, to keep outside the database for the next one (only
+    /// worth keeping when ``isIntact``).
+    public var anchor: AuditAnchor
     public var isIntact: Bool { problems.isEmpty }
 }
 
@@ -45,11 +51,13 @@ public struct AuditService: Sendable {
     }
 
     /// Walks every shard's chain and recomputes each MAC, pinpointing edited, inserted and
-    /// deleted events.
-    public func verifyAudit() async throws -> AuditVerification {
+    /// deleted events; with the `anchor` an earlier verification returned, also tells whether
+    /// the database was rolled back since.
+    public func verifyAudit(against anchor: AuditAnchor? = nil) async throws -> AuditVerification {
         var problems: [AuditProblem] = []
         var checked = 0
-        let heads = Dictionary(uniqueKeysWithValues: try await store.auditShardHeads().map { ($0.shard, $0) })
+        let read = try await store.auditShardHeads()
+        let heads = Dictionary(uniqueKeysWithValues: read.map { ($0.shard, $0) })
         for shard in 0..<AuditChain.shardCount {
             guard let head = heads[shard] else {
                 if let stray = try await store.auditEvents(shard: shard, fromSequence: 0, limit: 1).first {
@@ -64,7 +72,48 @@ public struct AuditService: Sendable {
             }
             checked += try await verifyShard(head, problems: &problems)
         }
-        return AuditVerification(eventsChecked: checked, shardsChecked: heads.count, problems: problems)
+        if let anchor {
+            problems += try await rollbacks(since: anchor, heads: heads)
+        }
+        return AuditVerification(eventsChecked: checked, shardsChecked: heads.count, problems: problems,
+                                 anchor: chain.anchor(read, verifiedAt: clock.now()))
+    }
+
+    /// An anchor read back from its text (``AuditAnchor/text()``).
+    /// - Throws: `invalid_request` for text that is no anchor, `audit_tampered` for one edited or
+    ///   written under another audit key.
+    public func anchor(parsing data: Data) throws(TwofoldError) -> AuditAnchor {
+        try chain.anchor(parsing: data)
+    }
+
+    /// Where the shards fall short of `anchor`: a shard it saw with events that has no head now,
+    /// a head behind the sequence it saw, or another event at that sequence (rolled back, then
+    /// written again). A shard purged past the mark is not one: the purge is in the log.
+    private func rollbacks(since anchor: AuditAnchor, heads: [Int: AuditShardHead]) async throws -> [AuditProblem] {
+        var problems: [AuditProblem] = []
+        let when = "the verification of \(Timestamp.text(anchor.verifiedAt))"
+        func problem(_ mark: AuditAnchor.Mark, _ eventID: Int64?, _ text: String) {
+            problems.append(AuditProblem(kind: .rolledBack, shard: mark.shard, sequence: mark.sequence, eventID: eventID,
+                                         message: "shard \(mark.shard): \(text)"))
+        }
+        for mark in anchor.marks where mark.sequence > 0 {
+            guard let head = heads[mark.shard] else {
+                problem(mark, nil, "\(when) saw \(mark.sequence) event(s); the shard has no head now (deleted, or the database restored from an older copy)")
+                continue
+            }
+            guard head.headSequence >= mark.sequence else {
+                problem(mark, nil, "its head is at sequence \(head.headSequence), but \(when) saw sequence \(mark.sequence): the database was rolled back")
+                continue
+            }
+            guard mark.sequence >= head.firstSequence,
+                  let event = try await store.auditEvents(shard: mark.shard, fromSequence: mark.sequence, limit: 1).first,
+                  event.sequence == mark.sequence
+            else { continue }  // purged since, or missing (which the chain's walk reports)
+            if event.mac != mark.mac {
+                problem(mark, event.id, "sequence \(mark.sequence) is not the event \(when) saw: the shard was rolled back and written again")
+            }
+        }
+        return problems
     }
 
     private func verifyShard(_ head: AuditShardHead, problems: inout [AuditProblem]) async throws -> Int {
@@ -79,6 +128,11 @@ public struct AuditService: Sendable {
         // queries and export.
         var withoutUserID: [AuditEvent] = []
         var erased = Set<String>()
+        // Ids are the store's insertion order, given while the shard's head is held, so they
+        // grow along the chain. The MAC does not cover them (the store gives one only as the
+        // row is written); this check does: an id changed to move an event elsewhere in the
+        // listings (`audit tail`, `GET /v1/audit`, their pages) breaks the order.
+        var previousGenuineID = Int64.min
         func problem(_ kind: AuditProblem.Kind, _ event: AuditEvent?, _ sequence: Int64, _ text: String) {
             problems.append(AuditProblem(kind: kind, shard: head.shard, sequence: sequence, eventID: event?.id,
                                          message: "shard \(head.shard), sequence \(sequence)\(event.map { " (event \($0.id))" } ?? ""): \(text)"))
@@ -97,6 +151,12 @@ public struct AuditService: Sendable {
                 expectedSequence = event.sequence
             }
             let macValid = chain.mac(of: event) == event.mac
+            if macValid {
+                if event.id <= previousGenuineID {
+                    problem(.edited, event, event.sequence, "its id is below the previous event's in the chain: it was renumbered, moving it in listings")
+                }
+                previousGenuineID = max(previousGenuineID, event.id)
+            }
             if macValid, event.previousMAC == previousMAC {
                 // The MAC covers the pseudonym, not the id (erasure clears the id), so the id is
                 // checked against the pseudonym.

@@ -192,7 +192,8 @@ public struct TwofoldConfiguration: Sendable {
     /// Where the first start writes the API key it creates: `<data dir>/initial-api-key`.
     public var initialAPIKeyFile: String { Self.join(dataDirectory, "initial-api-key") }
 
-    static func join(_ directory: String, _ name: String) -> String {
+    /// `name` inside `directory`, with one slash between.
+    public static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 }

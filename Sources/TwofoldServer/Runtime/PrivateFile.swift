@@ -24,6 +24,27 @@ public enum PrivateFile {
         if replacing, unlink(path) != 0, errno != ENOENT {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
+        try writeNew(path, bytes: bytes)
+        try syncFolder(of: path)
+    }
+
+    /// Replaces `path` with `bytes` so that a crash leaves either the old file or the new one,
+    /// never none or a part: written (mode 0600) and synced under a temporary name beside it,
+    /// renamed over it, then the folder synced.
+    public static func replaceAtomically(_ path: String, bytes: [UInt8]) throws {
+        let temporary = path + ".tmp-\(UUID().uuidString.prefix(8))"
+        do {
+            try writeNew(temporary, bytes: bytes)
+            guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try syncFolder(of: path)
+    }
+
+    /// Creates `path` exclusively (mode 0600, never through a symbolic link) and writes and syncs `bytes`.
+    private static func writeNew(_ path: String, bytes: [UInt8]) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { _ = close(descriptor) }
@@ -39,7 +60,10 @@ public enum PrivateFile {
             written += count
         }
         guard fsync(descriptor) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        // The file's name is durable only once its folder is synced too.
+    }
+
+    /// The file's name is durable only once its folder is synced too.
+    private static func syncFolder(of path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard folderDescriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
