@@ -297,11 +297,11 @@ struct PushServiceTests {
         let push = try await harness.push(factor: mine.factorID)
         #expect(try await theirs.pending().isEmpty)
         let error = await #expect(throws: TwofoldError.self) { try await theirs.answer(push.challenge.id, .approve, number: push.number) }
-        #expect(error?.code == .unauthorized)
+        #expect(error == TwofoldError.challengeNotFound, "exactly as a challenge that does not exist")
         let shown = await #expect(throws: TwofoldError.self) {
             try await harness.services.push.challenge(push.challenge.id, for: try await theirs.authenticated())
         }
-        #expect(shown?.code == .unauthorized)
+        #expect(shown == TwofoldError.challengeNotFound)
         #expect(try await harness.services.challenges.show(push.challenge.id).status == .pending)
     }
 

@@ -535,7 +535,7 @@ struct PushAPITests {
         }
     }
 
-    @Test("another device's key, another device's challenge, no signature, and an unknown or unactivated device are all 401")
+    @Test("another device's key, no signature, and an unknown or unactivated device are all 401; another device's challenge is 404 as none")
     func otherDevices() async throws {
         try await TestServer.with { server in
             try await server.test { client in
@@ -547,11 +547,15 @@ struct PushAPITests {
                 let (id, number) = try await server.push(client, user: "alice", factorID: phoneFactor)
                 let now = server.clock.now()
 
+                let none = "chl_" + String(repeating: "a", count: 26)
                 for other in [tablet, bob] {
                     let shown = try await other.send(client, .get, other.challengePath(id), at: now)
-                    #expect(shown.status == .unauthorized)
+                    let unknown = try await other.send(client, .get, other.challengePath(none), at: now)
+                    #expect(shown.status == .notFound)
+                    #expect(unknown.status == .notFound)
+                    #expect(shown.json["error"] == unknown.json["error"], "\(shown.text) against \(unknown.text)")
                     let answered = try await other.send(client, .post, other.challengePath(id), body: Self.approval(number), at: now)
-                    #expect(answered.status == .unauthorized)
+                    #expect(answered.status == .notFound)
                     let listed = try await other.send(client, .get, other.challengesPath, at: now)
                     #expect(listed.json == ["challenges": []])
                 }

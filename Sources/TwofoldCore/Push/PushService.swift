@@ -324,7 +324,7 @@ public struct PushService: Sendable {
     }
 
     /// One of the device's challenges, in whatever state.
-    /// - Throws: `not_found` for none; `unauthorized` for another device's.
+    /// - Throws: `not_found` for none, and exactly the same for another device's.
     public func challenge(_ id: ChallengeID, for device: PushDeviceRecord) async throws -> DeviceChallenge {
         let record = try await ownChallenge(id, of: device)
         return deviceView(record, application: try await application(device.applicationID), at: clock.now())
@@ -332,7 +332,7 @@ public struct PushService: Sendable {
 
     /// Applies the device's answer: approve (with the number, when one is asked) or deny, a
     /// denial possibly reporting fraud. Of concurrent answers exactly one is applied.
-    /// - Throws: `not_found`; `unauthorized` for another device's challenge; `invalid_request`
+    /// - Throws: `not_found`, also for another device's challenge; `invalid_request`
     ///   for an approval without the number asked for; `invalid_state` when it is no longer open.
     public func answer(_ id: ChallengeID, for device: PushDeviceRecord, decision: PushDecision, number: Int?,
                        fraud: Bool) async throws -> DeviceChallenge {
@@ -404,11 +404,12 @@ public struct PushService: Sendable {
 
     // MARK: - Internals
 
+    /// The challenge if it is this device's. Another device's answers exactly as one that does
+    /// not exist, so that a device (of any application) cannot tell which ids are in use.
     private func ownChallenge(_ id: ChallengeID, of device: PushDeviceRecord) async throws -> ChallengeRecord {
-        guard let record = try await store.challenge(id: id) else { throw TwofoldError.challengeNotFound }
-        guard record.type == .push, record.applicationID == device.applicationID, record.userID == device.userID,
-              record.factorID == device.factorID else {
-            throw TwofoldError(.unauthorized, "challenge \(id) is not this device's")
+        guard let record = try await store.challenge(id: id), record.type == .push, record.applicationID == device.applicationID,
+              record.userID == device.userID, record.factorID == device.factorID else {
+            throw TwofoldError.challengeNotFound
         }
         return record
     }

@@ -406,7 +406,7 @@ enum OpenAPIDocument {
         return .object(members)
     }
 
-    static let signedDescription = "No API key: the request is signed with the device's own P-256 key. `Twofold-Signature` is the Base64 DER ECDSA SHA-256 signature of the UTF-8 text `<METHOD>\\n<path>\\n<Twofold-Timestamp>\\n<hex SHA-256 of the body>` (the path as sent, query included; an empty body for GET). A timestamp more than 300 seconds from the server's clock, a signature used before, another device's key, an unknown or unactivated device, and another device's challenge are all 401."
+    static let signedDescription = "No API key: the request is signed with the device's own P-256 key. `Twofold-Signature` is the Base64 DER ECDSA SHA-256 signature of the UTF-8 text `<METHOD>\\n<path>\\n<Twofold-Timestamp>\\n<hex SHA-256 of the body>` (the path as sent, query included; an empty body for GET). A timestamp more than 300 seconds from the server's clock, a signature used before, another device's key, and an unknown or unactivated device are all 401; another device's challenge is 404, exactly as one that does not exist."
 
     /// The two headers every signed device request carries.
     static let signatureHeaders: [JSONValue] = [
@@ -457,7 +457,7 @@ enum OpenAPIDocument {
             "responses": [
                 "BadRequest": errorResponse("Malformed JSON, an unknown field, a wrong type, an unknown value, an invalid user id, or an operation the object's state does not allow (a challenge no longer pending, a push factor activated with a code)"),
                 "Unauthorized": errorResponse("A missing, unknown or revoked API key"),
-                "DeviceUnauthorized": errorResponse("An activation token unknown, used or expired; or a device request whose signature is missing, malformed, stale, replayed or not the device's, for a device unknown or not activated, or for another device's challenge"),
+                "DeviceUnauthorized": errorResponse("An activation token unknown, used or expired; or a device request whose signature is missing, malformed, stale, replayed or not the device's, or for a device unknown or not activated"),
                 "Forbidden": errorResponse("The API key lacks the scope"),
                 "NotFound": errorResponse("No such factor, user data or route"),
                 "Conflict": errorResponse("It exists already (a serial in the token pool, a security key registered in the application) or is taken (a token assigned to another user)"),
