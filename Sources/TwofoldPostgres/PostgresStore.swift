@@ -58,6 +58,13 @@ public final class PostgresStore: TwofoldStore {
     static let largestAttemptBatch = 64
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
+    /// Whether the last wait for a connection ended without one (the server down, most likely),
+    /// and no connection was handed out since. Meanwhile calls wait ``waitWhileUnreachable``
+    /// instead of ``connectionWait``: during an outage each request then fails in about a second,
+    /// not ten (and not ten for each batch of verifications queued behind another). The pool
+    /// keeps reconnecting in the background; its first connection clears this.
+    private let lastWaitFailed = Mutex(false)
+    static let waitWhileUnreachable: Duration = .seconds(1)
 
     private struct Lifecycle {
         var running = false
@@ -217,21 +224,23 @@ public final class PostgresStore: TwofoldStore {
         if lifecycle.withLock({ $0.closed }) {
             throw TwofoldError(.unavailable, "the PostgreSQL store is closed")
         }
+        let wait = lastWaitFailed.withLock { $0 } ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
         do {
             // The call runs in a child task, so that the wait for a connection can be cancelled
-            // when `connectionWait` ends (the pool would retry an unreachable server for a minute).
+            // when the wait ends (the pool would retry an unreachable server for a minute).
             // A timer on an event loop rather than a sleeping task keeps this to one extra task.
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 do {
                     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                         let lease = Lease(continuation)
-                        let timer = timerLoop.scheduleTask(in: TimeAmount(connectionWait)) {
-                            lease.expire()
+                        let timer = timerLoop.scheduleTask(in: TimeAmount(wait)) {
+                            lease.expire(after: wait)
                         }
                         group.addTask {
                             do {
                                 let value = try await self.client.withConnection { connection in
                                     timer.cancel()
+                                    self.lastWaitFailed.withLock { $0 = false }
                                     try lease.enter()
                                     return try await body(connection)
                                 }
@@ -244,6 +253,7 @@ public final class PostgresStore: TwofoldStore {
                 } catch {
                     // Stop waiting for a connection that came too late, if it has not come at all.
                     group.cancelAll()
+                    if error is LeaseTimeout { lastWaitFailed.withLock { $0 = true } }
                     throw error
                 }
             }
@@ -307,19 +317,19 @@ public final class PostgresStore: TwofoldStore {
         /// Called with the connection; throws if the wait already ended.
         func enter() throws {
             try state.withLock { state in
-                guard case .waiting(let continuation) = state else { throw LeaseTimeout() }
+                guard case .waiting(let continuation) = state else { throw LeaseTimeout(wait: .zero) }
                 state = .leased(continuation)
             }
         }
 
         /// Called when the wait ends: resumes the caller with ``LeaseTimeout`` unless a connection came.
-        func expire() {
+        func expire(after wait: Duration) {
             let continuation = state.withLock { state -> CheckedContinuation<Result, any Error>? in
                 guard case .waiting(let continuation) = state else { return nil }
                 state = .done
                 return continuation
             }
-            continuation?.resume(throwing: LeaseTimeout())
+            continuation?.resume(throwing: LeaseTimeout(wait: wait))
         }
 
         /// Called with the call's outcome; resumes the caller unless the wait ended first.
@@ -337,7 +347,10 @@ public final class PostgresStore: TwofoldStore {
         }
     }
 
-    struct LeaseTimeout: Error {}
+    /// No connection within `wait`.
+    struct LeaseTimeout: Error {
+        let wait: Duration
+    }
 
     /// An error thrown by `decide`, carried through the transaction to be rethrown unchanged.
     struct DecisionError: Error {
@@ -356,8 +369,8 @@ public final class PostgresStore: TwofoldStore {
         case let error as PSQLError where error.serverInfo?[.sqlState] == "23505":
             let constraint = error.serverInfo?[.constraintName] ?? "a unique constraint"
             return TwofoldError(.conflict, "could not \(what): it already exists (\(constraint))")
-        case is LeaseTimeout:
-            return TwofoldError(.unavailable, "PostgreSQL could not \(what): no connection within \(connectionWait): the server does not answer, or every connection is busy")
+        case let timeout as LeaseTimeout:
+            return TwofoldError(.unavailable, "PostgreSQL could not \(what): no connection within \(timeout.wait): the server does not answer, or every connection is busy")
         case is CancellationError:
             return error
         default:

@@ -504,6 +504,33 @@ struct PostgresStoreTests: PostgresFixtures {
         await runner.value
     }
 
+    @Test("after a wait that found no connection, the next calls wait a second, not connectionWait")
+    func shortWaitsDuringAnOutage() async throws {
+        let store = try PostgresStore(url: "postgres://twofold:secret-4711@127.0.0.1:1/twofold?sslmode=disable",
+                                      connectionWait: .seconds(6))
+        let runner = Task { await store.run() }
+        func failure() async -> (message: String, took: Duration) {
+            let started = ContinuousClock.now
+            do {
+                try await store.ping()
+                return ("answered", ContinuousClock.now - started)
+            } catch {
+                return ((error as? TwofoldError)?.message ?? "\(error)", ContinuousClock.now - started)
+            }
+        }
+        let first = await failure()
+        #expect(first.message.contains("no connection within 6.0 seconds"), "\(first.message)")
+        #expect(first.took >= .seconds(6))
+        // The server is still down: each later call gives up after the short wait.
+        for _ in 0..<3 {
+            let later = await failure()
+            #expect(later.message.contains("no connection within 1.0 seconds"), "\(later.message)")
+            #expect(later.took >= .seconds(1) && later.took < .seconds(5), "\(later.took)")
+        }
+        try await store.close()
+        await runner.value
+    }
+
     // MARK: URLs
 
     @Test("parses libpq URLs", arguments: [
