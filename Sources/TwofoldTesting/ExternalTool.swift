@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// An outside program a test checks Twofold against (pyotp, oathtool, a QR decoder, …).
@@ -25,14 +26,20 @@ public struct ExternalTool: Sendable {
         }
     }
 
-    /// A Python module importable by `python3`.
+    /// A Python module importable by `python3`. Looked for once per test process: the look starts
+    /// Python and blocks the calling thread, which many tests would otherwise do again and again.
     public static func pythonModule(_ module: String, installHint: String) -> ExternalTool {
         ExternalTool(name: "python3 module \(module)", installHint: installHint) {
-            guard ExternalProcess.which("python3") != nil else { return false }
-            let result = try? ExternalProcess.runBlocking("python3", ["-c", "import \(module)"])
-            return result?.status == 0
+            if let known = importable.withLock({ $0[module] }) { return known }
+            let found = ExternalProcess.which("python3") != nil
+                && (try? ExternalProcess.runBlocking("python3", ["-c", "import \(module)"]))?.status == 0
+            importable.withLock { $0[module] = found }
+            return found
         }
     }
+
+    /// Whether each Python module asked about so far could be imported.
+    private static let importable = Mutex<[String: Bool]>([:])
 
     /// Whether the tool can be used on this machine.
     public var isAvailable: Bool { probe() }
