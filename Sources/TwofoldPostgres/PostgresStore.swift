@@ -389,8 +389,11 @@ public final class PostgresStore: TwofoldStore {
         }
     }
 
-    /// Why a connection of the store's own could not be opened within two seconds, or `nil`
-    /// when it could (the server answers: the pool's connections are busy, not gone).
+    /// Why a connection of the store's own could not be opened, or `nil` when it could (the
+    /// server answers: the pool's connections are busy, not gone) or when the attempt was only
+    /// slow: a server or machine under load may take seconds to accept, and a timeout proves
+    /// nothing, so only a definite refusal (connection refused, no route, a server error such as
+    /// "the database system is shutting down") ends the waiting calls.
     private func unreachableReason() async -> String? {
         do {
             var configuration = try url.connectionConfiguration()
@@ -399,6 +402,8 @@ public final class PostgresStore: TwofoldStore {
             try? await connection.close()
             return nil
         } catch {
+            if let error = error as? PSQLError, case .connectTimeout? = error.underlying as? ChannelError { return nil }
+            if case .connectTimeout? = error as? ChannelError { return nil }
             return "cannot connect to PostgreSQL at \(url): \(Self.describe(error))"
         }
     }
