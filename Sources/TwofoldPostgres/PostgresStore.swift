@@ -65,15 +65,6 @@ public final class PostgresStore: TwofoldStore {
     /// keeps reconnecting in the background; its first connection clears this.
     private let lastWaitFailed = Mutex(false)
     static let waitWhileUnreachable: Duration = .seconds(1)
-    /// After this long without a connection, one connection of the store's own tries the server
-    /// (``checkReachability()``): when the server refuses or does not answer, every call waiting
-    /// fails at once with the reason, instead of at the end of ``connectionWait``; when it
-    /// answers (every connection is busy), the calls wait on.
-    static let reachabilityCheckAfter: Duration = .seconds(1)
-    /// The calls waiting for a connection, by number, to end when the server proves unreachable.
-    private let waitingLeases = Mutex<(next: Int, expire: [Int: @Sendable (LeaseTimeout) -> Void])>((0, [:]))
-    /// Whether a reachability check runs (one at a time).
-    private let checkingReachability = Mutex(false)
 
     private struct Lifecycle {
         var running = false
@@ -234,11 +225,6 @@ public final class PostgresStore: TwofoldStore {
             throw TwofoldError(.unavailable, "the PostgreSQL store is closed")
         }
         let wait = lastWaitFailed.withLock { $0 } ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
-        let number = waitingLeases.withLock { leases in
-            defer { leases.next += 1 }
-            return leases.next
-        }
-        defer { _ = waitingLeases.withLock { $0.expire.removeValue(forKey: number) } }
         do {
             // The call runs in a child task, so that the wait for a connection can be cancelled
             // when the wait ends (the pool would retry an unreachable server for a minute).
@@ -247,17 +233,13 @@ public final class PostgresStore: TwofoldStore {
                 do {
                     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                         let lease = Lease(continuation)
-                        waitingLeases.withLock { $0.expire[number] = { lease.expire($0) } }
                         let timer = timerLoop.scheduleTask(in: TimeAmount(wait)) {
-                            lease.expire(LeaseTimeout(wait: wait))
+                            lease.expire(after: wait)
                         }
-                        let check = wait > Self.reachabilityCheckAfter
-                            ? timerLoop.scheduleTask(in: TimeAmount(Self.reachabilityCheckAfter)) { self.checkReachability() } : nil
                         group.addTask {
                             do {
                                 let value = try await self.client.withConnection { connection in
                                     timer.cancel()
-                                    check?.cancel()
                                     self.lastWaitFailed.withLock { $0 = false }
                                     try lease.enter()
                                     return try await body(connection)
@@ -335,19 +317,19 @@ public final class PostgresStore: TwofoldStore {
         /// Called with the connection; throws if the wait already ended.
         func enter() throws {
             try state.withLock { state in
-                guard case .waiting(let continuation) = state else { throw LeaseTimeout(wait: .zero, reason: nil) }
+                guard case .waiting(let continuation) = state else { throw LeaseTimeout(wait: .zero) }
                 state = .leased(continuation)
             }
         }
 
-        /// Called when the wait ends: resumes the caller with `timeout` unless a connection came.
-        func expire(_ timeout: LeaseTimeout) {
+        /// Called when the wait ends: resumes the caller with ``LeaseTimeout`` unless a connection came.
+        func expire(after wait: Duration) {
             let continuation = state.withLock { state -> CheckedContinuation<Result, any Error>? in
                 guard case .waiting(let continuation) = state else { return nil }
                 state = .done
                 return continuation
             }
-            continuation?.resume(throwing: timeout)
+            continuation?.resume(throwing: LeaseTimeout(wait: wait))
         }
 
         /// Called with the call's outcome; resumes the caller unless the wait ended first.
@@ -365,47 +347,9 @@ public final class PostgresStore: TwofoldStore {
         }
     }
 
-    /// No connection within `wait`; with a `reason` when a connection of the store's own showed
-    /// that the server cannot be reached.
+    /// No connection within `wait`.
     struct LeaseTimeout: Error {
         let wait: Duration
-        var reason: String? = nil
-    }
-
-    /// Tries one connection of the store's own (one check at a time); when it fails, marks the
-    /// store (``lastWaitFailed``) and ends every waiting call with the reason.
-    private func checkReachability() {
-        let first = checkingReachability.withLock { checking in
-            defer { checking = true }
-            return !checking
-        }
-        guard first else { return }
-        Task {
-            defer { checkingReachability.withLock { $0 = false } }
-            guard let reason = await unreachableReason() else { return }
-            lastWaitFailed.withLock { $0 = true }
-            let waiting = waitingLeases.withLock { Array($0.expire.values) }
-            for expire in waiting { expire(LeaseTimeout(wait: Self.reachabilityCheckAfter, reason: reason)) }
-        }
-    }
-
-    /// Why a connection of the store's own could not be opened, or `nil` when it could (the
-    /// server answers: the pool's connections are busy, not gone) or when the attempt was only
-    /// slow: a server or machine under load may take seconds to accept, and a timeout proves
-    /// nothing, so only a definite refusal (connection refused, no route, a server error such as
-    /// "the database system is shutting down") ends the waiting calls.
-    private func unreachableReason() async -> String? {
-        do {
-            var configuration = try url.connectionConfiguration()
-            configuration.options.connectTimeout = .seconds(2)
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            try? await connection.close()
-            return nil
-        } catch {
-            if let error = error as? PSQLError, case .connectTimeout? = error.underlying as? ChannelError { return nil }
-            if case .connectTimeout? = error as? ChannelError { return nil }
-            return "cannot connect to PostgreSQL at \(url): \(Self.describe(error))"
-        }
     }
 
     /// An error thrown by `decide`, carried through the transaction to be rethrown unchanged.
@@ -426,9 +370,6 @@ public final class PostgresStore: TwofoldStore {
             let constraint = error.serverInfo?[.constraintName] ?? "a unique constraint"
             return TwofoldError(.conflict, "could not \(what): it already exists (\(constraint))")
         case let timeout as LeaseTimeout:
-            if let reason = timeout.reason {
-                return TwofoldError(.unavailable, "PostgreSQL could not \(what): \(reason)")
-            }
             return TwofoldError(.unavailable, "PostgreSQL could not \(what): no connection within \(timeout.wait): the server does not answer, or every connection is busy")
         case is CancellationError:
             return error
