@@ -30,29 +30,9 @@ public struct AuditAnchor: Sendable, Equatable {
 
     /// The anchor's JSON text (one line, with its tag).
     public func text() -> String {
-        let shards = marks.map { #"{"shard":\#($0.shard),"sequence":\#($0.sequence),"mac":"\#(AuditChain.hex($0.mac))"}"# }
+        let shards = marks.map { #"{"shard":\#($0.shard),"sequence":\#($0.sequence),"mac":"\#(Hex.encode($0.mac))"}"# }
         return #"{"format":"\#(Self.format)","verified_at":"\#(Timestamp.text(verifiedAt))","verified_at_ms":\#(Self.milliseconds(verifiedAt)),"#
-            + #""shards":[\#(shards.joined(separator: ","))],"tag":"\#(AuditChain.hex(tag))"}"# + "\n"
-    }
-
-    /// Bytes of lower-case hexadecimal, or `nil`.
-    static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count.isMultiple(of: 2) else { return nil }
-        func value(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+            + #""shards":[\#(shards.joined(separator: ","))],"tag":"\#(Hex.encode(tag))"}"# + "\n"
     }
 
     static func milliseconds(_ date: Date) -> Int64 {
@@ -83,13 +63,13 @@ extension AuditChain {
         guard object["format"] as? String == AuditAnchor.format else { throw malformed("its format is not \(AuditAnchor.format)") }
         guard let milliseconds = (object["verified_at_ms"] as? NSNumber)?.int64Value,
               let shards = object["shards"] as? [[String: Any]], shards.count <= AuditChain.shardCount,
-              let tagText = object["tag"] as? String, let tag = AuditAnchor.bytes(hex: tagText), tag.count == 32
+              let tagText = object["tag"] as? String, let tag = Hex.decode(tagText), tag.count == 32
         else { throw malformed("verified_at_ms, shards or tag is missing or malformed") }
         var marks: [AuditAnchor.Mark] = []
         for shard in shards {
             guard let number = (shard["shard"] as? NSNumber)?.intValue, (0..<AuditChain.shardCount).contains(number),
                   let sequence = (shard["sequence"] as? NSNumber)?.int64Value, sequence >= 0,
-                  let macText = shard["mac"] as? String, let mac = AuditAnchor.bytes(hex: macText), mac.count == 32,
+                  let macText = shard["mac"] as? String, let mac = Hex.decode(macText), mac.count == 32,
                   marks.last.map({ $0.shard < number }) ?? true
             else { throw malformed("a shard's entry is malformed or out of order") }
             marks.append(AuditAnchor.Mark(shard: number, sequence: sequence, mac: mac))
@@ -104,7 +84,7 @@ extension AuditChain {
     func anchorTag(_ anchor: AuditAnchor) -> [UInt8] {
         var parts = ["anchor", String(AuditAnchor.milliseconds(anchor.verifiedAt))]
         for mark in anchor.marks {
-            parts += [String(mark.shard), String(mark.sequence), AuditChain.hex(mark.mac)]
+            parts += [String(mark.shard), String(mark.sequence), Hex.encode(mark.mac)]
         }
         return mac(parts)
     }

@@ -34,7 +34,7 @@ public struct AuditChain: Sendable {
     /// HMAC of (application, user) under the pseudonym key: stable, unlinkable without the key.
     public func pseudonym(applicationID: ApplicationID, userID: UserID) -> String {
         let digest = pseudonymKey.authenticate([applicationID.rawValue, userID.rawValue])
-        return "usr_" + Self.hex(Array(digest.prefix(16)))
+        return "usr_" + Hex.encode(Array(digest.prefix(16)))
     }
 
     /// The shard of an event: its user's, or a fixed one for deployment-wide events.
@@ -74,20 +74,7 @@ public struct AuditChain: Sendable {
         macKey.authenticate(parts)
     }
 
-    private func hex(_ bytes: [UInt8]) -> String { Self.hex(bytes) }
-
-    /// Lower-case hex by table lookup: every append and every verified event formats three MACs
-    /// on the store's single writer, where `String(format: "%02x")` is far slower per byte.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    private func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }
 
 /// An event to append, with the chain that signs it. Stores call ``event(id:sequence:previousMAC:)``

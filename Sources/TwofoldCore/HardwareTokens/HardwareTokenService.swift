@@ -21,27 +21,10 @@ public enum TokenFileSecret: Sendable {
     /// The pre-shared key as vendors send it: hex, 32, 48 or 64 digits.
     /// - Throws: `invalid_request` naming `field` otherwise (never repeating the value).
     public static func preSharedKey(hex text: String, field: String) throws(TwofoldError) -> TokenFileSecret {
-        let digits = Array(text.utf8)
-        guard [32, 48, 64].contains(digits.count) else {
+        guard [32, 48, 64].contains(text.utf8.count), let key = Hex.decode(text) else {
             throw TwofoldError(.invalidRequest, "\(field) must be the pre-shared AES key in hex: 32, 48 or 64 hex digits")
         }
-        var key: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexValue(digits[index]), let low = hexValue(digits[index + 1]) else {
-                throw TwofoldError(.invalidRequest, "\(field) must be the pre-shared AES key in hex: 32, 48 or 64 hex digits")
-            }
-            key.append(high << 4 | low)
-        }
         return .preSharedKey(key)
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 
