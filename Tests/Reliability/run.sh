@@ -181,7 +181,8 @@ rel_fail() {
 }
 
 rel_skip() {
-  if [ "${CI:-}" = true ]; then rel_fail "$1; CI must run every scenario"; fi
+  # CI as the Swift tests read it (TestEnvironment.isCI): set, and not empty, 0 or false.
+  case ${CI:-} in '' | 0 | false | FALSE | False) ;; *) rel_fail "$1; CI must run every scenario" ;; esac
   printf 'reliability %s: SKIP (%s)\n' "$SCENARIO" "$1"
   exit "$SKIPPED"
 }
