@@ -2,10 +2,10 @@
 """Enrolls N users in an HOTP factor over Twofold's HTTP API, activates each, and writes the
 codes the load will verify.
 
-    enroll.py URL KEY USERS CODES_PER_USER CODES_FILE STATE_FILE
+    enroll.py URL KEY USERS CODES_PER_USER CODES_FILE STATE_FILE [PREFIX]
 
-For every user `load-NNNNNN` it posts `{"type": "hotp"}`, activates the factor with the code of
-counter 0, then computes the codes of counters 1 … CODES_PER_USER from the returned
+For every user `PREFIX-NNNNNN` (PREFIX `load` unless given) it posts `{"type": "hotp"}`,
+activates the factor with the code of counter 0, then computes the codes of counters 1 … CODES_PER_USER from the returned
 `otpauth_uri` (RFC 4226 §5.3 with the URI's algorithm and digits; the first one is checked
 against pyotp). CODES_FILE gets one line per user: the user id, a space, and the codes run
 together (each exactly `digits` long), so that verify.lua can slice the next one out without
@@ -49,6 +49,7 @@ def hotp_codes(secret, algorithm, digits, first, count):
 
 def main():
     url, key, users, per_user, codes_path, state_path = sys.argv[1:7]
+    prefix = sys.argv[7] if len(sys.argv) > 7 else "load"
     users, per_user = int(users), int(per_user)
     target = urllib.parse.urlsplit(url)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
@@ -73,7 +74,7 @@ def main():
                     index = next(next_index, None)
                 if index is None:
                     return
-                user = f"load-{index:06d}"
+                user = f"{prefix}-{index:06d}"
                 enrolled = post(connection, f"/v1/users/{user}/factors", {"type": "hotp"}, 201)
                 parsed = pyotp.parse_uri(enrolled["otpauth_uri"])
                 algorithm = urllib.parse.parse_qs(urllib.parse.urlsplit(enrolled["otpauth_uri"]).query).get("algorithm", ["SHA1"])[0].upper()

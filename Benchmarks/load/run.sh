@@ -55,14 +55,9 @@ pg_port=${LOAD_PG_PORT:-54500}
 pg_dir=${LOAD_PG_DIR:-/tmp/twofold-load-pg}
 export SERVE_LOG_FORMAT=${LOAD_LOG_FORMAT:-text}
 
-log() { printf 'load: %s\n' "$*" >&2; }
-fail() { log "FAIL: $*"; exit 1; }
-
-for tool in wrk nginx python3 curl /usr/bin/time; do
-  command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y wrk nginx-light python3-pyotp curl time)"
-done
-python3 -c 'import pyotp' 2> /dev/null || fail "python3 cannot import pyotp (pip install pyotp, or apt-get install python3-pyotp)"
-[ -x "$TWOFOLD_BIN" ] || fail "no executable at $TWOFOLD_BIN: build it with 'swift build -c release', or set TWOFOLD_BIN"
+# shellcheck source=Benchmarks/load/common.sh
+source "$here/common.sh"
+require_load_tools wrk nginx
 (( users >= 4 * connections )) || fail "LOAD_USERS ($users) must be at least 4 × LOAD_CONNECTIONS ($connections), so that a user's codes arrive in order"
 (( connections % threads == 0 )) || fail "LOAD_CONNECTIONS ($connections) must be a multiple of LOAD_THREADS ($threads)"
 
@@ -77,26 +72,6 @@ cleanup() {
   if [ -z "${LOAD_KEEP:-}" ]; then rm -rf "$work"; else log "kept $work"; fi
 }
 trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# CPU seconds (user + system) a process and its threads have used so far.
-cpu_seconds() {
-  local total=0 pid ticks
-  for pid in "$@"; do
-    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2> /dev/null | awk '{ print $12 + $13 }')
-    total=$((total + ${ticks:-0}))
-  done
-  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
-}
-# Busy CPU seconds of the whole machine so far (everything but idle and iowait).
-machine_busy_seconds() {
-  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz }' /proc/stat
-}
-# A field of a "key=value …" result line.
-field() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # --- nginx, the reference: a 5-byte file, keep-alive, no access log ---------------------------
 nginx_port=$(free_port)
@@ -197,7 +172,7 @@ run_store() {
   LOAD_PACE=$rate wrk_run after_flat "$SERVE_PID" -- "${paced[@]}"
 
   local peak_kb
-  peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVE_PID/status")
+  peak_kb=$(status_kb "$SERVE_PID" VmHWM)
   printf 'peak_rss_kb=%s\n' "$peak_kb" > "$dir/rss.line"
   log "$store: peak RSS $(awk -v k="$peak_kb" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }') MB; at the end: $(grep -E '^(VmRSS|RssAnon|RssFile|Threads)' "/proc/$SERVE_PID/status" | tr -s ' \t' ' ' | paste -sd ',' -)"
   serve_stop
