@@ -16,8 +16,9 @@ import TwofoldCore
 ///
 /// Every method takes a pooled connection for one statement or one transaction (the batching of
 /// attempts keeps one across batches while they keep coming), waiting at most
-/// `connectionWait` for one: the pool itself would retry a server that does not answer for a
-/// minute before failing, and a verification must fail closed, and soon. State that must change
+/// `connectionWait` for one (a second once the server looks down): the pool itself would retry
+/// a server that does not answer for a minute before failing, and a verification must fail
+/// closed, and soon. State that must change
 /// once changes in one conditional statement; a method that takes an `AuditAppend` writes its
 /// change and the event in the same transaction, locking only the event's shard head (one of
 /// 64). Writes to one user's rows hold a transaction-scoped advisory lock on that user. Attempts
@@ -58,13 +59,18 @@ public final class PostgresStore: TwofoldStore {
     static let largestAttemptBatch = 64
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
-    /// Whether the last wait for a connection ended without one (the server down, most likely),
-    /// and no connection was handed out since. Meanwhile calls wait ``waitWhileUnreachable``
-    /// instead of ``connectionWait``: during an outage each request then fails in about a second,
-    /// not ten (and not ten for each batch of verifications queued behind another). The pool
-    /// keeps reconnecting in the background; its first connection clears this.
-    private let lastWaitFailed = Mutex(false)
+    /// Whether the server looks down: the pool failed to open a connection (refused, unreachable,
+    /// or turned away by a server shutting down), or a wait for one ended without it, and no
+    /// connection was handed out since. Meanwhile calls wait at most ``waitWhileUnreachable``
+    /// instead of ``connectionWait``, those already waiting included: during an outage each
+    /// request then fails in about a second, not ten (and not ten for each batch of verifications
+    /// queued behind another). The pool keeps reconnecting in the background; its first
+    /// connection clears this. A connection lost while the server still answers does not set it:
+    /// the pool opens another, and that may take longer than a second on a loaded machine.
+    private let serverLooksDown: ServerLooksDown
     static let waitWhileUnreachable: Duration = .seconds(1)
+    /// Whether calls wait ``waitWhileUnreachable`` now (see ``serverLooksDown``).
+    var waitsBriefly: Bool { serverLooksDown.isSet }
 
     private struct Lifecycle {
         var running = false
@@ -83,8 +89,9 @@ public final class PostgresStore: TwofoldStore {
     ///   - keepsConnectionsOpen: Whether the pool opens all `maximumConnections` at once and keeps
     ///     them (a server), rather than opening them on demand and closing idle ones (a command
     ///     or a test). See ``poolOptions(maximumConnections:keepsConnectionsOpen:)``.
-    ///   - connectionWait: How long a call waits for a connection (the server unreachable, or
-    ///     every connection busy) before failing with `unavailable`.
+    ///   - connectionWait: How long a call waits for a connection while every connection is busy
+    ///     before failing with `unavailable` (a second once the server looks down: see
+    ///     ``serverLooksDown``).
     ///   - drainLinger: How long the verification attempts' batching keeps a connection after
     ///     its last batch, for the next attempt (see ``defaultDrainLinger``).
     /// - Throws: `configuration` for a URL that does not parse or a pool size below 1.
@@ -106,7 +113,11 @@ public final class PostgresStore: TwofoldStore {
         self.attemptDrains = min(2, maximumConnections)
         self.drainLinger = maximumConnections > attemptDrains ? TimeAmount(drainLinger) : nil
         self.logger = logger
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let serverLooksDown = ServerLooksDown()
+        var poolLogger = logger
+        poolLogger.handler = ConnectFailureWatcher(base: logger.handler) { serverLooksDown.set() }
+        self.serverLooksDown = serverLooksDown
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
     }
 
@@ -224,7 +235,7 @@ public final class PostgresStore: TwofoldStore {
         if lifecycle.withLock({ $0.closed }) {
             throw TwofoldError(.unavailable, "the PostgreSQL store is closed")
         }
-        let wait = lastWaitFailed.withLock { $0 } ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
+        let wait = serverLooksDown.isSet ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
         do {
             // The call runs in a child task, so that the wait for a connection can be cancelled
             // when the wait ends (the pool would retry an unreachable server for a minute).
@@ -233,14 +244,25 @@ public final class PostgresStore: TwofoldStore {
                 do {
                     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                         let lease = Lease(continuation)
-                        let timer = timerLoop.scheduleTask(in: TimeAmount(wait)) {
-                            lease.expire(after: wait)
+                        let started = ContinuousClock.now
+                        // The wait ends at `wait`, or after ``waitWhileUnreachable`` once the
+                        // server looks down (the pool failed to connect while this call waited).
+                        let timer = timerLoop.scheduleRepeatedTask(
+                            initialDelay: TimeAmount(min(wait, Self.waitWhileUnreachable)), delay: .milliseconds(250)
+                        ) { timer in
+                            if ContinuousClock.now - started >= wait {
+                                timer.cancel()
+                                lease.expire(after: wait)
+                            } else if self.serverLooksDown.isSet {
+                                timer.cancel()
+                                lease.expire(after: Self.waitWhileUnreachable)
+                            }
                         }
                         group.addTask {
                             do {
                                 let value = try await self.client.withConnection { connection in
                                     timer.cancel()
-                                    self.lastWaitFailed.withLock { $0 = false }
+                                    self.serverLooksDown.clear()
                                     try lease.enter()
                                     return try await body(connection)
                                 }
@@ -253,7 +275,7 @@ public final class PostgresStore: TwofoldStore {
                 } catch {
                     // Stop waiting for a connection that came too late, if it has not come at all.
                     group.cancelAll()
-                    if error is LeaseTimeout { lastWaitFailed.withLock { $0 = true } }
+                    if error is LeaseTimeout { serverLooksDown.set() }
                     throw error
                 }
             }

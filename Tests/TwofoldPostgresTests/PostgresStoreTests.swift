@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import Synchronization
 import Testing
@@ -504,10 +505,10 @@ struct PostgresStoreTests: PostgresFixtures {
         await runner.value
     }
 
-    @Test("after a wait that found no connection, the next calls wait a second, not connectionWait")
+    @Test("a call to a server that refuses connections fails after a second, not connectionWait")
     func shortWaitsDuringAnOutage() async throws {
         let store = try PostgresStore(url: "postgres://twofold:secret-4711@127.0.0.1:1/twofold?sslmode=disable",
-                                      connectionWait: .seconds(6))
+                                      connectionWait: .seconds(6), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let runner = Task { await store.run() }
         func failure() async -> (message: String, took: Duration) {
             let started = ContinuousClock.now
@@ -518,17 +519,69 @@ struct PostgresStoreTests: PostgresFixtures {
                 return ((error as? TwofoldError)?.message ?? "\(error)", ContinuousClock.now - started)
             }
         }
-        let first = await failure()
-        #expect(first.message.contains("no connection within 6.0 seconds"), "\(first.message)")
-        #expect(first.took >= .seconds(6))
-        // The server is still down: each later call gives up after the short wait.
-        for _ in 0..<3 {
-            let later = await failure()
-            #expect(later.message.contains("no connection within 1.0 seconds"), "\(later.message)")
-            #expect(later.took >= .seconds(1) && later.took < .seconds(5), "\(later.took)")
+        // The pool's refused connection attempts end the first wait too (its logger, silenced
+        // here, must still hear them), and every later call gives up after the short wait.
+        for _ in 0..<4 {
+            let failed = await failure()
+            #expect(failed.message.contains("no connection within 1.0 seconds"), "\(failed.message)")
+            #expect(failed.took >= .seconds(1) && failed.took < .seconds(5), "\(failed.took)")
         }
         try await store.close()
         await runner.value
+    }
+
+    @Test("a call waits for a busy pool's connection beyond the short wait of an outage")
+    func busyPoolWaitsForAConnection() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 1)
+            let holder = Task {
+                try await store.withConnection("hold the only connection") { connection in
+                    try await connection.run("SELECT pg_sleep(3.5)", logger: store.logger)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            try await store.ping()
+            let took = ContinuousClock.now - started
+            #expect(took >= .seconds(2.5), "the ping had the connection after \(took): the holder did not hold it")
+            try await holder.value
+            #expect(!store.waitsBriefly)
+        }
+    }
+
+    @Test("a connection the server ends while it still answers does not shorten the waits")
+    func lostConnectionKeepsWaits() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await database.makeStore(maximumConnections: 1)
+            let call = Task {
+                try await store.withConnection("sleep") { connection in
+                    try await connection.run("SELECT pg_sleep(30)", logger: store.logger)
+                }
+            }
+            var terminated = false
+            for _ in 0..<200 where !terminated {
+                terminated = try await database.query("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)' AND pid <> pg_backend_pid()
+                    """) { try $0.decode(Bool.self) }.contains(true)
+                if !terminated { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(terminated, "the sleeping call's backend never showed in pg_stat_activity")
+            await #expect {
+                try await call.value
+            } throws: { error in
+                (error as? TwofoldError)?.code == .unavailable
+            }
+            // The pool opens another connection to a server that answers: no outage, full waits.
+            #expect(!store.waitsBriefly)
+            var answered = false
+            for _ in 0..<5 where !answered {
+                // The pool may hand out the ended connection once more before it sees it closed.
+                answered = (try? await store.ping()) != nil
+            }
+            #expect(answered)
+            #expect(!store.waitsBriefly)
+        }
     }
 
     // MARK: URLs
