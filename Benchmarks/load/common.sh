@@ -37,3 +37,9 @@ field() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 
 # A /proc/PID/status size (VmRSS, VmHWM, RssAnon…) in kB.
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# Context switches (voluntary and not) of a process's threads so far: each hand-off of a request
+# from one thread to another costs one or two.
+context_switches() {
+  cat /proc/"$1"/task/*/status 2> /dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
