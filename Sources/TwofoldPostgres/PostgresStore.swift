@@ -112,6 +112,11 @@ public final class PostgresStore: TwofoldStore {
         self.connectionWait = connectionWait
         self.attemptDrains = min(2, maximumConnections)
         self.drainLinger = maximumConnections > attemptDrains ? TimeAmount(drainLinger) : nil
+        // At `trace`, PostgresNIO logs every message of the wire protocol: each login's whole
+        // SCRAM exchange (enough to test guesses of the password offline) and hex dumps of rows.
+        // Its records stop at `debug`, whatever the server logs.
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .debug)
         self.logger = logger
         let serverLooksDown = ServerLooksDown()
         var poolLogger = logger

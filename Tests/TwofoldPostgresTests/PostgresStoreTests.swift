@@ -584,6 +584,23 @@ struct PostgresStoreTests: PostgresFixtures {
         }
     }
 
+    @Test("the driver logs nothing below debug, so no login's SCRAM exchange reaches a trace-level log")
+    func driverLogsStopAtDebug() async throws {
+        try await PostgresTestDatabase.with { database in
+            let capture = LogCapture()
+            let store = try await PostgresStore.connect(url: database.url, maximumConnections: 2,
+                                                        logger: capture.logger(label: "twofold.postgres"))
+            try await store.migrate()
+            _ = try await store.applications()
+            try await store.close()
+            #expect(!capture.lines.isEmpty, "the store logged nothing: the capture is not wired")
+            let trace = capture.lines.filter { $0.level == .trace }
+            #expect(trace.isEmpty, "\(trace.count) trace records, the first: \(trace.first?.message ?? "")")
+            let scram = capture.lines.filter { $0.text.localizedCaseInsensitiveContains("sasl") }
+            #expect(scram.isEmpty, "\(scram.count) records of the SCRAM exchange")
+        }
+    }
+
     // MARK: URLs
 
     @Test("parses libpq URLs", arguments: [
