@@ -87,9 +87,14 @@ public struct AuditAppend: Sendable {
     public let shard: Int
 
     public init(_ draft: AuditDraft, chain: AuditChain) {
+        self.init(draft, chain: chain, shard: chain.shard(applicationID: draft.applicationID, userID: draft.userID))
+    }
+
+    /// With the shard computed already (it must be `chain.shard` of the draft's user).
+    init(_ draft: AuditDraft, chain: AuditChain, shard: Int) {
         self.draft = draft
         self.chain = chain
-        shard = chain.shard(applicationID: draft.applicationID, userID: draft.userID)
+        self.shard = shard
     }
 
     /// The first head of a shard that has no events yet.

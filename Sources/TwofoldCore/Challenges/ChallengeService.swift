@@ -181,9 +181,10 @@ public struct ChallengeService: Sendable {
         let policy = self.verification
         let sealer = self.sealer
         let userID = record.userID
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .answerChallenge(id), now: now,
-                           throttle: policy.throttle, apiKeyID: apiKeyID, auditShard: audit.shard(applicationID, userID)),
+                           throttle: policy.throttle, apiKeyID: apiKeyID, auditShard: shard),
             decide: { snapshot in
                 guard !snapshot.challenges.isEmpty else {
                     throw TwofoldError(.invalidState, "challenge \(id) is no longer pending")
@@ -194,7 +195,7 @@ public struct ChallengeService: Sendable {
                     ?? .reject(.invalidCode)
             },
             audit: { outcome in
-                self.audit.attempt(.challengeAnswered, outcome, applicationID, userID, factorID: record.factorID, actor: actor, at: now)
+                self.audit.attempt(.challengeAnswered, outcome, applicationID, userID, shard: shard, factorID: record.factorID, actor: actor, at: now)
             })
         watch.changed(id)
         switch outcome {

@@ -249,9 +249,10 @@ public struct SecurityKeyService: Sendable {
                          answeredBy keyFactorID: FactorID, action: AuditAction, actor: String, apiKeyID: String?,
                          now: Date) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
         let activate = ceremony.purpose == .enrollment
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: purpose, now: now, throttle: verification.throttle,
-                           apiKeyID: apiKeyID, auditShard: audit.shard(applicationID, userID)),
+                           apiKeyID: apiKeyID, auditShard: shard),
             decide: { snapshot in
                 // The challenge must still be open, and the key that answered still the user's:
                 // deleted meanwhile, it answers nothing.
@@ -263,7 +264,7 @@ public struct SecurityKeyService: Sendable {
                                                               factorType: .webauthn, activate: activate)))
             },
             audit: { outcome in
-                self.audit.attempt(action, outcome, applicationID, userID, factorID: keyFactorID, actor: actor, at: now,
+                self.audit.attempt(action, outcome, applicationID, userID, shard: shard, factorID: keyFactorID, actor: actor, at: now,
                                    details: ["key_factor_id": keyFactorID.rawValue])
             })
         watch.changed(ceremony.id)
@@ -282,12 +283,13 @@ public struct SecurityKeyService: Sendable {
     private func refuse(_ purpose: AttemptRequest.Purpose, _ applicationID: ApplicationID, _ userID: UserID, factorID: FactorID,
                         action: AuditAction, error: WebAuthnError, actor: String, apiKeyID: String?,
                         now: Date) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: purpose, now: now, throttle: verification.throttle,
-                           apiKeyID: apiKeyID, auditShard: audit.shard(applicationID, userID)),
+                           apiKeyID: apiKeyID, auditShard: shard),
             decide: { _ in .reject(.invalidCode) },
             audit: { outcome in
-                self.audit.attempt(action, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now,
+                self.audit.attempt(action, outcome, applicationID, userID, shard: shard, factorID: factorID, actor: actor, at: now,
                                    details: ["webauthn": error.code.rawValue])
             })
         switch outcome {

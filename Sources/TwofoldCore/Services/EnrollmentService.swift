@@ -106,9 +106,10 @@ public struct EnrollmentService: Sendable {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .activate(factorID), now: now, throttle: policy.throttle,
-                           auditShard: audit.shard(applicationID, userID)),
+                           auditShard: shard),
             decide: { snapshot in
                 let factor = try Self.namedFactor(factorID, in: snapshot)
                 guard factor.status == .pending else {
@@ -133,7 +134,7 @@ public struct EnrollmentService: Sendable {
                 return try checker.check(code, against: factor, dataKey: dataKey, activate: true) ?? .reject(.invalidCode)
             },
             audit: { outcome in
-                self.audit.attempt(.factorActivated, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
+                self.audit.attempt(.factorActivated, outcome, applicationID, userID, shard: shard, factorID: factorID, actor: actor, at: now)
             })
         switch outcome {
         case .accepted(let acceptance):
@@ -168,9 +169,10 @@ public struct EnrollmentService: Sendable {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .resynchronize(factorID), now: now, throttle: policy.throttle,
-                           auditShard: audit.shard(applicationID, userID)),
+                           auditShard: shard),
             decide: { snapshot in
                 let factor = try Self.namedFactor(factorID, in: snapshot)
                 guard factor.type == .hotp, factor.status == .active else {
@@ -180,7 +182,7 @@ public struct EnrollmentService: Sendable {
                 return try CodeChecker(policy: policy, now: now).resynchronize(codes, factor: factor, dataKey: dataKey)
             },
             audit: { outcome in
-                self.audit.attempt(.factorResynchronized, outcome, applicationID, userID, factorID: factorID, actor: actor, at: now)
+                self.audit.attempt(.factorResynchronized, outcome, applicationID, userID, shard: shard, factorID: factorID, actor: actor, at: now)
             })
         switch outcome {
         case .accepted: return

@@ -33,14 +33,15 @@ public struct VerificationService: Sendable {
         let now = clock.now()
         let policy = self.policy
         let sealer = self.sealer
+        let shard = audit.shard(applicationID, userID)
         let outcome = try await store.attempt(
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .verify, now: now, throttle: policy.throttle,
-                           apiKeyID: apiKeyID, auditShard: audit.shard(applicationID, userID)),
+                           apiKeyID: apiKeyID, auditShard: shard),
             decide: { snapshot in
                 try CodeChecker(policy: policy, now: now).verify(code, snapshot: snapshot, applicationID, userID, sealer: sealer)
             },
             audit: { outcome in
-                self.audit.attempt(.verification, outcome, applicationID, userID, factorID: nil, actor: actor, at: now)
+                self.audit.attempt(.verification, outcome, applicationID, userID, shard: shard, factorID: nil, actor: actor, at: now)
             })
         switch outcome {
         case .accepted(.step(let step)):
