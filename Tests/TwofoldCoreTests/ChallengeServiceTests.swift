@@ -114,6 +114,39 @@ struct ChallengeServiceTests {
         #expect(stored.delivery?.provider == "primary")
     }
 
+    @Test("a code for an approved challenge answers replayed, counted towards the lock and audited")
+    func answerAfterApproval() async throws {
+        let h = try await PhoneHarness.make(verification: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 50)))
+        let factorID = try await h.enrollPhone()
+        let challenge = try await h.challenge()
+        let code = try #require(h.primary.lastCode(to: h.number))
+        #expect(try await h.services.challenges.answer(h.app, challenge.id, code: code, actor: "test") == .allow(.factor(factorID, .sms)))
+        #expect(try await h.services.challenges.answer(h.app, challenge.id, code: code, actor: "test") == .deny(.replayed, retryAfter: nil))
+        #expect(try await h.services.challenges.answer(h.app, challenge.id, code: Self.other(code, 1), actor: "test")
+                    == .deny(.replayed, retryAfter: nil))
+        #expect(try await h.store.throttleState(applicationID: h.app, userID: h.user)?.failures == 2)
+        let answered = try await h.services.audit.auditEvents(AuditQuery(applicationID: h.app, userID: h.user, limit: 100))
+            .filter { $0.action == AuditAction.challengeAnswered.rawValue }
+        #expect(answered.map(\.outcome).sorted() == ["allow", "deny", "deny"])
+        #expect(answered.filter { $0.outcome == "deny" }.allSatisfy { $0.reason == DenialReason.replayed.rawValue })
+    }
+
+    @Test("answers racing one challenge: one allow, every other one a replayed refusal, never an error")
+    func racingAnswers() async throws {
+        let h = try await PhoneHarness.make(verification: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 50)))
+        _ = try await h.enrollPhone()
+        let challenge = try await h.challenge()
+        let code = try #require(h.primary.lastCode(to: h.number))
+        let results = try await withThrowingTaskGroup(of: VerificationResult.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await h.services.challenges.answer(h.app, challenge.id, code: code, actor: "test") }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { if case .allow = $0 { true } else { false } }.count == 1)
+        #expect(results.filter { $0 == .deny(.replayed, retryAfter: nil) }.count == 19)
+    }
+
     @Test("five wrong codes end a challenge denied with too_many_attempts; its right code no longer works")
     func tooManyAttempts() async throws {
         let h = try await PhoneHarness.make(verification: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 50)))

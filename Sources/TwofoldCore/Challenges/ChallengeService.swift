@@ -176,8 +176,7 @@ public struct ChallengeService: Sendable {
         }
         let now = clock.now()
         let shown = record.status(at: now)
-        if shown == .approved { return (.deny(.replayed, retryAfter: nil), nil) }
-        guard shown == .pending else { throw TwofoldError(.invalidState, "challenge \(id) is \(shown.rawValue)") }
+        guard shown == .pending || shown == .approved else { throw TwofoldError(.invalidState, "challenge \(id) is \(shown.rawValue)") }
         let policy = self.verification
         let sealer = self.sealer
         let userID = record.userID
@@ -186,9 +185,11 @@ public struct ChallengeService: Sendable {
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .answerChallenge(id), now: now,
                            throttle: policy.throttle, apiKeyID: apiKeyID, auditShard: shard),
             decide: { snapshot in
-                guard !snapshot.challenges.isEmpty else {
-                    throw TwofoldError(.invalidState, "challenge \(id) is no longer pending")
-                }
+                // A code for an approved challenge is a replay, counted and audited like any other
+                // (the snapshot holds the challenge only while it is pending). One that stopped
+                // being pending since the read above was, all but always, approved by another
+                // answer racing this one.
+                guard !snapshot.challenges.isEmpty else { return .reject(.replayed) }
                 let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 return CodeChecker(policy: policy, now: now)
                     .matchChallenge(code, in: snapshot.challenges, activeFactors: snapshot.factors, dataKey: dataKey, activate: false)
