@@ -138,21 +138,29 @@ class Client:
             self.conn.close()
             self.conn = None
 
-    def request(self, method, path, body=None, auth=True, request_id=None):
+    def request(self, method, path, body=None, auth=True, request_id=None, headers=None, raw=None):
         """(status, parsed JSON body or None, raw body, fresh): fresh says whether the
         connection was opened for this request. Raises the connection's errors, after
-        closing it. `request_id` (X-Request-Id) defaults to one made from the thread."""
+        closing it. `request_id` (X-Request-Id) defaults to one made from the thread; `headers`
+        are added; `raw` is a JSON body sent byte for byte (one a signature covers) instead of
+        `body`."""
         fresh = self.conn is None or self.conn.sock is None
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         self.counter += 1
+        extra = headers
         headers = {"X-Request-Id": request_id or f"rel-{threading.get_ident() % 100000}-{self.counter}"}
         data = None
         if auth:
             headers["Authorization"] = f"Bearer {self.key}"
-        if body is not None:
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = "application/json"
+        elif body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if extra:
+            headers.update(extra)
         try:
             self.conn.request(method, path, body=data, headers=headers)
             response = self.conn.getresponse()
@@ -851,11 +859,29 @@ def enroll_many(nodes, key, users, period, threads, timeout):
     return factors
 
 
+def error_message(answer):
+    """The message of an error body, challenge ids left out (for tallies of refusals)."""
+    body = answer.get("error") if isinstance(answer, dict) else None
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        return None
+    return re.sub(r"chl_[a-z0-9]+", "chl_…", body["message"])[:200]
+
+
 class RaceJob:
+    """What every racer of a round sends: by default the user's verification of one code.
+    Other races (Tests/Reliability/race_challenges.py) give their own `request` and `classify`."""
+
     __slots__ = ("number", "kind", "user", "code")
 
     def __init__(self, number, kind, user, code):
         self.number, self.kind, self.user, self.code = number, kind, user, code
+
+    def request(self, index):
+        """(method, path, body, raw body, extra headers, with the API key) of racer `index`."""
+        return "POST", user_path(self.user, "verify"), {"code": self.code}, None, None, True
+
+    def classify(self, status, answer, error):
+        return decision(status, answer, error)
 
 
 class Racers:
@@ -886,9 +912,10 @@ class Racers:
                 job = self.job
                 if job is None:
                     return
+                method, path, body, raw, headers, auth = job.request(index)
                 sent = time.time()
                 try:
-                    status, answer, _, _ = client.request("POST", user_path(job.user, "verify"), {"code": job.code},
+                    status, answer, _, _ = client.request(method, path, body, auth=auth, headers=headers, raw=raw,
                                                           request_id=f"race-{job.kind}-{job.number}-{index}")
                     error = None
                 except TimeoutError:
@@ -897,9 +924,10 @@ class Racers:
                     status, answer, error = None, None, type(exc).__name__
                 answer = answer if isinstance(answer, dict) else {}
                 self.results[index] = {"node": node, "sent": sent, "answered": time.time(),
-                                       "answer": decision(status, answer, error),
+                                       "answer": job.classify(status, answer, error),
                                        "factor_type": answer.get("factor_type"),
-                                       "remaining": answer.get("remaining_recovery_codes")}
+                                       "remaining": answer.get("remaining_recovery_codes"),
+                                       "message": error_message(answer)}
                 self.done.wait()
         except threading.BrokenBarrierError:
             return
@@ -928,11 +956,15 @@ class Racers:
 
 
 class RaceTally:
-    """What the rounds of one kind answered: one allow each, the losers refused as `refused` by
-    the throttle's count (the (free failures + 1)th refusal locks), then `locked`."""
+    """What the rounds of one kind answered: one `winner` (allow) each, the losers refused as
+    `refused` by the throttle's count (the (free failures + 1)th refusal locks), then `locked`.
+    With `losers` (a set of answers), the losers may answer any of those instead, in any number
+    (refusals that no throttle counts). `factor_type` None: the winner's is not checked."""
 
-    def __init__(self, kind, refused, factor_type, free_failures, nodes):
+    def __init__(self, kind, refused, factor_type, free_failures, nodes, losers=None, winner="allow"):
         self.kind, self.refused, self.factor_type = kind, refused, factor_type
+        self.losers, self.winner = (frozenset(losers) if losers is not None else None), winner
+        self.messages = {}
         self.free_failures = free_failures
         self.rounds = 0
         self.allows_per_round = {}
@@ -951,12 +983,15 @@ class RaceTally:
         answers = [r["answer"] for r in results]
         for answer in answers:
             self.mix[answer] = self.mix.get(answer, 0) + 1
-        allows = [r for r in results if r["answer"] == "allow"]
+        allows = [r for r in results if r["answer"] == self.winner]
         self.allows_per_round[str(len(allows))] = self.allows_per_round.get(str(len(allows)), 0) + 1
         counts = {}
         for answer in answers:
             counts[answer] = counts.get(answer, 0) + 1
-        order = ["allow", self.refused, "locked"]
+        for r in results:
+            if r["answer"] != self.winner and r.get("message"):
+                self.messages[r["message"]] = self.messages.get(r["message"], 0) + 1
+        order = [self.winner, self.refused, "locked"] if self.losers is None else [self.winner] + sorted(self.losers)
         shape = " / ".join(f"{name} {counts[name]}" for name in order + sorted(set(counts) - set(order)) if name in counts)
         self.mixes[shape] = self.mixes.get(shape, 0) + 1
         for r in allows:
@@ -964,16 +999,19 @@ class RaceTally:
         self.round_ms.append(1000 * (max(r["answered"] for r in results) - min(r["sent"] for r in results)))
         self.spread_ms.append(1000 * (max(r["sent"] for r in results) - min(r["sent"] for r in results)))
         if len(allows) > 1:
-            self.flag(f"{self.kind}: ONE CODE ALLOWED MORE THAN ONCE in a round (up to {len(allows)}x)")
+            self.flag(f"{self.kind}: ONE CODE ACCEPTED MORE THAN ONCE in a round (up to {len(allows)}x {self.winner})")
         elif not allows:
-            self.flag(f"{self.kind}: a round without an allow")
+            self.flag(f"{self.kind}: a round without {self.winner}")
         for r in allows:
-            if r["factor_type"] != self.factor_type:
+            if self.factor_type is not None and r["factor_type"] != self.factor_type:
                 self.flag(f"{self.kind}: allowed as factor_type {r['factor_type']}, not {self.factor_type}")
             if remaining is not None and r["remaining"] != remaining:
                 self.flag(f"{self.kind}: remaining_recovery_codes {r['remaining']} after the first use, not {remaining}")
-        for answer in set(answers) - {"allow", self.refused, "locked"}:
+        expected_answers = {self.winner, self.refused, "locked"} if self.losers is None else {self.winner} | self.losers
+        for answer in set(answers) - expected_answers:
             self.flag(f"{self.kind}: answered {answer}")
+        if self.losers is not None:
+            return
         expected = min(len(results) - 1, self.free_failures + 1)
         if allows and counts.get(self.refused, 0) != expected:
             self.flag(f"{self.kind}: {counts.get(self.refused, 0)} losers answered {self.refused} in a round, where the "
@@ -990,6 +1028,7 @@ class RaceTally:
             "round_ms_max": round(max(self.round_ms, default=0.0), 1),
             "send_spread_ms_median": round(statistics.median(self.spread_ms), 2) if self.spread_ms else None,
             "send_spread_ms_max": round(max(self.spread_ms, default=0.0), 2),
+            "loser_messages": self.messages,
             "problems": self.problems,
         }
 
