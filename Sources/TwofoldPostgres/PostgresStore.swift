@@ -60,13 +60,15 @@ public final class PostgresStore: TwofoldStore {
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
     /// Whether the server looks down: the pool failed to open a connection (refused, unreachable,
-    /// or turned away by a server shutting down), or a wait for one ended without it, and no
-    /// connection was handed out since. Meanwhile calls wait at most ``waitWhileUnreachable``
-    /// instead of ``connectionWait``, those already waiting included: during an outage each
-    /// request then fails in about a second, not ten (and not ten for each batch of verifications
-    /// queued behind another). The pool keeps reconnecting in the background; its first
-    /// connection clears this. A connection lost while the server still answers does not set it:
-    /// the pool opens another, and that may take longer than a second on a loaded machine.
+    /// or turned away by a server shutting down), or a wait for one ran out, and no connection
+    /// was handed out since. Meanwhile new calls wait at most ``waitWhileUnreachable`` instead of
+    /// ``connectionWait``: during an outage each request then fails in about a second, not ten
+    /// (and not ten for each batch of verifications queued behind another). Calls already
+    /// waiting give up too once the pool failed to connect and has handed nothing out for
+    /// ``waitWhileUnreachable`` (a pool that still hands out connections is only busy). The
+    /// pool keeps reconnecting in the background; its first connection clears this. A
+    /// connection lost while the server still answers does not set it: the pool opens another,
+    /// which can take over a second on a loaded machine.
     private let serverLooksDown: ServerLooksDown
     static let waitWhileUnreachable: Duration = .seconds(1)
     /// Whether calls wait ``waitWhileUnreachable`` now (see ``serverLooksDown``).
@@ -112,15 +114,14 @@ public final class PostgresStore: TwofoldStore {
         self.connectionWait = connectionWait
         self.attemptDrains = min(2, maximumConnections)
         self.drainLinger = maximumConnections > attemptDrains ? TimeAmount(drainLinger) : nil
-        // At `trace`, PostgresNIO logs every message of the wire protocol: each login's whole
-        // SCRAM exchange (enough to test guesses of the password offline) and hex dumps of rows.
-        // Its records stop at `debug`, whatever the server logs.
-        var logger = logger
-        logger.logLevel = max(logger.logLevel, .debug)
-        self.logger = logger
+        // What PostgresNIO logs stops at `debug` (see DriverLogHandler), and the pool's logger
+        // tells the store of each connection the pool could not open.
+        var driverLogger = logger
+        driverLogger.handler = DriverLogHandler(base: logger.handler)
+        self.logger = driverLogger
         let serverLooksDown = ServerLooksDown()
         var poolLogger = logger
-        poolLogger.handler = ConnectFailureWatcher(base: logger.handler) { serverLooksDown.set() }
+        poolLogger.handler = DriverLogHandler(base: logger.handler) { serverLooksDown.connectFailed() }
         self.serverLooksDown = serverLooksDown
         self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
@@ -233,7 +234,8 @@ public final class PostgresStore: TwofoldStore {
     // MARK: Connections and transactions
 
     /// Runs `body` on a pooled connection, mapping failures to ``TwofoldError``. Fails with
-    /// `unavailable` when no connection is handed out within `connectionWait`; `body` then never runs.
+    /// `unavailable` when no connection is handed out within `connectionWait`, or sooner while
+    /// the server looks down (see ``serverLooksDown``); `body` then never runs.
     func withConnection<Result: Sendable>(
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -250,24 +252,28 @@ public final class PostgresStore: TwofoldStore {
                     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                         let lease = Lease(continuation)
                         let started = ContinuousClock.now
-                        // The wait ends at `wait`, or after ``waitWhileUnreachable`` once the
-                        // server looks down (the pool failed to connect while this call waited).
+                        // The wait ends at `wait`, or once the pool failed to connect and has
+                        // handed nothing out for ``waitWhileUnreachable``: checked every 250 ms.
                         let timer = timerLoop.scheduleRepeatedTask(
                             initialDelay: TimeAmount(min(wait, Self.waitWhileUnreachable)), delay: .milliseconds(250)
                         ) { timer in
-                            if ContinuousClock.now - started >= wait {
+                            let waited = ContinuousClock.now - started
+                            if waited >= wait {
                                 timer.cancel()
                                 lease.expire(after: wait)
-                            } else if self.serverLooksDown.isSet {
+                            } else if self.serverLooksDown.endsWaits(quiet: Self.waitWhileUnreachable) {
                                 timer.cancel()
-                                lease.expire(after: Self.waitWhileUnreachable)
+                                lease.expire(after: .milliseconds((waited / .milliseconds(100)).rounded() * 100))
                             }
                         }
                         group.addTask {
+                            // However the call ends, the timer stops (a pool that fails before
+                            // handing out a connection never runs the closure below).
+                            defer { timer.cancel() }
                             do {
                                 let value = try await self.client.withConnection { connection in
                                     timer.cancel()
-                                    self.serverLooksDown.clear()
+                                    self.serverLooksDown.handedOut()
                                     try lease.enter()
                                     return try await body(connection)
                                 }
@@ -280,7 +286,7 @@ public final class PostgresStore: TwofoldStore {
                 } catch {
                     // Stop waiting for a connection that came too late, if it has not come at all.
                     group.cancelAll()
-                    if error is LeaseTimeout { serverLooksDown.set() }
+                    if error is LeaseTimeout { serverLooksDown.waitRanOut() }
                     throw error
                 }
             }
