@@ -131,6 +131,23 @@ struct ChallengeServiceTests {
         #expect(answered.filter { $0.outcome == "deny" }.allSatisfy { $0.reason == DenialReason.replayed.rawValue })
     }
 
+    @Test("a challenge approved at its last attempt and then replayed is finished once, as approved")
+    func replayAfterLastAttemptIsNotDenied() async throws {
+        let h = try await PhoneHarness.make(verification: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 50)))
+        _ = try await h.enrollPhone()
+        let challenge = try await h.challenge()
+        let code = try #require(h.primary.lastCode(to: h.number))
+        for attempt in 1...4 {
+            _ = try await h.services.challenges.answer(h.app, challenge.id, code: Self.other(code, attempt), actor: "test")
+        }
+        _ = try await h.services.challenges.answer(h.app, challenge.id, code: code, actor: "test")
+        let finished = h.observer.recorded.filter { $0.hasPrefix("finished") }
+        #expect(finished.last == "finished sms approved")
+        #expect(try await h.services.challenges.answer(h.app, challenge.id, code: code, actor: "test") == .deny(.replayed, retryAfter: nil))
+        // The replay finishes nothing: the challenge was approved, not denied.
+        #expect(h.observer.recorded.filter { $0.hasPrefix("finished") } == finished)
+    }
+
     @Test("answers racing one challenge: one allow, every other one a replayed refusal, never an error")
     func racingAnswers() async throws {
         let h = try await PhoneHarness.make(verification: VerificationPolicy(throttle: ThrottlePolicy(freeFailures: 50)))

@@ -156,9 +156,11 @@ public struct ChallengeService: Sendable {
     }
 
     /// Checks `code` against one login challenge: answers like a verification, counts like one
-    /// (a wrong code counts towards the user's lock and the challenge's attempts).
-    /// - Throws: `not_found`; `invalid_state` when the challenge is no longer pending or is not
-    ///   answered with a code.
+    /// (a wrong code counts towards the user's lock and the challenge's attempts). Once the
+    /// challenge is approved, any code is `replayed`, counted and audited like a replayed TOTP
+    /// code (a client that retries after losing the answer counts one too).
+    /// - Throws: `not_found`; `invalid_state` when the challenge expired, failed, was denied or
+    ///   canceled, or is not answered with a code.
     public func answer(_ applicationID: ApplicationID, _ id: ChallengeID, code: String, actor: String,
                        apiKeyID: String? = nil) async throws -> VerificationResult {
         try await answerReportingLock(applicationID, id, code: code, actor: actor, apiKeyID: apiKeyID).result
@@ -168,15 +170,40 @@ public struct ChallengeService: Sendable {
     /// started one (for a caller counting lockouts).
     public func answerReportingLock(_ applicationID: ApplicationID, _ id: ChallengeID, code: String, actor: String,
                                     apiKeyID: String? = nil) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
-        guard let record = try await store.challenge(id: id), record.applicationID == applicationID else {
+        guard var record = try await store.challenge(id: id), record.applicationID == applicationID else {
             throw TwofoldError.challengeNotFound
         }
         guard record.mode == .code, record.purpose == .login else {
             throw TwofoldError(.invalidState, "challenge \(id) is not answered with a code here")
         }
-        let now = clock.now()
-        let shown = record.status(at: now)
-        guard shown == .pending || shown == .approved else { throw TwofoldError(.invalidState, "challenge \(id) is \(shown.rawValue)") }
+        // The attempt's snapshot holds the challenge only while it is pending. One that stopped
+        // being pending since the read is read again: approved (by an answer racing this one),
+        // the attempt runs once more as a replay; anything else is the caller's to hear.
+        for _ in 0..<2 {
+            let now = clock.now()
+            let shown = record.status(at: now)
+            guard shown == .pending || shown == .approved else { throw TwofoldError(.invalidState, "challenge \(id) is \(shown.rawValue)") }
+            do {
+                return try await attemptAnswer(record, code: code, replay: shown == .approved, actor: actor, apiKeyID: apiKeyID, now: now)
+            } catch is ChallengeLeftPending {
+                guard let reread = try await store.challenge(id: id) else { throw TwofoldError.challengeNotFound }
+                record = reread
+            }
+        }
+        throw TwofoldError(.invalidState, "challenge \(id) is no longer pending")
+    }
+
+    /// Thrown by an attempt's decision when the challenge is not in the snapshot: nothing is written.
+    private struct ChallengeLeftPending: Error {}
+
+    /// One attempt at `record`: its code checked, or (`replay`) refused as replayed, counted and
+    /// audited. Throws ``ChallengeLeftPending`` when the snapshot shows what `record` did not:
+    /// the challenge no longer pending, or (for a replay) the user's factors gone (an erasure
+    /// writes no throttle state or event afterwards).
+    private func attemptAnswer(_ record: ChallengeRecord, code: String, replay: Bool, actor: String, apiKeyID: String?,
+                               now: Date) async throws -> (result: VerificationResult, lockStartedUntil: Date?) {
+        let id = record.id
+        let applicationID = record.applicationID
         let policy = self.verification
         let sealer = self.sealer
         let userID = record.userID
@@ -185,11 +212,11 @@ public struct ChallengeService: Sendable {
             AttemptRequest(applicationID: applicationID, userID: userID, purpose: .answerChallenge(id), now: now,
                            throttle: policy.throttle, apiKeyID: apiKeyID, auditShard: shard),
             decide: { snapshot in
-                // A code for an approved challenge is a replay, counted and audited like any other
-                // (the snapshot holds the challenge only while it is pending). One that stopped
-                // being pending since the read above was, all but always, approved by another
-                // answer racing this one.
-                guard !snapshot.challenges.isEmpty else { return .reject(.replayed) }
+                if replay {
+                    guard snapshot.factors.contains(where: { $0.id == record.factorID }) else { throw ChallengeLeftPending() }
+                    return .reject(.replayed)
+                }
+                guard !snapshot.challenges.isEmpty else { throw ChallengeLeftPending() }
                 let dataKey = try sealer.openDataKey(in: snapshot, applicationID, userID)
                 return CodeChecker(policy: policy, now: now)
                     .matchChallenge(code, in: snapshot.challenges, activeFactors: snapshot.factors, dataKey: dataKey, activate: false)
@@ -206,7 +233,8 @@ public struct ChallengeService: Sendable {
         case .accepted:
             throw TwofoldError(.unavailable, "challenge \(id) was answered by something other than its code")
         case .denied(let reason, let lockStarted):
-            if reason.countsAsFailure, record.failedAttempts + 1 >= record.maxAttempts {
+            // Only a wrong code counts against the challenge itself (a replay finds it approved).
+            if reason == .invalidCode, record.failedAttempts + 1 >= record.maxAttempts {
                 observer.challengeFinished(type: record.type, status: .denied)
             }
             return (.deny(reason, retryAfter: nil), lockStarted)
