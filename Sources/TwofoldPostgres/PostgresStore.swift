@@ -16,9 +16,8 @@ import TwofoldCore
 ///
 /// Every method takes a pooled connection for one statement or one transaction (the batching of
 /// attempts keeps one across batches while they keep coming), waiting at most
-/// `connectionWait` for one (a second once the server looks down): the pool itself would retry
-/// a server that does not answer for a minute before failing, and a verification must fail
-/// closed, and soon. State that must change
+/// `connectionWait` for one: the pool itself would retry a server that does not answer for a
+/// minute before failing, and a verification must fail closed, and soon. State that must change
 /// once changes in one conditional statement; a method that takes an `AuditAppend` writes its
 /// change and the event in the same transaction, locking only the event's shard head (one of
 /// 64). Writes to one user's rows hold a transaction-scoped advisory lock on that user. Attempts
@@ -59,20 +58,15 @@ public final class PostgresStore: TwofoldStore {
     static let largestAttemptBatch = 64
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
-    /// Whether the server looks down: the pool failed to open a connection (refused, unreachable,
-    /// or turned away by a server shutting down), or a wait for one ran out, and no connection
-    /// was handed out since. Meanwhile new calls wait at most ``waitWhileUnreachable`` instead of
-    /// ``connectionWait``: during an outage each request then fails in about a second, not ten
-    /// (and not ten for each batch of verifications queued behind another). Calls already
-    /// waiting give up too once the pool failed to connect and has handed nothing out for
-    /// ``waitWhileUnreachable`` (a pool that still hands out connections is only busy). The
-    /// pool keeps reconnecting in the background; its first connection clears this. A
-    /// connection lost while the server still answers does not set it: the pool opens another,
-    /// which can take over a second on a loaded machine.
-    private let serverLooksDown: ServerLooksDown
+    /// Whether the last wait for a connection ended without one (the server down, most likely),
+    /// and no connection was handed out since. Meanwhile calls wait ``waitWhileUnreachable``
+    /// instead of ``connectionWait``: during an outage each request then fails in about a second,
+    /// not ten (and not ten for each batch of verifications queued behind another). The pool
+    /// keeps reconnecting in the background; its first connection clears this.
+    private let lastWaitFailed = Mutex(false)
     static let waitWhileUnreachable: Duration = .seconds(1)
-    /// Whether calls wait ``waitWhileUnreachable`` now (see ``serverLooksDown``).
-    var waitsBriefly: Bool { serverLooksDown.isSet }
+    /// Whether calls wait ``waitWhileUnreachable`` now (see ``lastWaitFailed``).
+    var waitsBriefly: Bool { lastWaitFailed.withLock { $0 } }
 
     private struct Lifecycle {
         var running = false
@@ -91,9 +85,8 @@ public final class PostgresStore: TwofoldStore {
     ///   - keepsConnectionsOpen: Whether the pool opens all `maximumConnections` at once and keeps
     ///     them (a server), rather than opening them on demand and closing idle ones (a command
     ///     or a test). See ``poolOptions(maximumConnections:keepsConnectionsOpen:)``.
-    ///   - connectionWait: How long a call waits for a connection while every connection is busy
-    ///     before failing with `unavailable` (a second once the server looks down: see
-    ///     ``serverLooksDown``).
+    ///   - connectionWait: How long a call waits for a connection (the server unreachable, or
+    ///     every connection busy) before failing with `unavailable`.
     ///   - drainLinger: How long the verification attempts' batching keeps a connection after
     ///     its last batch, for the next attempt (see ``defaultDrainLinger``).
     /// - Throws: `configuration` for a URL that does not parse or a pool size below 1.
@@ -114,16 +107,11 @@ public final class PostgresStore: TwofoldStore {
         self.connectionWait = connectionWait
         self.attemptDrains = min(2, maximumConnections)
         self.drainLinger = maximumConnections > attemptDrains ? TimeAmount(drainLinger) : nil
-        // What PostgresNIO logs stops at `debug` (see DriverLogHandler), and the pool's logger
-        // tells the store of each connection the pool could not open.
+        // What PostgresNIO logs stops at `debug` (see DriverLogHandler).
         var driverLogger = logger
         driverLogger.handler = DriverLogHandler(base: logger.handler)
         self.logger = driverLogger
-        let serverLooksDown = ServerLooksDown()
-        var poolLogger = logger
-        poolLogger.handler = DriverLogHandler(base: logger.handler) { serverLooksDown.connectFailed() }
-        self.serverLooksDown = serverLooksDown
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
     }
 
@@ -234,15 +222,14 @@ public final class PostgresStore: TwofoldStore {
     // MARK: Connections and transactions
 
     /// Runs `body` on a pooled connection, mapping failures to ``TwofoldError``. Fails with
-    /// `unavailable` when no connection is handed out within `connectionWait`, or sooner while
-    /// the server looks down (see ``serverLooksDown``); `body` then never runs.
+    /// `unavailable` when no connection is handed out within `connectionWait`; `body` then never runs.
     func withConnection<Result: Sendable>(
         _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         if lifecycle.withLock({ $0.closed }) {
             throw TwofoldError(.unavailable, "the PostgreSQL store is closed")
         }
-        let wait = serverLooksDown.isSet ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
+        let wait = lastWaitFailed.withLock { $0 } ? min(connectionWait, Self.waitWhileUnreachable) : connectionWait
         do {
             // The call runs in a child task, so that the wait for a connection can be cancelled
             // when the wait ends (the pool would retry an unreachable server for a minute).
@@ -251,29 +238,14 @@ public final class PostgresStore: TwofoldStore {
                 do {
                     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                         let lease = Lease(continuation)
-                        let started = ContinuousClock.now
-                        // The wait ends at `wait`, or once the pool failed to connect and has
-                        // handed nothing out for ``waitWhileUnreachable``: checked every 250 ms.
-                        let timer = timerLoop.scheduleRepeatedTask(
-                            initialDelay: TimeAmount(min(wait, Self.waitWhileUnreachable)), delay: .milliseconds(250)
-                        ) { timer in
-                            let waited = ContinuousClock.now - started
-                            if waited >= wait {
-                                timer.cancel()
-                                lease.expire(after: wait)
-                            } else if self.serverLooksDown.endsWaits(quiet: Self.waitWhileUnreachable) {
-                                timer.cancel()
-                                lease.expire(after: .milliseconds((waited / .milliseconds(100)).rounded() * 100))
-                            }
+                        let timer = timerLoop.scheduleTask(in: TimeAmount(wait)) {
+                            lease.expire(after: wait)
                         }
                         group.addTask {
-                            // However the call ends, the timer stops (a pool that fails before
-                            // handing out a connection never runs the closure below).
-                            defer { timer.cancel() }
                             do {
                                 let value = try await self.client.withConnection { connection in
                                     timer.cancel()
-                                    self.serverLooksDown.handedOut()
+                                    self.lastWaitFailed.withLock { $0 = false }
                                     try lease.enter()
                                     return try await body(connection)
                                 }
@@ -286,7 +258,7 @@ public final class PostgresStore: TwofoldStore {
                 } catch {
                     // Stop waiting for a connection that came too late, if it has not come at all.
                     group.cancelAll()
-                    if error is LeaseTimeout { serverLooksDown.waitRanOut() }
+                    if error is LeaseTimeout { lastWaitFailed.withLock { $0 = true } }
                     throw error
                 }
             }
