@@ -76,6 +76,21 @@ def signature_valid(secret, header, raw):
         return False
 
 
+
+def read_request_body(handler):
+    """The body of the request `handler` (a BaseHTTPRequestHandler) is reading: chunked, as
+    async-http-client sends a streamed body, or of its Content-Length."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0], 16)
+            if size == 0:
+                handler.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+
 class Post:
     """One post the gateway received (never printed: it holds the number and the code)."""
 
@@ -139,16 +154,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self.server.gateway.closed(self.connection)
 
     def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return read_request_body(self)
 
     def answer(self, status, body):
         payload = json.dumps(body).encode()

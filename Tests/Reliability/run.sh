@@ -307,6 +307,22 @@ rel_cleanup() {
 # JSON EXPRESSION FILE: a Python expression over the JSON document in FILE, bound to `j`.
 jget() { python3 -c 'import json, sys; j = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' "$1" "$2"; }
 
+# The scenario's verdict from the caller's `problems`: FAIL naming each of them (with FIGURES
+# and the audit's result), or one PASS line with FIGURES, the audit's result and TOTAL seconds.
+rel_verdict() {
+  local figures=$1 total=$2
+  if [ "${#problems[@]}" -gt 0 ]; then
+    local IFS='|'
+    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
+  fi
+  printf 'reliability %s: PASS (%s; audit: %s; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+}
+
+# The problems a driver wrote to its summary FILE, or DEFAULT when it listed none.
+rel_driver_problems() {
+  jget '"; ".join(f"{k} ({v}x)" for k, v in j["problems"].items()) or "'"$2"'"' "$1"
+}
+
 rel_require_tools() {
   command -v curl >/dev/null || rel_fail "curl is missing"
   python3 -c 'import pyotp' 2>/dev/null \
@@ -525,12 +541,7 @@ print(f"{load['users']} users, {load['requests']} requests in {load['duration']}
       f"{load['dup_pairs']} concurrent pairs, {load['double_allows']} double allows")
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; restart $restart_seconds s; audit: $REL_AUDIT; integrity $integrity]"
-  fi
-  printf 'reliability %s: PASS (%s; restart %s s; audit: %s; integrity %s; %s s)\n' \
-    "$SCENARIO" "$figures" "$restart_seconds" "$REL_AUDIT" "$integrity" "$total"
+  rel_verdict "$figures; restart $restart_seconds s; integrity $integrity" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -624,11 +635,7 @@ print(f"{outage['verify_503']}/{outage['verifications_during_stop']} verificatio
       f"code allowed {recover['allowed_after']} s after PostgreSQL was up ({recover['verify_503_after_ready']} 503s after ready)")
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
-  fi
-  printf 'reliability %s: PASS (%s; audit: %s; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+  rel_verdict "$figures" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -737,7 +744,7 @@ scenario_replay_race() {
 
   local problems=()
   if [ "$race_status" -ne 0 ]; then
-    problems+=("$(jget '"; ".join(f"{k} ({v}x)" for k, v in j["problems"].items()) or "the race failed"' "$dir/race.json")")
+    problems+=("$(rel_driver_problems "$dir/race.json" "the race failed")")
   fi
   rel_two_nodes_finish "the race"
   local total
@@ -758,11 +765,7 @@ print(f"{totp['rounds']} rounds of one fresh TOTP code x {race['racers']} at onc
       f"{after['second_code']}; racing {race['race_seconds']} s, enrolling {race['enroll_seconds']} s")
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
-  fi
-  printf 'reliability %s: PASS (%s; one API key; audit: %s; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+  rel_verdict "$figures; one API key" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -866,11 +869,7 @@ print(f"{front['users']} users, {front['requests']} requests through nginx in {f
       f"{replay['refused_replayed']}/{replay['codes']} replays refused as replayed, {replay['allowed']} allowed again")
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
-  fi
-  printf 'reliability %s: PASS (%s; audit: %s; node 2 stopped cleanly; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+  rel_verdict "$figures; node 2 stopped cleanly" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -913,7 +912,7 @@ scenario_providers() {
   kill -0 "$pid" 2>/dev/null || problems+=("the server is no longer running")
   kill -0 "${REL_NODE_PIDS[0]}" 2>/dev/null || problems+=("the control server is no longer running")
   if [ "$driver_status" -ne 0 ]; then
-    problems+=("$(jget '"; ".join(f"{k} ({v}x)" for k, v in j["problems"].items()) or f"the driver exited with status '"$driver_status"'"' "$dir/providers.json")")
+    problems+=("$(rel_driver_problems "$dir/providers.json" "the driver exited with status $driver_status")")
   fi
   rel_audit_verify || problems+=("twofold audit verify failed: $REL_AUDIT")
   rel_nodes_stop
@@ -968,11 +967,7 @@ line += f"; delivery timeout {s.get('delivery_timeout')} s, warm-up {(s.get('war
 print(line)
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
-  fi
-  printf 'reliability %s: PASS (%s; audit: %s; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+  rel_verdict "$figures" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1003,7 +998,7 @@ scenario_challenge_race() {
 
   local problems=()
   if [ "$race_status" -ne 0 ]; then
-    problems+=("$(jget '"; ".join(f"{k} ({v}x)" for k, v in j["problems"].items()) or "the race failed"' "$dir/race.json")")
+    problems+=("$(rel_driver_problems "$dir/race.json" "the race failed")")
   fi
   rel_two_nodes_finish "the race"
   local total
@@ -1034,11 +1029,7 @@ print(f"{push['rounds']} push rounds of one device's approval x {race['racers']}
       f"racing {race['race_seconds']} s, enrolling {race['enroll_seconds']} s, waiting for the SMS budget {race['budget_wait_seconds']} s")
 PY
 )
-  if [ "${#problems[@]}" -gt 0 ]; then
-    local IFS='|'
-    rel_fail "${problems[*]} [$figures; audit: $REL_AUDIT]"
-  fi
-  printf 'reliability %s: PASS (%s; one API key; audit: %s; %s s)\n' "$SCENARIO" "$figures" "$REL_AUDIT" "$total"
+  rel_verdict "$figures; one API key" "$total"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -81,6 +81,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from providers_gateway import read_request_body
+
 ORIGIN = "https://login.example.com"
 
 
@@ -407,16 +409,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0], 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        return read_request_body(self)
 
     def answer(self, status, body=None):
         payload = json.dumps(body).encode() if body is not None else b""
